@@ -1,0 +1,2 @@
+// Placeholder removed once suites land: see bench/README.md.
+export {}

@@ -1,0 +1,2 @@
+export { getFreePort } from './free-port.js'
+export { type RedisServer, type StartRedisOptions, startRedis } from './redis-server.js'
