@@ -18,16 +18,18 @@ const FORBIDDEN = [
 const SOURCE_EXT = /\.(?:[cm]?[jt]s|lua)$/
 const TEST_FILE = /(?:\.test\.|\.spec\.|[\\/]test[\\/]|[\\/]tests[\\/]|[\\/]__tests__[\\/])/
 
-/** Returns every forbidden call in `text` as { line, rule, snippet }. */
+/** Returns every forbidden call in `text` as { line, rule, snippet }; calls split over lines are found too. */
 export function findKeysCalls(text) {
   const hits = []
   const lines = text.split('\n')
-  lines.forEach((line, index) => {
-    for (const rule of FORBIDDEN) {
-      if (rule.regex.test(line)) hits.push({ line: index + 1, rule: rule.name, snippet: line.trim() })
+  for (const rule of FORBIDDEN) {
+    const global = new RegExp(rule.regex.source, `${rule.regex.flags.replace('g', '')}g`)
+    for (const match of text.matchAll(global)) {
+      const line = text.slice(0, match.index).split('\n').length
+      hits.push({ line, rule: rule.name, snippet: (lines[line - 1] ?? '').trim() })
     }
-  })
-  return hits
+  }
+  return hits.sort((a, b) => a.line - b.line)
 }
 
 function* walk(dir) {
@@ -45,9 +47,10 @@ function main() {
   const problems = []
   for (const base of roots) {
     for (const file of walk(base)) {
-      if (!SOURCE_EXT.test(file) || TEST_FILE.test(file)) continue
+      const path = relative(root, file)
+      if (!SOURCE_EXT.test(path) || TEST_FILE.test(`/${path}`)) continue
       for (const hit of findKeysCalls(readFileSync(file, 'utf8'))) {
-        problems.push(`${relative(root, file)}:${hit.line}  ${hit.rule}  ${hit.snippet}`)
+        problems.push(`${path}:${hit.line}  ${hit.rule}  ${hit.snippet}`)
       }
     }
   }

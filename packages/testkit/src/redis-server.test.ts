@@ -67,4 +67,15 @@ describe('startRedis', () => {
       subscriber.disconnect()
     }
   })
+
+  it('fails at once with TESTKIT_ERR_SERVER_START and the server output when redis-server cannot start', async () => {
+    const attempt = startRedis({ allowExternal: false, args: ['--no-such-directive', 'yes'] })
+    await expect(attempt).rejects.toMatchObject({ code: 'TESTKIT_ERR_SERVER_START' })
+    await expect(attempt).rejects.toThrow(/no-such-directive/)
+  })
+
+  it('rejects an option of the wrong type, naming it', async () => {
+    // @ts-expect-error: checking the runtime guard for untyped callers
+    await expect(startRedis({ port: 'six' })).rejects.toThrow(/startRedis\.options\.port/)
+  })
 })

@@ -1,9 +1,14 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
+import { z } from 'zod'
+import { requireBinary } from './binaries.js'
+import { TestkitError } from './errors.js'
 import { getFreePort } from './free-port.js'
+import { envUrl, parseInput } from './parse-input.js'
+import { waitUntil } from './wait-until.js'
 
 export interface StartRedisOptions {
   /** Extra `redis-server` arguments, e.g. `['--maxmemory-policy', 'noeviction']`. */
@@ -16,6 +21,15 @@ export interface StartRedisOptions {
    */
   allowExternal?: boolean
 }
+
+const optionsSchema = z.strictObject({
+  args: z.array(z.string()).default([]),
+  port: z.int().min(1).max(65_535).optional(),
+  allowExternal: z.boolean().default(true),
+})
+const envSchema = z.object({ REDIS_URL: envUrl(/^rediss?$/) })
+
+const START_TIMEOUT_MS = 10_000
 
 /** A Redis server for one test file: either a private `redis-server` child or an external `REDIS_URL`. */
 export interface RedisServer {
@@ -38,47 +52,21 @@ export interface RedisServer {
   stop(): Promise<void>
 }
 
-let redisServerBinary: string | undefined
-
-function findRedisServer(): string {
-  if (redisServerBinary) return redisServerBinary
-  const probe = spawnSync('redis-server', ['--version'], { encoding: 'utf8' })
-  if (probe.error || probe.status !== 0) {
-    throw new Error(
-      'redis-server was not found on PATH. Install it (Debian: `apt-get install -y redis-server`) ' +
-        'or point the tests at a server with REDIS_URL=redis://host:port.',
-    )
+async function pingOnce(port: number): Promise<boolean> {
+  const client = new Redis({
+    port,
+    host: '127.0.0.1',
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  })
+  client.on('error', () => {})
+  try {
+    await client.connect()
+    return (await client.ping()) === 'PONG'
+  } finally {
+    client.disconnect()
   }
-  redisServerBinary = 'redis-server'
-  return redisServerBinary
-}
-
-async function waitForPing(port: number, child: ChildProcess, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  let lastError: unknown
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode}`)
-    const client = new Redis({
-      port,
-      host: '127.0.0.1',
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    })
-    client.on('error', () => {})
-    try {
-      await client.connect()
-      if ((await client.ping()) === 'PONG') return
-    } catch (error) {
-      lastError = error
-    } finally {
-      client.disconnect()
-    }
-    await new Promise((r) => setTimeout(r, 20))
-  }
-  throw new Error(
-    `redis-server on port ${port} did not answer PING within ${timeoutMs} ms: ${String(lastError)}`,
-  )
 }
 
 class OwnedRedisServer implements RedisServer {
@@ -99,7 +87,7 @@ class OwnedRedisServer implements RedisServer {
 
   async start(): Promise<void> {
     const child = spawn(
-      findRedisServer(),
+      requireBinary('redis-server'),
       [
         '--port',
         String(this.port),
@@ -127,10 +115,16 @@ class OwnedRedisServer implements RedisServer {
       stderr += chunk.toString()
     })
     try {
-      await waitForPing(this.port, child)
+      await waitUntil(`redis-server on port ${this.port} answering PING`, () => pingOnce(this.port), {
+        timeoutMs: START_TIMEOUT_MS,
+        hopeless: () =>
+          child.exitCode === null ? undefined : new Error(`redis-server exited with code ${child.exitCode}`),
+      })
     } catch (error) {
       child.kill('SIGKILL')
-      throw new Error(`${(error as Error).message}\n${stderr}`)
+      throw new TestkitError('TESTKIT_ERR_SERVER_START', `${(error as Error).message}\n${stderr}`, {
+        cause: error,
+      })
     }
   }
 
@@ -190,7 +184,8 @@ class ExternalRedisServer implements RedisServer {
   }
 
   private unavailable(): never {
-    throw new Error(
+    throw new TestkitError(
+      'TESTKIT_ERR_EXTERNAL_SERVER',
       'fault controls need a redis-server started by the harness; call startRedis({ allowExternal: false })',
     )
   }
@@ -218,11 +213,16 @@ class ExternalRedisServer implements RedisServer {
  * or returns `REDIS_URL` when set and `allowExternal` is not false. Never touches 6379 by itself.
  */
 export async function startRedis(options: StartRedisOptions = {}): Promise<RedisServer> {
-  const external = process.env.REDIS_URL
-  if (external && options.allowExternal !== false) return new ExternalRedisServer(external)
-  const port = options.port ?? (await getFreePort())
+  const { args, port, allowExternal } = parseInput(optionsSchema, options, 'startRedis.options')
+  const { REDIS_URL } = parseInput(envSchema, process.env, 'env')
+  if (REDIS_URL && allowExternal) return new ExternalRedisServer(REDIS_URL)
   const dir = mkdtempSync(join(tmpdir(), 'cachesaga-redis-'))
-  const server = new OwnedRedisServer(port, dir, options.args ?? [])
-  await server.start()
+  const server = new OwnedRedisServer(port ?? (await getFreePort()), dir, args)
+  try {
+    await server.start()
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true })
+    throw error
+  }
   return server
 }
