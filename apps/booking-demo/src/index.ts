@@ -1,0 +1,30 @@
+export {
+  type Availability,
+  type AvailabilityQuery,
+  loadAvailability,
+} from './availability/load-availability.js'
+export type { BookedTime, BookingEvent } from './bookings/booking-events.js'
+export { type Booking, BookingRepository, type ConfirmBookingInput } from './bookings/booking-repository.js'
+export type { CalendarChanges, CalendarProvider } from './calendar/calendar-provider.js'
+export { type CalendarEventInput, SimulatedCalendarProvider } from './calendar/simulated-calendar-provider.js'
+export { type CalendarSyncResult, syncCalendar } from './calendar/sync-calendar.js'
+export {
+  type Change,
+  ChangeListener,
+  type ChangeListenerEvents,
+  type ChangeListenerOptions,
+} from './changes/change-listener.js'
+export { migrate } from './db/migrate.js'
+export {
+  BookingDemoError,
+  type BookingDemoErrorCode,
+  CalendarUnavailableError,
+  SlotTakenError,
+} from './errors.js'
+export {
+  type OutboxMessage,
+  OutboxRelay,
+  type OutboxRelayEvents,
+  type OutboxRelayOptions,
+} from './outbox/outbox-relay.js'
+export { demoIds, seedDemoData } from './seed/seed-demo-data.js'

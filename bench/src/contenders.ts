@@ -1,0 +1,33 @@
+import { createCache } from '@cachesaga/core'
+import { type ContenderCache, type ContenderOptions, createBentoCache, createCacheManager } from './peers.js'
+import type { ContenderFactory } from './suites/cache-reads.js'
+
+const TTL_MS = 10 * 60_000
+
+function createCachesaga(options: ContenderOptions): ContenderCache {
+  const cache = createCache({
+    namespace: options.namespace,
+    redis: options.redisUrl,
+    ttl: TTL_MS,
+    // "No memory tier" is a one-entry L1 for every contender, so an L2 hit includes its promotion, as in real use.
+    l1: { maxEntries: options.l1 ? 100_000 : 1 },
+    ...(options.leases ? { lease: {} } : {}),
+  })
+  return {
+    get: (key) => cache.get(key),
+    set: (key, value) => cache.set(key, value),
+    getOrSet: (key, loader) => cache.getOrSet(key, loader),
+    delete: (key) => cache.delete(key),
+    onRemoteInvalidation: (listener) => {
+      cache.on('bus:message', listener)
+    },
+    close: () => cache.close(),
+  }
+}
+
+/** Every cache measured, by the name the tables show. */
+export const CONTENDERS: Record<string, ContenderFactory> = {
+  cachesaga: createCachesaga,
+  BentoCache: createBentoCache,
+  'cache-manager': createCacheManager,
+}

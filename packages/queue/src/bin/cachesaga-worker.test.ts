@@ -1,0 +1,196 @@
+import { type RedisServer, startRedis } from '@cachesaga/testkit'
+import { Queue } from 'bullmq'
+import { Redis } from 'ioredis'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Dispatcher, type DomainEvent, QUEUE_FOR_EVENT } from '../index.js'
+import { LEDGER_KEYS } from '../test-support/effect-ledger.js'
+import { bookingCreated, oneOfEach } from '../test-support/events.js'
+import { eventually } from '../test-support/eventually.js'
+import { spawnWorker, type WorkerProcess } from '../test-support/worker-process.js'
+
+// Short locks so a SIGKILLed worker's job is recovered in about a second rather than ~15 s.
+const FAST_STALL_FLAGS = ['--lock-duration', '2000', '--stalled-interval', '500', '--concurrency', '16']
+
+describe('cachesaga-worker processes', () => {
+  let server: RedisServer
+  let redis: Redis
+  let dispatcher: Dispatcher
+  let bookingQueue: Queue
+  const workers: WorkerProcess[] = []
+
+  const start = (args: string[] = FAST_STALL_FLAGS): WorkerProcess => {
+    const worker = spawnWorker(server.url, args)
+    workers.push(worker)
+    return worker
+  }
+  const effectsOf = async (eventId: string) => Number((await redis.hget(LEDGER_KEYS.perKey, eventId)) ?? 0)
+  const deliveriesOf = async (eventId: string) =>
+    Number((await redis.hget(LEDGER_KEYS.deliveries, eventId)) ?? 0)
+  const stateOf = (jobId: string) => bookingQueue.getJobState(jobId)
+
+  beforeAll(async () => {
+    // A private server: the ledger keys of the counting handlers are fixed names.
+    server = await startRedis({ args: ['--maxmemory-policy', 'noeviction'], allowExternal: false })
+    redis = new Redis(server.url)
+    dispatcher = new Dispatcher({ redisUrl: server.url })
+    bookingQueue = new Queue(QUEUE_FOR_EVENT['booking.created'], { connection: redis, prefix: 'cachesaga' })
+  })
+
+  afterAll(async () => {
+    for (const worker of workers) worker.child.kill('SIGKILL')
+    await Promise.all(workers.map((worker) => worker.exited))
+    await bookingQueue.close()
+    await dispatcher.close()
+    redis.disconnect()
+    await server.stop()
+  })
+
+  describe('two workers sharing the queues', () => {
+    let first: WorkerProcess
+    let second: WorkerProcess
+
+    beforeAll(async () => {
+      first = start()
+      second = start()
+      await Promise.all([first.ready, second.ready])
+    })
+
+    afterAll(async () => {
+      // The later tests need to know which process takes a job.
+      for (const worker of [first, second]) worker.child.kill('SIGTERM')
+      await Promise.all([first.exited, second.exited])
+    })
+
+    it('applies each of 1,000 events (duplicates included) exactly once', async () => {
+      const unique: DomainEvent[] = []
+      while (unique.length < 800)
+        unique.push(...oneOfEach().filter((event) => event.type !== 'calendar.changed'))
+      unique.length = 800
+      // 200 duplicates: half re-sent in the same batch as the original (still pending), half re-sent
+      // in the last batch, after their originals have most likely completed.
+      const sameBatch = unique.filter((_, i) => i % 8 === 0)
+      const late = unique.filter((_, i) => i % 8 === 4)
+      const batches: unknown[][] = []
+      for (let i = 0; i < unique.length; i += 100) {
+        const batch = unique.slice(i, i + 100)
+        batches.push([...batch, ...sameBatch.filter((event) => batch.includes(event))])
+      }
+      for (const batch of batches) await dispatcher.dispatchAll(batch)
+      await eventually('the first 800 effects', async () => (await redis.scard(LEDGER_KEYS.applied)) === 800)
+      const receipts = await dispatcher.dispatchAll(late)
+      expect(receipts).toHaveLength(100)
+      const lateJobs = receipts.filter((receipt) => !receipt.deduplicated)
+      await eventually('late duplicates to finish', async () => {
+        const states = await Promise.all(lateJobs.map((receipt) => stateOf(receipt.jobId)))
+        return states.every((state) => state === 'completed' || state === 'unknown')
+      })
+
+      expect(sameBatch.length + late.length).toBe(200)
+      expect(await redis.scard(LEDGER_KEYS.applied)).toBe(800)
+      expect(Number(await redis.get(LEDGER_KEYS.total))).toBe(800)
+      const perEvent = await redis.hgetall(LEDGER_KEYS.perKey)
+      expect(Object.keys(perEvent)).toHaveLength(800)
+      expect(new Set(Object.values(perEvent))).toEqual(new Set(['1']))
+      // Both processes took work, and late duplicates were delivered again yet had no second effect.
+      const byPid = await redis.hgetall(LEDGER_KEYS.deliveriesByPid)
+      expect(Object.keys(byPid).sort()).toEqual([String(first.child.pid), String(second.child.pid)].sort())
+      const redelivered = await Promise.all(late.map((event) => deliveriesOf(event.eventId)))
+      expect(redelivered.some((count) => count >= 2)).toBe(true)
+    })
+
+    it('recovers the job of a SIGKILLed worker on the other worker, and its effect still happens once', async () => {
+      const event = bookingCreated()
+      // The handler applies its effect, then stays in flight: the crash lands after the effect but
+      // before BullMQ records completion, the case an idempotency key exists for.
+      await redis.set(`test:hold:${event.eventId}`, 'after-effect')
+      const { jobId } = await dispatcher.dispatch(event)
+      await eventually('the effect before the crash', async () => (await effectsOf(event.eventId)) === 1)
+      const victimPid = Number(await redis.get(`test:started:${event.eventId}`))
+      const victim = [first, second].find((worker) => worker.child.pid === victimPid)!
+      const survivor = victim === first ? second : first
+
+      victim.child.kill('SIGKILL')
+      expect((await victim.exited).signal).toBe('SIGKILL')
+      await redis.del(`test:hold:${event.eventId}`)
+
+      await eventually('recovery by the surviving worker', async () => (await stateOf(jobId)) === 'completed')
+      expect(Number(await redis.get(`test:started:${event.eventId}`))).toBe(survivor.child.pid)
+      expect(await deliveriesOf(event.eventId)).toBe(2)
+      expect(await effectsOf(event.eventId)).toBe(1)
+    })
+  })
+
+  describe('shutdown on SIGTERM', () => {
+    it('stops taking jobs, lets the in-flight job finish, then exits 0', async () => {
+      const worker = start()
+      await worker.ready
+      const inFlight = bookingCreated()
+      await redis.set(`test:hold:${inFlight.eventId}`, 'before-effect')
+      const { jobId } = await dispatcher.dispatch(inFlight)
+      await eventually(
+        'the job to start',
+        async () => (await redis.exists(`test:started:${inFlight.eventId}`)) === 1,
+      )
+
+      worker.child.kill('SIGTERM')
+      await eventually('the stopping log line', async () => worker.stderr().includes('stopping'))
+      const late = await dispatcher.dispatch(bookingCreated())
+      await redis.del(`test:hold:${inFlight.eventId}`)
+
+      expect(await worker.exited).toEqual({ code: 0, signal: null })
+      expect(await stateOf(jobId)).toBe('completed')
+      expect(await effectsOf(inFlight.eventId)).toBe(1)
+      expect(await stateOf(late.jobId)).toBe('waiting')
+    })
+
+    it('exits 1 when in-flight jobs outlive the shutdown deadline', async () => {
+      const worker = start([...FAST_STALL_FLAGS, '--shutdown-timeout', '300'])
+      await worker.ready
+      const stuck = bookingCreated()
+      await redis.set(`test:hold:${stuck.eventId}`, 'before-effect')
+      await dispatcher.dispatch(stuck)
+      await eventually(
+        'the job to start',
+        async () => (await redis.get(`test:started:${stuck.eventId}`)) === String(worker.child.pid),
+      )
+
+      worker.child.kill('SIGTERM')
+      expect(await worker.exited).toEqual({ code: 1, signal: null })
+      expect(worker.stderr()).toContain('shutdown deadline passed')
+      await redis.del(`test:hold:${stuck.eventId}`)
+    })
+  })
+
+  describe('start-up checks', () => {
+    it('warns when Redis may evict keys', async () => {
+      const evicting = await startRedis({ args: ['--maxmemory-policy', 'allkeys-lru'], allowExternal: false })
+      try {
+        const worker = spawnWorker(evicting.url, ['--queues', 'booking'])
+        workers.push(worker)
+        await worker.ready
+        expect(worker.stderr()).toMatch(
+          /maxmemory-policy should be noeviction.*"maxmemoryPolicy":"allkeys-lru"/,
+        )
+        worker.child.kill('SIGTERM')
+        expect((await worker.exited).code).toBe(0)
+      } finally {
+        await evicting.stop()
+      }
+    })
+
+    it('refuses bad flags and names the option', async () => {
+      const worker = spawnWorker(server.url, ['--concurrency', 'many', '--queues', 'booking,nope'])
+      workers.push(worker)
+      expect((await worker.exited).code).toBe(2)
+      expect(worker.stderr()).toContain('concurrency')
+      expect(worker.stderr()).toContain('queues.1')
+    })
+
+    it('refuses a handlers module without a handlers default export', async () => {
+      const worker = spawnWorker(server.url, ['--handlers', 'src/errors.ts'])
+      workers.push(worker)
+      expect((await worker.exited).code).toBe(2)
+      expect(worker.stderr()).toContain('src/errors.ts: the default export is not a handlers object')
+    })
+  })
+})

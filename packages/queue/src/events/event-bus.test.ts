@@ -1,0 +1,127 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { bookingCreated, calendarChanged, oneOfEach } from '../test-support/events.js'
+import { EventBus, type ListenerFailure } from './event-bus.js'
+import type { DomainEvent } from './schemas.js'
+
+describe('the in-process event bus', () => {
+  let unhandled: unknown[]
+  const onUnhandled = (reason: unknown) => unhandled.push(reason)
+
+  beforeEach(() => {
+    unhandled = []
+    process.on('unhandledRejection', onUnhandled)
+  })
+  afterEach(() => {
+    process.off('unhandledRejection', onUnhandled)
+  })
+
+  it('delivers by exact type, namespace wildcard and catch-all', async () => {
+    const bus = new EventBus()
+    const seen: string[] = []
+    bus.on('booking.created', (event) => {
+      seen.push(`exact:${event.payload.bookingId.slice(0, 2)}`)
+    })
+    bus.on('booking.*', (event) => {
+      seen.push(`booking:${event.type}`)
+    })
+    bus.on('**', (event) => {
+      seen.push(`all:${event.type}`)
+    })
+    for (const event of oneOfEach()) await bus.publish(event)
+    expect(seen.sort()).toEqual(
+      [
+        'exact:b-',
+        'booking:booking.created',
+        'booking:booking.cancelled',
+        'booking:booking.rescheduled',
+        'all:booking.created',
+        'all:booking.cancelled',
+        'all:booking.rescheduled',
+        'all:calendar.changed',
+      ].sort(),
+    )
+  })
+
+  it('runs every listener when some throw or reject, and reports each failure by listener name', async () => {
+    const bus = new EventBus()
+    const failures: ListenerFailure[] = []
+    bus.onListenerFailed((failure) => {
+      failures.push(failure)
+    })
+    const ran: string[] = []
+    bus.on(
+      'booking.*',
+      () => {
+        ran.push('thrower')
+        throw new Error('sync boom')
+      },
+      { name: 'thrower' },
+    )
+    bus.on(
+      'booking.created',
+      async () => {
+        ran.push('rejecter')
+        throw new Error('async boom')
+      },
+      { name: 'rejecter' },
+    )
+    bus.on('booking.created', function invalidateAvailability() {
+      ran.push('healthy')
+    })
+
+    const event = bookingCreated()
+    await bus.publish(event)
+
+    expect(ran.sort()).toEqual(['healthy', 'rejecter', 'thrower'])
+    expect(
+      failures.map(({ listener, event: failed, error }) => [listener, failed, (error as Error).message]),
+    ).toEqual(
+      expect.arrayContaining([
+        ['thrower', event, 'sync boom'],
+        ['rejecter', event, 'async boom'],
+      ]),
+    )
+    expect(failures).toHaveLength(2)
+    // Give a stray rejection a macrotask to surface, as it would under plain eventemitter2.
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(unhandled).toEqual([])
+  })
+
+  it('keeps going when a failure reporter itself throws', async () => {
+    const bus = new EventBus()
+    const warnings: string[] = []
+    const onWarning = (warning: Error) => warnings.push(warning.message)
+    process.on('warning', onWarning)
+    try {
+      bus.onListenerFailed(() => {
+        throw new Error('reporter down')
+      })
+      const delivered: DomainEvent[] = []
+      bus.on('calendar.changed', () => {
+        throw new Error('listener down')
+      })
+      bus.on('calendar.changed', (event) => {
+        delivered.push(event)
+      })
+      const event = calendarChanged('cal-9')
+      await bus.publish(event)
+      await new Promise((resolve) => setImmediate(resolve))
+      expect(delivered).toEqual([event])
+      expect(warnings.some((message) => message.includes('reporter down'))).toBe(true)
+    } finally {
+      process.off('warning', onWarning)
+    }
+  })
+
+  it('stops delivering after unsubscribe', async () => {
+    const bus = new EventBus()
+    let calls = 0
+    const off = bus.on('booking.created', () => {
+      calls++
+    })
+    await bus.publish(bookingCreated())
+    off()
+    await bus.publish(bookingCreated())
+    expect(calls).toBe(1)
+  })
+})

@@ -1,0 +1,41 @@
+import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import { useRedis } from './test-support/use-redis.js'
+
+const packageRoot = fileURLToPath(new URL('..', import.meta.url))
+
+describe('the README quick start', () => {
+  const env = useRedis()
+
+  it('is examples/quick-start.ts verbatim', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
+    const example = readFileSync(new URL('../examples/quick-start.ts', import.meta.url), 'utf8')
+    expect(readme).toContain(`\`\`\`ts\n${example}\`\`\``)
+  })
+
+  it('runs and prints what it promises', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'examples/quick-start.ts'], {
+      cwd: packageRoot,
+      env: { ...process.env, REDIS_URL: env.server.url },
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString()
+    })
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString()
+    })
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' })
+    expect(stdout.trim().split('\n')).toEqual([
+      'bus saw booking.created',
+      'queued on booking',
+      'invalidate availability of dr-ada from 2026-03-02T09:00:00Z',
+      'CSQ_ERR_INVALID_EVENT: booking.created v2: eventId: Invalid UUID',
+      'completed: 1, lag samples: 1',
+    ])
+  })
+})

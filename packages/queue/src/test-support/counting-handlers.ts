@@ -1,0 +1,30 @@
+// Handlers module loaded by `cachesaga-worker` in the multi-process tests. Its effects are counted in
+// Redis; keys under test:hold:<eventId> let a test park a handler before or after its effect.
+import { setTimeout as sleep } from 'node:timers/promises'
+import { Redis } from 'ioredis'
+import { defineHandlers, type HandlerContext } from '../index.js'
+import { LEDGER_KEYS, recordEffectOnce } from './effect-ledger.js'
+
+const redis = new Redis(process.env.REDIS_URL ?? '')
+
+async function holdWhile(eventId: string, stage: 'before-effect' | 'after-effect'): Promise<void> {
+  while ((await redis.get(`test:hold:${eventId}`)) === stage) await sleep(20)
+}
+
+async function countedEffect(eventId: string, context: HandlerContext): Promise<void> {
+  await redis.hincrby(LEDGER_KEYS.deliveries, context.idempotencyKey, 1)
+  await redis.hincrby(LEDGER_KEYS.deliveriesByPid, String(process.pid), 1)
+  await redis.set(`test:started:${eventId}`, String(process.pid))
+  await holdWhile(eventId, 'before-effect')
+  await recordEffectOnce(redis, context.idempotencyKey)
+  await holdWhile(eventId, 'after-effect')
+}
+
+export default defineHandlers({
+  'booking.created': (event, context) => countedEffect(event.eventId, context),
+  'booking.cancelled': (event, context) => countedEffect(event.eventId, context),
+  'booking.rescheduled': (event, context) => countedEffect(event.eventId, context),
+  'calendar.changed': async (event) => {
+    await redis.incr(`test:sync-runs:${event.payload.calendarId}`)
+  },
+})
