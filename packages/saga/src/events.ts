@@ -1,0 +1,55 @@
+import type { RecordedError } from './errors.js'
+import type { SagaState } from './store/saga-record.js'
+
+/** Every transition a runner announces, emitted after it is durably recorded. */
+export type SagaEventName =
+  | 'saga.started'
+  | 'saga.resumed'
+  | 'saga.compensating'
+  | 'saga.completed'
+  | 'saga.compensated'
+  | 'saga.parked'
+  | 'saga.compensation_failed'
+  | 'step.started'
+  | 'step.completed'
+  | 'step.failed'
+  | 'compensation.started'
+  | 'compensation.completed'
+  | 'compensation.failed'
+  | 'invalidation.deferred'
+  /** A sweep could not resume a saga (or, with an empty `sagaId`, could not read Redis at all). */
+  | 'recovery.failed'
+  | 'operator.retry'
+  | 'operator.skip'
+  | 'operator.resolve'
+
+export interface SagaEvent {
+  sagaId: string
+  /** The saga definition's name. */
+  saga: string
+  step?: string
+  /** Attempt number of a step or compensation event. */
+  attempt?: number
+  state?: SagaState
+  error?: RecordedError
+  /** Who took an operator action. */
+  actor?: string
+}
+
+/** Anything with `emit(name, payload)`: a node EventEmitter, the queue package's event bus, a test recorder. */
+export interface SagaEventEmitter {
+  emit(name: SagaEventName, event: SagaEvent): unknown
+}
+
+/** Emits without letting a failing listener break the saga: the transition is already recorded either way. */
+export function emitSagaEvent(
+  emitter: SagaEventEmitter | undefined,
+  name: SagaEventName,
+  event: SagaEvent,
+): void {
+  try {
+    emitter?.emit(name, event)
+  } catch {
+    // A broken listener must not decide the fate of a booking; the log in Redis still has the transition.
+  }
+}

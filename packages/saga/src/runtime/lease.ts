@@ -1,0 +1,24 @@
+import type { SagaStore } from '../store/saga-store.js'
+
+/**
+ * Keeps a saga's lease alive while this runner drives it, renewing at a third of its length so that two missed
+ * renewals still leave time. Losing the lease needs no flag here: the next fenced write fails with
+ * SAGA_ERR_LEASE_LOST.
+ */
+export function keepLease(
+  store: SagaStore,
+  sagaId: string,
+  token: string,
+  leaseMs: number,
+): { stop(): void } {
+  const timer = setInterval(
+    () => {
+      // A failed renewal is tried again at the next tick; if Redis stays away the lease expires and another runner
+      // takes over, which is what crash recovery is for.
+      store.renewLease(sagaId, token, leaseMs).catch(() => {})
+    },
+    Math.max(10, Math.floor(leaseMs / 3)),
+  )
+  timer.unref()
+  return { stop: () => clearInterval(timer) }
+}

@@ -1,0 +1,33 @@
+import { randomUUID } from 'node:crypto'
+import type { InvalidationTarget } from '@cachesaga/core'
+import { type Cache, createCache } from '@cachesaga/core'
+import { afterEach } from 'vitest'
+import type { SagaCache } from '../invalidation/saga-cache.js'
+
+/** Real @cachesaga/core caches on `url`, each on its own namespace, closed after every test. */
+export function useCaches(url: () => string): () => Promise<Cache> {
+  const open: Cache[] = []
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((cache) => cache.close()))
+  })
+  return async () => {
+    const cache = createCache({ namespace: `saga-${randomUUID().slice(0, 8)}`, redis: url() })
+    open.push(cache)
+    await cache.ready()
+    return cache
+  }
+}
+
+/** A real cache with a fault switch, in the spirit of a chaos driver: while `failing`, invalidations reject. */
+export class ChaosCache implements SagaCache {
+  failing = true
+  readonly attempts: InvalidationTarget[] = []
+
+  constructor(private readonly cache: Cache) {}
+
+  async invalidate(target: InvalidationTarget): Promise<{ ok: boolean }> {
+    this.attempts.push(target)
+    if (this.failing) throw new Error('Redis connection lost during invalidation')
+    return this.cache.invalidate(target)
+  }
+}

@@ -1,0 +1,47 @@
+// A saga run in a child process that stops at every crash point (every emitted transition, and inside each step right
+// after its side effect) until the parent answers on stdin, so the parent can SIGKILL it at an exact point.
+// Env: REDIS_URL, KEY_PREFIX, SAGA_ID, REJECT_AT_COMMIT ('1' rolls back), LEASE_MS.
+import { readSync, writeSync } from 'node:fs'
+import { Redis } from 'ioredis'
+import { createSagaRunner } from '../runtime/saga-runner.js'
+import { bookingSaga } from './booking-saga.js'
+import { EffectLedger } from './effects.js'
+
+const env = (name: string) => {
+  const value = process.env[name]
+  if (value === undefined) throw new Error(`${name} is not set`)
+  return value
+}
+
+/** Blocks the whole process (timers included) until the parent writes a line. */
+function pauseAt(point: string): void {
+  writeSync(1, `point ${point}\n`)
+  const byte = Buffer.alloc(1)
+  for (;;) {
+    try {
+      if (readSync(0, byte, 0, 1, null) === 0) process.exit(3)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5)
+      continue
+    }
+    if (byte[0] === 0x0a) return
+  }
+}
+
+const redis = new Redis(env('REDIS_URL'))
+const prefix = env('KEY_PREFIX')
+const ledger = new EffectLedger(redis, `${prefix}effects:`)
+const runner = createSagaRunner({
+  redis,
+  keyPrefix: prefix,
+  leaseMs: Number(env('LEASE_MS')),
+  events: { emit: (name, event) => pauseAt(event.step ? `${name} ${event.step}` : name) },
+})
+const outcome = await runner.run(
+  bookingSaga(ledger, (point) => pauseAt(point)),
+  { slot: 'mon-9', rejectAtCommit: env('REJECT_AT_COMMIT') === '1' },
+  { sagaId: env('SAGA_ID') },
+)
+writeSync(1, `done ${outcome.state}\n`)
+redis.disconnect()
