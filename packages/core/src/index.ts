@@ -1,1 +1,10 @@
-export {}
+export { type Cache, createCache, type WrapOptions } from './cache.js'
+export type { Duration } from './config/duration.js'
+export type { EntryOptions } from './config/entry-options.js'
+export type { CacheOptions } from './config/options.js'
+export { CacheError, type CacheErrorCode, InvalidationError } from './errors.js'
+export type { CacheEvents } from './events.js'
+export type { InvalidationKind, InvalidationReport } from './invalidation/report.js'
+export type { InvalidateOptions, InvalidationTarget } from './invalidation/target.js'
+export type { CacheStats } from './metrics/stats.js'
+export type { Loader, LoaderContext } from './read/read-path.js'

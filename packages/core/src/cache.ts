@@ -1,0 +1,246 @@
+import { randomBytes } from 'node:crypto'
+import { Bus } from './bus/bus.js'
+import { type EntryOptions, EntryOptionsResolver } from './config/entry-options.js'
+import { type CacheOptions, parseOptions, type ResolvedOptions } from './config/options.js'
+import { ScopeTree } from './config/scope-tree.js'
+import { CacheError } from './errors.js'
+import { CacheEventEmitter, type CacheEvents } from './events.js'
+import { callKey, checkFunctionName } from './invalidation/cached-functions.js'
+import { Invalidator } from './invalidation/invalidator.js'
+import type { InvalidationReport } from './invalidation/report.js'
+import type { InvalidateOptions, InvalidationTarget } from './invalidation/target.js'
+import { type CacheStats, StatsCollector } from './metrics/stats.js'
+import type { CacheParts } from './parts.js'
+import { type Loader, ReadPath } from './read/read-path.js'
+import { KeyLayout } from './tiers/key-layout.js'
+import { L1Memory } from './tiers/l1-memory.js'
+import { L2Redis } from './tiers/l2-redis.js'
+import { LocalEpochs } from './tiers/local-epochs.js'
+
+const MAX_KEY_LENGTH = 1024
+
+/** Options of `cache.wrap`. */
+export interface WrapOptions extends EntryOptions {
+  /** The function's name: `invalidate({ queries: [{ name }] })` clears every call of exactly this name. */
+  name: string
+}
+
+/** A multi-tier cache: L1 memory, L2 Redis, and the loader, with invalidation that a late fill cannot undo. */
+export class Cache {
+  private readonly parts: CacheParts
+  private readonly readPath: ReadPath
+  private readonly invalidator: Invalidator
+  private readonly entryOptions: EntryOptionsResolver
+  private readonly bus: Bus | undefined
+  private readonly events = new CacheEventEmitter()
+  private closed = false
+
+  /** @internal use createCache */
+  constructor(options: ResolvedOptions) {
+    const instanceId = randomBytes(8).toString('hex')
+    const layout = new KeyLayout(options.namespace, options.tenant)
+    const stats = new StatsCollector()
+    const events = this.events
+    const l1 = new L1Memory(options.l1.maxEntries, options.l1.maxAge)
+    const absorb = (operation: string, error: unknown, key?: string) => {
+      if (operation.startsWith('l2') || operation.startsWith('bus')) stats.l2Errors++
+      events.emit('error', key === undefined ? { operation, error } : { operation, key, error })
+    }
+    const l2 =
+      options.redis === undefined
+        ? undefined
+        : new L2Redis(options.redis, layout, options.l2.timeout, options.l2.breaker, {
+            onCircuitChange: (open, failures) =>
+              open ? events.emit('circuit:open', { failures }) : events.emit('circuit:close', {}),
+            onClientError: (error) => events.emit('error', { operation: 'l2.connection', error }),
+          })
+    this.parts = { options, layout, l1, l2, epochs: new LocalEpochs(), stats, events, instanceId, absorb }
+    const scopes = new ScopeTree(options.scopeLevels)
+    this.entryOptions = new EntryOptionsResolver(options.ttl, options.grace, scopes)
+    this.readPath = new ReadPath(this.parts, this.entryOptions)
+    this.bus =
+      l2 === undefined
+        ? undefined
+        : new Bus(
+            l2.duplicate(),
+            (channel, payload) => l2.publish(channel, payload),
+            {
+              channel: layout.channel,
+              instanceId,
+              outageBoundMs: options.bus.outageBound,
+              queueLimit: options.bus.retryQueue,
+            },
+            {
+              apply: (invalidation, from, seq) => {
+                stats.busReceived++
+                this.invalidator.applyLocally(invalidation, undefined)
+                events.emit('bus:message', { from, seq })
+              },
+              dropL1: (reason) => {
+                if (reason === 'gap') stats.busGaps++
+                stats.l1Drops++
+                this.parts.epochs.bumpAll()
+                l1.clear()
+                events.emit('l1:dropped', { reason })
+              },
+              suspendL1: (suspended) => {
+                l1.enabled = !suspended
+              },
+              published: () => {
+                stats.busPublished++
+              },
+              failed: absorb,
+            },
+          )
+    this.invalidator = new Invalidator(this.parts, this.bus, scopes)
+  }
+
+  /** This process's id on the bus (its own messages are ignored). */
+  get instanceId(): string {
+    return this.parts.instanceId
+  }
+
+  /** Resolves once the bus subscription is confirmed (immediately in memory-only mode); L1 serves only after that. */
+  ready(): Promise<void> {
+    return this.bus?.subscribed ?? Promise.resolve()
+  }
+
+  /** The cached value, or the loader's (which then fills L2 and L1 unless an invalidation happened meanwhile). */
+  getOrSet<T>(key: string, loader: Loader<T>, options?: EntryOptions): Promise<T> {
+    if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH)
+      return Promise.reject(invalidKey(key))
+    if (this.closed) return Promise.reject(closedError())
+    return this.readPath.getOrSet(key, loader, options)
+  }
+
+  /** The fresh cached value, or undefined. */
+  get<T>(key: string): Promise<T | undefined> {
+    if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH)
+      return Promise.reject(invalidKey(key))
+    if (this.closed) return Promise.reject(closedError())
+    return this.readPath.get<T>(key)
+  }
+
+  /**
+   * Writes a value the caller knows is current. It bumps the key's generation, so a fill of older
+   * data that is still in flight cannot overwrite it; other instances drop their L1 copies.
+   * A Redis failure is emitted as an `error` event, not thrown.
+   */
+  async set<T>(key: string, value: T, options?: EntryOptions): Promise<void> {
+    if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH) throw invalidKey(key)
+    if (this.closed) throw closedError()
+    const resolved = this.entryOptions.resolve(options)
+    const { l2, epochs, l1, layout } = this.parts
+    const now = Date.now()
+    const expiresAt = now + resolved.ttlMs
+    const graceEnd = expiresAt + resolved.graceMs
+    epochs.bumpKey(key)
+    if (l2 !== undefined) {
+      const counters = [layout.keyGeneration(key), layout.patternEpoch, layout.namespaceGeneration]
+      for (const dep of resolved.deps) counters.push(layout.counter(dep))
+      try {
+        await l2.set({
+          key,
+          counters,
+          data: JSON.stringify(value),
+          expiresAt,
+          graceEnd,
+          createdAt: now,
+          px: graceEnd - now,
+        })
+      } catch (error) {
+        this.parts.absorb('l2.set', error, key)
+      }
+      await this.bus?.publish({ keys: [key] })
+    }
+    // A read that fetched the old value while we wrote must not put it into L1 after us.
+    epochs.bumpKey(key)
+    l1.set(key, {
+      value,
+      expiresAt,
+      refreshAt: Number.POSITIVE_INFINITY,
+      graceEnd,
+      deadline: Math.min(graceEnd, now + l1.maxAgeMs),
+      deps: resolved.deps,
+    })
+  }
+
+  /** Removes one key everywhere; same guarantee (and failure report) as `invalidate({ keys: [key] })`. */
+  async delete(key: string): Promise<void> {
+    await this.invalidate({ keys: [key] })
+    this.events.emit('delete', { keys: [key] })
+  }
+
+  /**
+   * The one invalidation entry point. When it resolves, L2 and this instance's L1 hold nothing
+   * written before the call for the targets, and no fill in flight can put such a value back.
+   * Rejects with CS_ERR_INVALIDATION_FAILED (carrying the report) if any item failed after retries.
+   */
+  invalidate(target: InvalidationTarget, options?: InvalidateOptions): Promise<InvalidationReport> {
+    if (this.closed) return Promise.reject(closedError())
+    return this.invalidator.invalidate(target, options)
+  }
+
+  /** Memoizes `fn` by its name and a stable hash of its arguments; see `invalidate({ queries })`. */
+  wrap<A extends unknown[], R>(
+    fn: (...args: A) => Promise<R> | R,
+    options: WrapOptions,
+  ): (...args: A) => Promise<R> {
+    const name = checkFunctionName(options?.name, 'options.name')
+    const { name: _, ...entry } = options
+    this.entryOptions.resolve(entry, name) // fail at once on a bad option
+    return (...args: A) => {
+      if (this.closed) return Promise.reject(closedError())
+      return this.readPath.getOrSet(callKey(name, args), () => fn(...args), entry, name)
+    }
+  }
+
+  /** A single-use token, valid for one minute, that `clear` requires. */
+  requestClearToken(): string {
+    return this.invalidator.requestClearToken()
+  }
+
+  /** Emergency clear of the whole namespace (or tenant). A missing, wrong or used token deletes nothing. */
+  clear(options: { token: string }): Promise<InvalidationReport> {
+    if (this.closed) return Promise.reject(closedError())
+    return this.invalidator.clear(options?.token)
+  }
+
+  on<E extends keyof CacheEvents>(event: E, listener: (payload: CacheEvents[E]) => void): this {
+    this.events.on(event, listener)
+    return this
+  }
+
+  off<E extends keyof CacheEvents>(event: E, listener: (payload: CacheEvents[E]) => void): this {
+    this.events.off(event, listener)
+    return this
+  }
+
+  stats(): CacheStats {
+    return this.parts.stats.snapshot(this.parts.l2?.breaker.isOpen ?? false, this.bus?.queued ?? 0)
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    await this.bus?.close()
+    await this.parts.l2?.close()
+    this.parts.l1.clear()
+  }
+}
+
+/** Creates a cache. Options are validated at once; a bad one throws CS_ERR_INVALID_OPTION naming the field. */
+export function createCache(options: CacheOptions): Cache {
+  return new Cache(parseOptions(options))
+}
+
+function invalidKey(key: unknown): CacheError {
+  return new CacheError(
+    'CS_ERR_INVALID_KEY',
+    `key: expected a non-empty string of at most ${MAX_KEY_LENGTH} characters, got ${typeof key === 'string' ? `a string of length ${key.length}` : typeof key}`,
+  )
+}
+
+function closedError(): CacheError {
+  return new CacheError('CS_ERR_CLOSED', 'the cache is closed')
+}

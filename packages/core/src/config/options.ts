@@ -1,0 +1,119 @@
+import type { Cluster, Redis } from 'ioredis'
+import { z } from 'zod'
+import { CacheError } from '../errors.js'
+import { type Duration, toMilliseconds } from './duration.js'
+
+const NAME = /^[A-Za-z0-9_.:-]+$/
+
+const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  try {
+    return toMilliseconds(value, 'duration')
+  } catch {
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected a duration (ms >= 0 or '30s', '5m'), got ${JSON.stringify(value)}`,
+    })
+    return z.NEVER
+  }
+})
+
+const redisClient = z.custom<Redis | Cluster>(
+  (value) =>
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { duplicate?: unknown }).duplicate === 'function' &&
+    typeof (value as { defineCommand?: unknown }).defineCommand === 'function',
+  { message: 'expected a redis:// URL or an ioredis Redis/Cluster instance' },
+)
+
+const schema = z
+  .object({
+    namespace: z.string().max(64).regex(NAME, 'letters, digits and _.:- only'),
+    tenant: z.string().max(64).regex(NAME, 'letters, digits and _.:- only').optional(),
+    redis: z.union([z.string().regex(/^rediss?:\/\//, 'expected a redis:// URL'), redisClient]).optional(),
+    ttl: duration.default(300_000),
+    grace: duration.default(0),
+    graceBackoff: duration.default(5_000),
+    jitter: duration.default(0),
+    refreshAhead: z.number().min(0).max(1).default(0.8),
+    timeouts: z.object({ soft: duration.optional(), hard: duration.optional() }).strict().default({}),
+    l1: z
+      .object({ maxEntries: z.number().int().positive().default(10_000), maxAge: duration.default(60_000) })
+      .strict()
+      .default({ maxEntries: 10_000, maxAge: 60_000 }),
+    l2: z
+      .object({
+        timeout: duration.default(250),
+        breaker: z
+          .object({ failures: z.number().int().positive().default(5), openFor: duration.default(5_000) })
+          .strict()
+          .default({ failures: 5, openFor: 5_000 }),
+      })
+      .strict()
+      .default({ timeout: 250, breaker: { failures: 5, openFor: 5_000 } }),
+    bus: z
+      .object({
+        outageBound: duration.default(5_000),
+        retryQueue: z.number().int().positive().default(1_000),
+      })
+      .strict()
+      .default({ outageBound: 5_000, retryQueue: 1_000 }),
+    lease: z
+      .object({ ttl: duration.default(10_000), wait: duration.default(5_000) })
+      .strict()
+      .optional(),
+    scopeLevels: z
+      .array(
+        z
+          .string()
+          .min(1)
+          .max(64)
+          .regex(/^[A-Za-z0-9_-]+$/),
+      )
+      .min(1)
+      .optional(),
+  })
+  .strict()
+
+/** Options of `createCache`. Durations are milliseconds or strings like `'30s'`. */
+export interface CacheOptions {
+  /** Names the cache; every Redis key carries it as a hash tag (`cs:{namespace}`). Letters, digits, `_.:-`. */
+  namespace: string
+  /** Scopes every key to one tenant (`cs:{namespace:tenant}`): another tenant's invalidation cannot reach it. */
+  tenant?: string
+  /** A `redis://` URL or an ioredis `Redis`/`Cluster` (duplicated with cachesaga's timeouts). Omit for memory only. */
+  redis?: string | Redis | Cluster
+  /** Default time an entry is fresh. Default `'5m'`. */
+  ttl?: Duration
+  /** How long past its TTL an entry may still be served when the loader fails or is slow. Default `0`. */
+  grace?: Duration
+  /** After a loader failure served from grace, how long to keep serving the grace value before retrying. Default `'5s'`. */
+  graceBackoff?: Duration
+  /** Random extra TTL in `[0, jitter)` so that entries filled together do not expire together. Default `0`. */
+  jitter?: Duration
+  /** Fraction of the TTL after which a hit triggers one background refresh; `0` disables. Default `0.8`. */
+  refreshAhead?: number
+  /** Loader timeouts. `soft`: serve the grace value if the loader is slower; `hard`: reject with CS_ERR_LOADER_HARD_TIMEOUT. Both off by default. */
+  timeouts?: { soft?: Duration; hard?: Duration }
+  /** In-memory tier. `maxEntries` default 10,000; `maxAge` (the longest an L1 copy lives, bounding staleness under any fault) default `'1m'`. */
+  l1?: { maxEntries?: number; maxAge?: Duration }
+  /** Redis tier. `timeout` per command, default `'250ms'`; `breaker` opens after `failures` consecutive errors (default 5) for `openFor` (default `'5s'`). */
+  l2?: { timeout?: Duration; breaker?: { failures?: number; openFor?: Duration } }
+  /** Invalidation bus. An outage longer than `outageBound` (default `'5s'`) drops L1; `retryQueue` bounds unsent messages (default 1,000). */
+  bus?: { outageBound?: Duration; retryQueue?: number }
+  /** Cross-process load lease: one instance loads a missing key while others wait up to `wait` (default `'5s'`). Off when omitted. */
+  lease?: { ttl?: Duration; wait?: Duration }
+  /** The scope tree's levels from the root, e.g. `['tenant', 'company', 'branch']`; scope paths are then checked against it. */
+  scopeLevels?: string[]
+}
+
+export type ResolvedOptions = z.output<typeof schema>
+
+/** Validates `createCache` options; a bad option fails at once with an error naming the field. */
+export function parseOptions(input: unknown): ResolvedOptions {
+  const result = schema.safeParse(input)
+  if (result.success) return result.data
+  const issue = result.error.issues[0]!
+  const field = issue.path.length > 0 ? issue.path.join('.') : 'options'
+  throw new CacheError('CS_ERR_INVALID_OPTION', `${field}: ${issue.message}`)
+}

@@ -1,0 +1,37 @@
+import type { InvalidationReport } from './invalidation/report.js'
+
+/** Stable error codes of @cachesaga/core. Search for the code to find where and why it is raised. */
+export type CacheErrorCode =
+  | 'CS_ERR_INVALID_OPTION'
+  | 'CS_ERR_INVALID_KEY'
+  | 'CS_ERR_INVALID_TARGET'
+  | 'CS_ERR_MATCH_ALL_REFUSED'
+  | 'CS_ERR_LOADER_HARD_TIMEOUT'
+  | 'CS_ERR_INVALIDATION_FAILED'
+  | 'CS_ERR_CLEAR_TOKEN'
+  | 'CS_ERR_CLOSED'
+
+/** The one error class of the package; `code` is stable, the message is for people. */
+export class CacheError extends Error {
+  override readonly name = 'CacheError'
+
+  constructor(
+    readonly code: CacheErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options)
+  }
+}
+
+/** `invalidate`/`clear` could not apply every target even after retries; `report` says which. */
+export class InvalidationError extends CacheError {
+  constructor(readonly report: InvalidationReport) {
+    const first = report.errors[0]
+    super(
+      'CS_ERR_INVALIDATION_FAILED',
+      `invalidation incomplete: ${report.errors.length} item(s) failed` +
+        (first ? `, first ${first.kind} ${JSON.stringify(first.target)}: ${first.error.message}` : ''),
+    )
+  }
+}

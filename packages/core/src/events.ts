@@ -1,0 +1,64 @@
+import { EventEmitter } from 'node:events'
+import type { InvalidationTarget } from './invalidation/target.js'
+
+/** Every event of a cache and its payload. */
+export interface CacheEvents {
+  hit: { key: string; tier: 'l1' | 'l2' }
+  miss: { key: string }
+  fill: { key: string; background: boolean }
+  /** A fill was a no-op: the key, a tag, scope, pattern or namespace was invalidated while its loader ran. */
+  'fill-rejected-stale': { key: string; background: boolean }
+  delete: { keys: string[] }
+  invalidate: { target: InvalidationTarget; ok: boolean }
+  /** A grace value was served: `reason` says why the loader's answer was not used. */
+  'fail-safe': { key: string; reason: 'error' | 'soft-timeout' | 'hard-timeout' }
+  'bus:message': { from: string; seq: number }
+  /** This instance's whole L1 was dropped because it may have missed invalidations. */
+  'l1:dropped': { reason: 'gap' | 'reconnect' | 'outage' | 'unreadable-message' }
+  'circuit:open': { failures: number }
+  'circuit:close': Record<string, never>
+  /** A failure the cache absorbed (it did not reach the caller's main operation). */
+  error: { operation: string; key?: string; error: unknown }
+}
+
+/**
+ * The one typed emitter of a cache. `emit` is skipped cheaply when nobody listens, and an
+ * `error` event without listeners is dropped instead of throwing (errors are also counted).
+ */
+export class CacheEventEmitter {
+  private readonly emitter = new EventEmitter()
+  /** Events with at least one listener, kept current so `listens` is a property read on hot paths. */
+  private readonly active = new Set<string | symbol>()
+
+  constructor() {
+    this.emitter.on('newListener', (event: string | symbol) => this.active.add(event))
+    this.emitter.on('removeListener', (event: string | symbol) => {
+      // Called after removal: the count is already current.
+      if (this.emitter.listenerCount(event) === 0) this.active.delete(event)
+    })
+  }
+
+  on<E extends keyof CacheEvents>(event: E, listener: (payload: CacheEvents[E]) => void): this {
+    this.emitter.on(event, listener)
+    return this
+  }
+
+  once<E extends keyof CacheEvents>(event: E, listener: (payload: CacheEvents[E]) => void): this {
+    this.emitter.once(event, listener)
+    return this
+  }
+
+  off<E extends keyof CacheEvents>(event: E, listener: (payload: CacheEvents[E]) => void): this {
+    this.emitter.off(event, listener)
+    return this
+  }
+
+  /** True when someone listens; callers check it before building a payload on a hot path. */
+  listens(event: keyof CacheEvents): boolean {
+    return this.active.has(event)
+  }
+
+  emit<E extends keyof CacheEvents>(event: E, payload: CacheEvents[E]): void {
+    if (this.active.has(event)) this.emitter.emit(event, payload)
+  }
+}

@@ -1,0 +1,403 @@
+import { randomBytes } from 'node:crypto'
+import type { EntryOptions, EntryOptionsResolver, ResolvedEntryOptions } from '../config/entry-options.js'
+import { CacheError } from '../errors.js'
+import type { CacheParts } from '../parts.js'
+import type { L1Entry } from '../tiers/l1-memory.js'
+import type { L2Read } from '../tiers/l2-redis.js'
+import { awaitLoader } from './loader-timeouts.js'
+import { Singleflight } from './singleflight.js'
+
+/** What a loader receives. */
+export interface LoaderContext<T> {
+  readonly key: string
+  /** Aborted when the hard timeout gives up on this loader. */
+  readonly signal: AbortSignal
+  /** The value past its TTL but within grace, if there is one. */
+  readonly stale: T | undefined
+}
+
+export type Loader<T> = (context: LoaderContext<T>) => Promise<T> | T
+
+/** A value that may be served when the loader fails or is slow. */
+interface Fallback {
+  value: unknown
+  graceEnd: number
+  deps: readonly string[]
+}
+
+/** Generation versions captured before a loader started; a fill lands only if they still hold. */
+interface Capture {
+  counters: string[]
+  versions: string[]
+}
+
+/**
+ * The getOrSet/get path: L1, then one EVALSHA on L2, then the loader, with singleflight,
+ * the cross-process lease, fail-safe, timeouts and refresh-ahead. Every write into L1 is
+ * conditional on the local invalidation epoch seen before the data was fetched.
+ */
+export class ReadPath {
+  private readonly flights = new Singleflight()
+  private readonly refreshing = new Set<string>()
+  private readonly refreshFraction: number
+  private readonly leaseToken: string
+
+  constructor(
+    private readonly parts: CacheParts,
+    private readonly entryOptions: EntryOptionsResolver,
+  ) {
+    const fraction = parts.options.refreshAhead
+    this.refreshFraction = fraction > 0 && fraction < 1 ? fraction : 0
+    this.leaseToken = `${parts.instanceId}.${randomBytes(4).toString('hex')}`
+  }
+
+  /**
+   * Entry options are resolved (and validated) only past an L1 hit, which stays a lookup;
+   * `cachedFunction` names the `wrap`ped function the key belongs to.
+   */
+  getOrSet<T>(
+    key: string,
+    loader: Loader<T>,
+    options: EntryOptions | undefined,
+    cachedFunction?: string,
+  ): Promise<T> {
+    const now = Date.now()
+    const hit = this.parts.l1.get(key, now)
+    if (hit !== undefined && now < hit.expiresAt) {
+      this.parts.stats.l1Hits++
+      if (now >= hit.refreshAt) {
+        hit.refreshAt = Number.POSITIVE_INFINITY
+        this.refreshInBackground(
+          key,
+          loader,
+          this.entryOptions.resolve(options, cachedFunction),
+          hit.value as T,
+          undefined,
+        )
+      }
+      if (this.parts.events.listens('hit')) this.parts.events.emit('hit', { key, tier: 'l1' })
+      return Promise.resolve(hit.value as T)
+    }
+    this.parts.stats.l1Misses++
+    let resolved: ResolvedEntryOptions
+    try {
+      resolved = this.entryOptions.resolve(options, cachedFunction)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    const epoch = this.parts.epochs.of(key)
+    return this.flights.run(key, epoch, () => this.load(key, loader, resolved, epoch, hit))
+  }
+
+  async get<T>(key: string): Promise<T | undefined> {
+    const now = Date.now()
+    const hit = this.parts.l1.get(key, now)
+    if (hit !== undefined && now < hit.expiresAt) {
+      this.parts.stats.l1Hits++
+      if (this.parts.events.listens('hit')) this.parts.events.emit('hit', { key, tier: 'l1' })
+      return hit.value as T
+    }
+    this.parts.stats.l1Misses++
+    const l2 = this.parts.l2
+    if (l2 === undefined) return this.missed(key)
+    const started = performance.now()
+    const epoch = this.parts.epochs.of(key)
+    try {
+      const read = await l2.read(key, [], 0, 0)
+      if (read.status === 'fresh') return this.promote<T>(key, read, epoch)
+      this.parts.stats.l2Misses++
+    } catch (error) {
+      this.parts.absorb('l2.read', error, key)
+    } finally {
+      this.parts.stats.latency.recordMs(performance.now() - started)
+    }
+    return this.missed(key)
+  }
+
+  private missed(key: string): undefined {
+    this.parts.events.emit('miss', { key })
+    return undefined
+  }
+
+  private async load<T>(
+    key: string,
+    loader: Loader<T>,
+    options: ResolvedEntryOptions,
+    epoch: number,
+    l1Copy: L1Entry | undefined,
+  ): Promise<T> {
+    const started = performance.now()
+    const { l2, stats } = this.parts
+    let fallback: Fallback | undefined =
+      l1Copy !== undefined && Date.now() < l1Copy.graceEnd
+        ? { value: l1Copy.value, graceEnd: l1Copy.graceEnd, deps: l1Copy.deps }
+        : undefined
+    let capture: Capture | undefined
+    try {
+      if (l2 !== undefined) {
+        const counters = this.countersFor(key, options)
+        try {
+          const read = await l2.read(key, counters, this.refreshFraction, options.ttlMs + options.graceMs)
+          if (read.status === 'fresh') {
+            const value = this.promote<T>(key, read, epoch)
+            if (read.versions.length > 0) {
+              this.refreshInBackground(key, loader, options, value, { counters, versions: read.versions })
+            }
+            return value
+          }
+          stats.l2Misses++
+          // Redis answered: only its own past-TTL value may be a fallback. An L1 copy that Redis no
+          // longer has may have been invalidated (its bus message still on the way).
+          fallback =
+            read.status === 'stale'
+              ? { value: JSON.parse(read.data!), graceEnd: read.graceEnd, deps: read.deps }
+              : undefined
+          capture = { counters, versions: read.versions }
+        } catch (error) {
+          this.parts.absorb('l2.read', error, key)
+        }
+      }
+      this.parts.events.emit('miss', { key })
+      if (capture !== undefined && this.parts.options.lease !== undefined) {
+        const waited = await this.waitForLease(key, options, epoch, capture)
+        if (waited.kind === 'hit') return waited.value as T
+        capture = waited.capture
+        if (waited.kind === 'leased') {
+          return await this.loadAndFill(key, loader, options, epoch, capture, fallback, () =>
+            this.releaseLease(key),
+          )
+        }
+      }
+      return await this.loadAndFill(key, loader, options, epoch, capture, fallback, undefined)
+    } finally {
+      stats.latency.recordMs(performance.now() - started)
+    }
+  }
+
+  private promote<T>(key: string, read: L2Read, epoch: number): T {
+    const value = JSON.parse(read.data!) as T
+    this.parts.stats.l2Hits++
+    // A local invalidation since we asked Redis means this answer may predate it: do not keep it.
+    if (this.parts.epochs.of(key) === epoch) {
+      this.parts.l1.set(key, this.l1Entry(value, read.expiresAt, read.graceEnd, read.createdAt, read.deps))
+    }
+    this.parts.events.emit('hit', { key, tier: 'l2' })
+    return value
+  }
+
+  private async loadAndFill<T>(
+    key: string,
+    loader: Loader<T>,
+    options: ResolvedEntryOptions,
+    epoch: number,
+    capture: Capture | undefined,
+    fallback: Fallback | undefined,
+    afterFill: (() => void) | undefined,
+  ): Promise<T> {
+    const { stats, options: cacheOptions } = this.parts
+    stats.loaderCalls++
+    const controller = new AbortController()
+    const loading = Promise.resolve().then(() =>
+      loader({ key, signal: controller.signal, stale: fallback?.value as T | undefined }),
+    )
+    // The fill runs whenever the loader finishes, even after the caller was answered from grace;
+    // it is conditional on the versions captured above, so a late result cannot land if stale.
+    const filled = loading.then(
+      (value) => this.fill(key, value, options, epoch, capture, false),
+      () => undefined,
+    )
+    if (afterFill !== undefined) void filled.finally(afterFill)
+    const soft = fallback === undefined ? undefined : cacheOptions.timeouts.soft
+    const outcome = await awaitLoader(loading, soft, cacheOptions.timeouts.hard)
+    switch (outcome.kind) {
+      case 'value':
+        await filled
+        return outcome.value
+      case 'soft-timeout':
+        stats.softTimeouts++
+        return this.serveFallback(key, fallback!, 'soft-timeout', epoch)
+      case 'hard-timeout':
+        stats.hardTimeouts++
+        controller.abort()
+        if (fallback !== undefined) return this.serveFallback(key, fallback, 'hard-timeout', epoch)
+        throw new CacheError(
+          'CS_ERR_LOADER_HARD_TIMEOUT',
+          `loader for ${JSON.stringify(key)} did not finish within the hard timeout of ${cacheOptions.timeouts.hard} ms`,
+        )
+      case 'error':
+        stats.loaderErrors++
+        if (fallback !== undefined) return this.serveFallback(key, fallback, 'error', epoch)
+        throw outcome.error
+    }
+  }
+
+  private serveFallback<T>(
+    key: string,
+    fallback: Fallback,
+    reason: 'error' | 'soft-timeout' | 'hard-timeout',
+    epoch: number,
+  ): T {
+    this.parts.stats.failSafeServed++
+    this.parts.events.emit('fail-safe', { key, reason })
+    if (reason === 'error' && this.parts.epochs.of(key) === epoch) {
+      // Back off: keep answering from grace for a while instead of calling a failing loader each time.
+      const now = Date.now()
+      const until = Math.min(now + this.parts.options.graceBackoff, fallback.graceEnd)
+      this.parts.l1.set(key, {
+        value: fallback.value,
+        expiresAt: until,
+        refreshAt: Number.POSITIVE_INFINITY,
+        graceEnd: fallback.graceEnd,
+        deadline: Math.min(fallback.graceEnd, now + this.parts.l1.maxAgeMs),
+        deps: fallback.deps,
+      })
+    }
+    return fallback.value as T
+  }
+
+  /** Writes a loaded value: L2 only if no captured generation moved, then L1 only if nothing was invalidated locally. */
+  private async fill(
+    key: string,
+    value: unknown,
+    options: ResolvedEntryOptions,
+    epoch: number,
+    capture: Capture | undefined,
+    background: boolean,
+  ): Promise<void> {
+    if (value === undefined) return
+    const { l2, stats, events, options: cacheOptions } = this.parts
+    const now = Date.now()
+    const jitter = cacheOptions.jitter > 0 ? Math.floor(Math.random() * cacheOptions.jitter) : 0
+    const expiresAt = now + options.ttlMs + jitter
+    const graceEnd = expiresAt + options.graceMs
+    if (l2 !== undefined && capture !== undefined) {
+      let written: boolean
+      try {
+        written = await l2.fill(
+          {
+            key,
+            counters: capture.counters,
+            data: JSON.stringify(value),
+            expiresAt,
+            graceEnd,
+            createdAt: now,
+            px: graceEnd - now,
+          },
+          capture.versions,
+        )
+      } catch (error) {
+        this.parts.absorb('l2.fill', error, key)
+        return
+      }
+      if (!written) {
+        stats.fillsRejectedStale++
+        events.emit('fill-rejected-stale', { key, background })
+        return
+      }
+    }
+    if (this.parts.epochs.of(key) !== epoch) {
+      stats.fillsRejectedStale++
+      events.emit('fill-rejected-stale', { key, background })
+      return
+    }
+    stats.fills++
+    this.parts.l1.set(key, this.l1Entry(value, expiresAt, graceEnd, now, options.deps))
+    events.emit('fill', { key, background })
+  }
+
+  /** Refresh-ahead: one background load per key; `capture` is given when the L2 read already took it. */
+  private refreshInBackground<T>(
+    key: string,
+    loader: Loader<T>,
+    options: ResolvedEntryOptions,
+    current: T,
+    capture: Capture | undefined,
+  ): void {
+    if (this.refreshing.has(key)) return
+    this.refreshing.add(key)
+    const epoch = this.parts.epochs.of(key)
+    const { l2, stats } = this.parts
+    const run = async () => {
+      let taken = capture
+      if (taken === undefined && l2 !== undefined) {
+        const counters = this.countersFor(key, options)
+        const read = await l2.read(key, counters, -1, options.ttlMs + options.graceMs)
+        taken = { counters, versions: read.versions }
+      }
+      stats.loaderCalls++
+      const value = await loader({ key, signal: new AbortController().signal, stale: current })
+      await this.fill(key, value, options, epoch, taken, true)
+    }
+    run()
+      .catch((error: unknown) => {
+        stats.loaderErrors++
+        this.parts.absorb('refresh-ahead', error, key)
+      })
+      .finally(() => this.refreshing.delete(key))
+  }
+
+  /**
+   * Cross-process stampede protection: take the lease, or wait for its holder's fill (polling the
+   * read script) until the wait bound, then load anyway. Returns fresh versions for our own load.
+   */
+  private async waitForLease(
+    key: string,
+    options: ResolvedEntryOptions,
+    epoch: number,
+    capture: Capture,
+  ): Promise<{ kind: 'hit'; value: unknown } | { kind: 'leased' | 'own'; capture: Capture }> {
+    const l2 = this.parts.l2!
+    const lease = this.parts.options.lease!
+    const deadline = Date.now() + lease.wait
+    let current = capture
+    let delay = 2
+    try {
+      while (true) {
+        if (await l2.acquireLease(key, this.leaseToken, current.versions[0]!, lease.ttl)) {
+          return { kind: 'leased', capture: current }
+        }
+        if (Date.now() + delay > deadline) return { kind: 'own', capture: current }
+        await new Promise((resolve) => setTimeout(resolve, delay))
+        delay = Math.min(delay * 2, 50)
+        const read = await l2.read(key, current.counters, 0, options.ttlMs + options.graceMs)
+        if (read.status === 'fresh') return { kind: 'hit', value: this.promote(key, read, epoch) }
+        current = { counters: current.counters, versions: read.versions }
+      }
+    } catch (error) {
+      this.parts.absorb('l2.lease', error, key)
+      return { kind: 'own', capture: current }
+    }
+  }
+
+  private releaseLease(key: string): void {
+    this.parts.l2!.releaseLease(key, this.leaseToken).catch((error: unknown) => {
+      this.parts.absorb('l2.lease', error, key)
+    })
+  }
+
+  /** Counters a fill is fenced by: key generation, pattern epoch, namespace, then the entry's own dependencies. */
+  private countersFor(key: string, options: ResolvedEntryOptions): string[] {
+    const { layout } = this.parts
+    const counters = [layout.keyGeneration(key), layout.patternEpoch, layout.namespaceGeneration]
+    for (const dep of options.deps) counters.push(layout.counter(dep))
+    return counters
+  }
+
+  private l1Entry(
+    value: unknown,
+    expiresAt: number,
+    graceEnd: number,
+    createdAt: number,
+    deps: readonly string[],
+  ): L1Entry {
+    const fraction = this.refreshFraction
+    return {
+      value,
+      expiresAt,
+      refreshAt: fraction > 0 ? createdAt + (expiresAt - createdAt) * fraction : Number.POSITIVE_INFINITY,
+      graceEnd,
+      deadline: Math.min(graceEnd, Date.now() + this.parts.l1.maxAgeMs),
+      deps,
+    }
+  }
+}
