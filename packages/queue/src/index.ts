@@ -9,6 +9,7 @@ export {
   type EventPattern,
   type EventsMatching,
   type ListenerFailure,
+  type Signal,
 } from './events/event-bus.js'
 export { parseDomainEvent } from './events/parse.js'
 export {
@@ -23,13 +24,20 @@ export {
   type Slot,
   slotSchema,
 } from './events/schemas.js'
+export type { CacheInvalidator, InvalidationJob } from './invalidation/invalidation-job.js'
+export { InvalidationQueue, type InvalidationQueueOptions } from './invalidation/invalidation-queue.js'
+export {
+  type InvalidationWorkerOptions,
+  startInvalidationWorker,
+} from './invalidation/invalidation-worker.js'
 export type { LagHistogram } from './metrics/lag-histogram.js'
 export { Dispatcher, type DispatchReceipt } from './queues/dispatcher.js'
-export { QUEUE_FOR_EVENT, type QueueName } from './queues/routing.js'
+export { type AnyQueueName, INVALIDATION_QUEUE, QUEUE_FOR_EVENT, type QueueName } from './queues/routing.js'
 export {
   type DomainEventHandlers,
   defineHandlers,
   type EventHandler,
   type HandlerContext,
 } from './worker/handlers.js'
-export { type LogLevel, startWorkers, type WorkerGroup, type WorkerLog } from './worker/worker-group.js'
+export { startWorkers, type WorkerGroup } from './worker/worker-group.js'
+export type { LogLevel, WorkerLog } from './worker/worker-log.js'

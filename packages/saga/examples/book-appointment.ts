@@ -1,5 +1,13 @@
 import { createCache } from '@cachesaga/core'
-import { createSagaRunner, DomainRejection, defineSaga, invalidateAfterBooking } from '@cachesaga/saga'
+import { EventBus } from '@cachesaga/queue'
+import {
+  createSagaRunner,
+  DomainRejection,
+  defineSaga,
+  invalidateAfterBooking,
+  type SagaEvent,
+  type SagaEventName,
+} from '@cachesaga/saga'
 import { Redis } from 'ioredis'
 import { z } from 'zod'
 
@@ -57,7 +65,13 @@ const bookAppointment = defineSaga('book-appointment', {
     run: ({ input, attempt }) => `confirmation for ${input.bookingId} sent (attempt ${attempt})`,
   })
 
-const runner = createSagaRunner({ redis, cache, sagas: [bookAppointment] })
+// Every transition goes to `events`; here the in-process bus of @cachesaga/queue, as typed signals.
+const bus = new EventBus<Record<SagaEventName, SagaEvent>>()
+bus.onSignal('saga.*', ({ name, payload }) =>
+  console.log(`  [bus] ${name} ${payload.error?.code ?? ''}`.trimEnd()),
+)
+
+const runner = createSagaRunner({ redis, cache, events: bus, sagas: [bookAppointment] })
 runner.start() // resumes sagas left behind by a crashed process, now and every 10 s
 
 const booking = { bookingId: 'bk-1', staffId: 'ana', serviceId: 'haircut', day: '2026-11-23', hour: 10 }

@@ -17,6 +17,8 @@ export type SagaEventName =
   | 'compensation.completed'
   | 'compensation.failed'
   | 'invalidation.deferred'
+  /** A deferred invalidation failed again when the default scheduler retried it; a later sweep tries again. */
+  | 'invalidation.retry_failed'
   /** A sweep could not resume a saga (or, with an empty `sagaId`, could not read Redis at all). */
   | 'recovery.failed'
   | 'operator.retry'
@@ -36,20 +38,31 @@ export interface SagaEvent {
   actor?: string
 }
 
-/** Anything with `emit(name, payload)`: a node EventEmitter, the queue package's event bus, a test recorder. */
+/**
+ * Anything with `emit(name, payload)`: a node EventEmitter, the `EventBus` of @cachesaga/queue (its signal channel),
+ * a test recorder. `emit` may return a promise (an async bus); the runner does not wait for it.
+ */
 export interface SagaEventEmitter {
   emit(name: SagaEventName, event: SagaEvent): unknown
 }
 
-/** Emits without letting a failing listener break the saga: the transition is already recorded either way. */
+/**
+ * Emits without letting a failing listener break the saga: the transition is already recorded either way. Neither a
+ * throw nor a rejected promise from `emit` escapes (a rejection left unhandled would end the process).
+ */
 export function emitSagaEvent(
   emitter: SagaEventEmitter | undefined,
   name: SagaEventName,
   event: SagaEvent,
 ): void {
   try {
-    emitter?.emit(name, event)
+    const returned = emitter?.emit(name, event)
+    if (isThenable(returned)) returned.then(undefined, ignore)
   } catch {
     // A broken listener must not decide the fate of a booking; the log in Redis still has the transition.
   }
 }
+
+const ignore = () => {}
+const isThenable = (value: unknown): value is PromiseLike<unknown> =>
+  typeof (value as { then?: unknown } | null | undefined)?.then === 'function'

@@ -1,6 +1,6 @@
 import type { ConnectionOptions } from '../config.js'
 import { QueueSet } from '../queues/queue-set.js'
-import type { QueueName } from '../queues/routing.js'
+import type { AnyQueueName } from '../queues/routing.js'
 import {
   type DeadLetter,
   listDeadLetters,
@@ -21,30 +21,30 @@ export class QueueAdmin {
   }
 
   /** Counts, processed/failed totals and per-minute rates over the last `minutes`, and the lag histogram. */
-  stats(queue: QueueName, minutes = 15): Promise<QueueStats> {
+  stats(queue: AnyQueueName, minutes = 15): Promise<QueueStats> {
     return readQueueStats(this.queues.get(queue), this.queues.redis, minutes)
   }
 
   /** Failed jobs with their reasons, most recent first. */
-  deadLetters(queue: QueueName, limit = 100): Promise<DeadLetter[]> {
+  deadLetters(queue: AnyQueueName, limit = 100): Promise<DeadLetter[]> {
     return listDeadLetters(this.queues.get(queue), limit)
   }
 
-  retry(queue: QueueName, jobId: string): Promise<void> {
+  retry(queue: AnyQueueName, jobId: string): Promise<void> {
     return retryDeadLetter(this.queues.get(queue), jobId)
   }
 
-  retryAll(queue: QueueName): Promise<void> {
+  retryAll(queue: AnyQueueName): Promise<void> {
     return retryAllDeadLetters(this.queues.get(queue))
   }
 
   /** Step one of a purge: shows how many jobs would go and returns the token step two needs. */
-  requestPurge(queue: QueueName): Promise<PurgeRequest> {
+  requestPurge(queue: AnyQueueName): Promise<PurgeRequest> {
     return requestPurge(this.queues.get(queue), this.queues.redis)
   }
 
   /** Step two: deletes the failed jobs counted by `requestPurge`, given its token. */
-  purge(queue: QueueName, token: string): Promise<number> {
+  purge(queue: AnyQueueName, token: string): Promise<number> {
     return purgeDeadLetters(this.queues.get(queue), this.queues.redis, token)
   }
 

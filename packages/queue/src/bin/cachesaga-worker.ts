@@ -4,7 +4,8 @@ import { Command } from 'commander'
 import { z } from 'zod'
 import { parseOptions, STALLED_DEFAULTS, workerOptionsSchema } from '../config.js'
 import { assertHandlers } from '../worker/handlers.js'
-import { jsonLinesLog, startWorkers } from '../worker/worker-group.js'
+import { startWorkers } from '../worker/worker-group.js'
+import { jsonLinesLog } from '../worker/worker-log.js'
 
 const envSchema = z.object({
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'REDIS_URL must be a redis:// or rediss:// URL' }),

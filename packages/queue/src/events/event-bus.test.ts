@@ -113,6 +113,97 @@ describe('the in-process event bus', () => {
     }
   })
 
+  describe('signals', () => {
+    /** The shape of @cachesaga/saga's transition events, restated: queue does not depend on saga. */
+    type Transition = { sagaId: string; saga: string; step?: string }
+    type SagaSignals = Record<'saga.started' | 'saga.completed' | 'step.completed', Transition>
+
+    it('delivers by name, one-level and multi-level wildcard, typed by the signal map', async () => {
+      const bus = new EventBus<SagaSignals>()
+      const seen: string[] = []
+      bus.onSignal('saga.completed', (signal) => {
+        seen.push(`exact:${signal.payload.sagaId}`)
+      })
+      bus.onSignal('saga.*', (signal) => {
+        seen.push(`saga:${signal.name}`)
+      })
+      bus.onSignal('**', (signal) => {
+        seen.push(`all:${signal.name}`)
+      })
+      await bus.emit('saga.started', { sagaId: 's1', saga: 'book' })
+      await bus.emit('step.completed', { sagaId: 's1', saga: 'book', step: 'hold' })
+      await bus.emit('saga.completed', { sagaId: 's1', saga: 'book' })
+      expect(seen.sort()).toEqual(
+        [
+          'saga:saga.started',
+          'all:saga.started',
+          'all:step.completed',
+          'exact:s1',
+          'saga:saga.completed',
+          'all:saga.completed',
+        ].sort(),
+      )
+    })
+
+    it('keeps signals and domain events apart, both ways', async () => {
+      const bus = new EventBus()
+      const domain: string[] = []
+      const signals: string[] = []
+      bus.on('**', (event) => {
+        domain.push(event.type)
+      })
+      bus.onSignal('**', (signal) => {
+        signals.push(signal.name)
+      })
+      await bus.emit('booking.created', { not: 'a domain event' })
+      await bus.publish(bookingCreated())
+      expect(domain).toEqual(['booking.created'])
+      expect(signals).toEqual(['booking.created'])
+    })
+
+    it('isolates failing signal listeners like event listeners, even when the emitter does not wait', async () => {
+      const bus = new EventBus<SagaSignals>()
+      const failures: ListenerFailure[] = []
+      const reported = new Promise<void>((resolve) => {
+        bus.onListenerFailed((failure) => {
+          failures.push(failure)
+          if (failures.length === 2) resolve()
+        })
+      })
+      const delivered: string[] = []
+      bus.onSignal(
+        'saga.*',
+        () => {
+          throw new Error('sync boom')
+        },
+        { name: 'metrics' },
+      )
+      bus.onSignal(
+        'saga.*',
+        async () => {
+          throw new Error('async boom')
+        },
+        { name: 'tracing' },
+      )
+      bus.onSignal('saga.started', (signal) => {
+        delivered.push(signal.payload.sagaId)
+      })
+      // A saga runner calls `emit` and moves on; nothing it ignores may reject.
+      const emitter: { emit(name: 'saga.started', event: Transition): unknown } = bus
+      void emitter.emit('saga.started', { sagaId: 's2', saga: 'book' })
+      await reported
+      expect(delivered).toEqual(['s2'])
+      expect(failures.map(({ listener, event }) => [listener, event])).toEqual(
+        expect.arrayContaining([
+          ['metrics', { name: 'saga.started', payload: { sagaId: 's2', saga: 'book' } }],
+          ['tracing', { name: 'saga.started', payload: { sagaId: 's2', saga: 'book' } }],
+        ]),
+      )
+      await new Promise((resolve) => setImmediate(resolve))
+      expect(unhandled).toEqual([])
+    })
+  })
+
   it('stops delivering after unsubscribe', async () => {
     const bus = new EventBus()
     let calls = 0

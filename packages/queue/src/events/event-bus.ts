@@ -18,12 +18,44 @@ export type EventsMatching<P extends EventPattern> = P extends DomainEventType
 
 export type EventListener<E> = (event: E) => void | Promise<void>
 
+/**
+ * A notification that is not a domain event: a saga transition, say. Signals have their own channel, so a `**`
+ * domain listener never sees them and no signal name can collide with an event type.
+ */
+export interface Signal<Name extends string = string, Payload = unknown> {
+  name: Name
+  payload: Payload
+}
+
+/** Signal names mapped to their payload types, e.g. `Record<SagaEventName, SagaEvent>`. */
+export type SignalMap = Record<string, unknown>
+
+type SignalOf<S extends SignalMap, N extends keyof S & string> = N extends unknown ? Signal<N, S[N]> : never
+
+/**
+ * A signal name, a one-level wildcard (`saga.*`: `saga.started`, not `saga.step.started`), a multi-level one
+ * (`saga.**`) or `**` for every signal.
+ */
+export type SignalPattern<S extends SignalMap> = (keyof S & string) | `${string}.*` | `${string}.**` | '**'
+
+/** The signals a pattern matches, typed by the bus's `SignalMap`. */
+export type SignalsMatching<S extends SignalMap, P extends string> = P extends keyof S & string
+  ? SignalOf<S, P>
+  : P extends `${infer Head}.*`
+    ? SignalOf<S, Extract<keyof S & string, `${Head}.${string}`>>
+    : P extends `${infer Head}.**`
+      ? SignalOf<S, Extract<keyof S & string, `${Head}.${string}`>>
+      : SignalOf<S, keyof S & string>
+
 /** Reported once for every listener that threw or rejected; the other listeners still ran. */
 export interface ListenerFailure {
   listener: string
-  event: DomainEvent
+  /** The domain event, or the signal, the listener failed on. */
+  event: DomainEvent | Signal
   error: unknown
 }
+
+const emitterOptions = { wildcard: true, delimiter: '.', maxListeners: 0 } as const
 
 /**
  * In-process signal after a commit; not the durable record (that is the queue).
@@ -32,9 +64,14 @@ export interface ListenerFailure {
  * as an unhandled rejection, and reports only the first error from `emitAsync`. Every listener is
  * therefore wrapped so it cannot throw or reject: each failure goes to the `listener.failed` listeners
  * with the listener's name, every listener runs, and the process stays up.
+ *
+ * Besides domain events the bus carries signals (`emit(name, payload)`, `onSignal(pattern, listener)`), with the
+ * same guarantees. `emit` has the shape of @cachesaga/saga's `SagaEventEmitter`, so a bus passed as a saga runner's
+ * `events` receives every saga transition: `new EventBus<Record<SagaEventName, SagaEvent>>()` types them.
  */
-export class EventBus {
-  private readonly emitter = new EventEmitter2({ wildcard: true, delimiter: '.', maxListeners: 0 })
+export class EventBus<Signals extends SignalMap = SignalMap> {
+  private readonly domain = new EventEmitter2(emitterOptions)
+  private readonly signals = new EventEmitter2(emitterOptions)
   private readonly failureListeners = new Set<EventListener<ListenerFailure>>()
   private unnamed = 0
 
@@ -44,18 +81,16 @@ export class EventBus {
     listener: EventListener<EventsMatching<P>>,
     options: { name?: string } = {},
   ): () => void {
-    const name = options.name ?? (listener.name || `${pattern}#${++this.unnamed}`)
-    const guarded = async (event: EventsMatching<P>): Promise<void> => {
-      try {
-        await listener(event)
-      } catch (error) {
-        await this.reportFailure({ listener: name, event, error })
-      }
-    }
-    this.emitter.on(pattern, guarded)
-    return () => {
-      this.emitter.off(pattern, guarded)
-    }
+    return this.subscribe(this.domain, pattern, listener, options.name)
+  }
+
+  /** Subscribes to signals by name or wildcard; `name` identifies the listener in failure reports. */
+  onSignal<P extends SignalPattern<Signals>>(
+    pattern: P,
+    listener: EventListener<SignalsMatching<Signals, P>>,
+    options: { name?: string } = {},
+  ): () => void {
+    return this.subscribe(this.signals, pattern, listener, options.name)
   }
 
   /** Subscribes to listener failures. Returns an unsubscribe. */
@@ -68,7 +103,36 @@ export class EventBus {
 
   /** Runs every matching listener and resolves when all have settled; never rejects. */
   async publish(event: DomainEvent): Promise<void> {
-    await this.emitter.emitAsync(event.type, event)
+    await this.domain.emitAsync(event.type, event)
+  }
+
+  /**
+   * Sends a signal to the matching `onSignal` listeners. Synchronous callers (a saga runner) may ignore the promise:
+   * it resolves once every listener has settled and never rejects.
+   */
+  async emit<N extends keyof Signals & string>(name: N, payload: Signals[N]): Promise<void> {
+    const signal: Signal = { name, payload }
+    await this.signals.emitAsync(name, signal)
+  }
+
+  private subscribe<E extends DomainEvent | Signal>(
+    emitter: InstanceType<typeof EventEmitter2>,
+    pattern: string,
+    listener: EventListener<E>,
+    name: string | undefined,
+  ): () => void {
+    const listenerName = name ?? (listener.name || `${pattern}#${++this.unnamed}`)
+    const guarded = async (event: E): Promise<void> => {
+      try {
+        await listener(event)
+      } catch (error) {
+        await this.reportFailure({ listener: listenerName, event, error })
+      }
+    }
+    emitter.on(pattern, guarded)
+    return () => {
+      emitter.off(pattern, guarded)
+    }
   }
 
   private async reportFailure(failure: ListenerFailure): Promise<void> {

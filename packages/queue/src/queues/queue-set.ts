@@ -2,13 +2,13 @@ import { Queue } from 'bullmq'
 import type { Redis } from 'ioredis'
 import { type ConnectionOptions, connectionOptionsSchema, parseOptions } from '../config.js'
 import { connectRedis } from './connection.js'
-import type { QueueName } from './routing.js'
+import type { AnyQueueName } from './routing.js'
 
 /** BullMQ `Queue` handles over one Redis connection, opened on first use. */
 export class QueueSet {
   readonly redis: Redis
   private readonly prefix: string
-  private readonly queues = new Map<QueueName, Queue>()
+  private readonly queues = new Map<AnyQueueName, Queue>()
 
   constructor(options: ConnectionOptions) {
     const parsed = parseOptions(connectionOptionsSchema, options)
@@ -16,7 +16,7 @@ export class QueueSet {
     this.prefix = parsed.prefix
   }
 
-  get(name: QueueName): Queue {
+  get(name: AnyQueueName): Queue {
     let queue = this.queues.get(name)
     if (!queue) {
       queue = new Queue(name, { connection: this.redis, prefix: this.prefix })

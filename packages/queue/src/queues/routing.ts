@@ -13,6 +13,12 @@ export type QueueName = (typeof QUEUE_FOR_EVENT)[DomainEventType]
 
 export const QUEUE_NAMES = Object.values(QUEUE_FOR_EVENT) as readonly QueueName[]
 
+/** The queue of cache invalidations that failed inside a saga and are retried here (see `InvalidationQueue`). */
+export const INVALIDATION_QUEUE = 'cache-invalidation'
+
+/** Every queue the admin tools can operate on. */
+export type AnyQueueName = QueueName | typeof INVALIDATION_QUEUE
+
 export const EVENT_FOR_QUEUE = Object.fromEntries(
   Object.entries(QUEUE_FOR_EVENT).map(([type, queue]) => [queue, type]),
 ) as Record<QueueName, DomainEventType>

@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto'
 import { Queue } from 'bullmq'
 import type { Redis } from 'ioredis'
-import type { QueueName } from '../index.js'
+import type { AnyQueueName } from '../index.js'
 
 /** Raw BullMQ queue handles under a fresh prefix, so tests sharing a server never see each other's jobs. */
 export function scopedQueues(redis: Redis) {
   const prefix = `t${randomUUID().slice(0, 8)}`
-  const queues = new Map<QueueName, Queue>()
+  const queues = new Map<AnyQueueName, Queue>()
   return {
     prefix,
-    queue(name: QueueName): Queue {
+    queue(name: AnyQueueName): Queue {
       if (!queues.has(name)) queues.set(name, new Queue(name, { connection: redis, prefix }))
       return queues.get(name)!
     },

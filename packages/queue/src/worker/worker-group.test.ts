@@ -5,7 +5,8 @@ import { eventually } from '../test-support/eventually.js'
 import { scopedQueues } from '../test-support/scoped-queues.js'
 import { useRedis } from '../test-support/use-redis.js'
 import type { DomainEventHandlers } from './handlers.js'
-import { startWorkers, type WorkerLog } from './worker-group.js'
+import { startWorkers } from './worker-group.js'
+import type { WorkerLog } from './worker-log.js'
 
 describe('workers running the handlers', () => {
   const env = useRedis()

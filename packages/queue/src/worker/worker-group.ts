@@ -1,21 +1,15 @@
-import { MetricsTime, Worker } from 'bullmq'
+import { Worker } from 'bullmq'
 import { parseOptions, type WorkerOptions, workerOptionsSchema } from '../config.js'
 import { QueueError } from '../errors.js'
 import type { DomainEvent } from '../events/schemas.js'
 import { LagRecorder, lagHistogramKey } from '../metrics/lag-histogram.js'
-import { connectRedis } from '../queues/connection.js'
 import { EVENT_FOR_QUEUE } from '../queues/routing.js'
-import { readEvictionPolicy } from './eviction-policy.js'
+import { bullWorkerOptions, connectWorkerRedis } from './bull-worker-settings.js'
+import { closeWithDeadline } from './close-with-deadline.js'
+import { warnUnlessNoeviction } from './eviction-policy.js'
 import type { DomainEventHandlers, EventHandler } from './handlers.js'
 import { createProcessor } from './processor.js'
-
-export type LogLevel = 'info' | 'warn' | 'error'
-export type WorkerLog = (level: LogLevel, message: string, fields?: Record<string, unknown>) => void
-
-/** One JSON line per entry on stderr, so a supervisor can ship it as is. */
-export const jsonLinesLog: WorkerLog = (level, message, fields) => {
-  process.stderr.write(`${JSON.stringify({ level, message, ...fields, time: new Date().toISOString() })}\n`)
-}
+import { jsonLinesLog, type WorkerLog } from './worker-log.js'
 
 export interface WorkerGroup {
   /**
@@ -45,19 +39,11 @@ export async function startWorkers(
     }
     return { queue, handler }
   })
-  const redis = connectRedis(config.redisUrl, 'worker')
+  const redis = connectWorkerRedis(config.redisUrl, log)
   const lagRecorders: LagRecorder[] = []
 
   const workers = selected.map(({ queue, handler }) => {
-    const worker = new Worker(queue, createProcessor(queue, handler), {
-      connection: redis,
-      prefix: config.prefix,
-      concurrency: config.concurrency,
-      lockDuration: config.lockDurationMs,
-      stalledInterval: config.stalledIntervalMs,
-      maxStalledCount: config.maxStalledCount,
-      metrics: { maxDataPoints: MetricsTime.ONE_WEEK },
-    })
+    const worker = new Worker(queue, createProcessor(queue, handler), bullWorkerOptions(config, redis))
     const lag = new LagRecorder(redis, lagHistogramKey(config.prefix, queue), (error) =>
       log('error', 'could not record lag', { queue, error: String(error) }),
     )
@@ -73,33 +59,18 @@ export async function startWorkers(
   })
 
   await Promise.all(workers.map((worker) => worker.waitUntilReady()))
-  const policy = await readEvictionPolicy(redis)
-  if (policy !== 'noeviction') {
-    log(
-      'warn',
-      'Redis maxmemory-policy should be noeviction: an evicting Redis can silently drop queued jobs',
-      {
-        maxmemoryPolicy: policy ?? 'unknown',
-      },
-    )
-  }
+  await warnUnlessNoeviction(redis, log)
   log('info', 'worker ready', { queues: config.queues, concurrency: config.concurrency, pid: process.pid })
 
   return {
-    async close({ deadlineMs }) {
-      let timer: NodeJS.Timeout | undefined
-      const deadline = new Promise<'deadline'>((resolve) => {
-        timer = setTimeout(() => resolve('deadline'), deadlineMs)
-      })
-      // After a forced return the workers keep draining in the background and release Redis when done.
-      const drained = Promise.all(workers.map((worker) => worker.close())).then(async () => {
-        await Promise.all(lagRecorders.map((lag) => lag.close()))
-        redis.disconnect()
-        return 'drained' as const
-      })
-      const outcome = await Promise.race([drained, deadline])
-      clearTimeout(timer)
-      return { forced: outcome === 'deadline' }
-    },
+    close: ({ deadlineMs }) =>
+      closeWithDeadline(
+        workers,
+        async () => {
+          await Promise.all(lagRecorders.map((lag) => lag.close()))
+          redis.disconnect()
+        },
+        deadlineMs,
+      ),
   }
 }

@@ -93,6 +93,21 @@ describe('booking invalidation helpers', () => {
     expect(await day()).toBe(2)
   })
 
+  it('refuse as a domain rejection (never retried) a start that is not a date, or a sync window over a year', () => {
+    expect(() => defaultBookingCacheMapping.slot({ ...booking, start: 'next monday' })).toThrow(
+      expect.objectContaining({
+        code: 'SAGA_ERR_DOMAIN_REJECTION',
+        message: expect.stringContaining('slot.start: "next monday" is not an ISO 8601 date-time'),
+      }),
+    )
+    expect(() => defaultBookingCacheMapping.sync({ ...sync, to: 'never' })).toThrow(/window\.to: "never"/)
+    // A corrupt calendar date must not expand into millions of tags.
+    expect(() => defaultBookingCacheMapping.sync({ ...sync, to: '9999-12-31T00:00:00Z' })).toThrow(
+      /spans more than 366 days; pass a `mapping`/,
+    )
+    expect(defaultBookingCacheMapping.sync({ ...sync, to: '2027-11-22T00:00:00Z' }).tags).toHaveLength(366)
+  })
+
   it('take a custom mapping', async () => {
     const cache = await newCache()
     const { runner } = testRunner(server.redis, { cache })

@@ -1,5 +1,6 @@
 import type { InvalidationTarget } from '@cachesaga/core'
 import type { SagaStep, StepContext } from '../definition/step.js'
+import { DomainRejection } from '../errors.js'
 import { type InvalidateCacheOptions, invalidateCache } from './invalidate-cache.js'
 
 /** The part of a booking that decides which cache entries it affects. */
@@ -26,8 +27,16 @@ export interface BookingCacheMapping {
   sync(window: SyncWindow): InvalidationTarget
 }
 
-const day = (iso: string) => new Date(iso).toISOString().slice(0, 10)
 const DAY_MS = 86_400_000
+/** Longest sync window the default mapping expands into per-day tags; longer ones are a bug upstream, not a sync. */
+const MAX_SYNC_DAYS = 366
+
+/** The UTC date of an ISO 8601 instant; a DomainRejection (retrying cannot fix it) naming the field otherwise. */
+function day(iso: string, field: string): string {
+  const at = Date.parse(iso)
+  if (Number.isNaN(at)) throw new DomainRejection(`${field}: "${iso}" is not an ISO 8601 date-time`)
+  return new Date(at).toISOString().slice(0, 10)
+}
 
 /**
  * Tags of the default mapping: a slot's day of availability (per staff member and per service), the staff member's
@@ -36,8 +45,8 @@ const DAY_MS = 86_400_000
 export const defaultBookingCacheMapping: BookingCacheMapping = {
   slot: (slot) => ({
     tags: [
-      `availability:staff:${slot.staffId}:${day(slot.start)}`,
-      `availability:service:${slot.serviceId}:${day(slot.start)}`,
+      `availability:staff:${slot.staffId}:${day(slot.start, 'slot.start')}`,
+      `availability:service:${slot.serviceId}:${day(slot.start, 'slot.start')}`,
       `schedule:staff:${slot.staffId}`,
       `staff:${slot.staffId}:bookings`,
       `service:${slot.serviceId}:bookings`,
@@ -46,9 +55,16 @@ export const defaultBookingCacheMapping: BookingCacheMapping = {
   }),
   sync: (window) => {
     const tags = [`schedule:staff:${window.staffId}`]
-    const last = Date.parse(`${day(window.to)}T00:00:00Z`)
-    for (let at = Date.parse(`${day(window.from)}T00:00:00Z`); at <= last; at += DAY_MS) {
-      tags.push(`availability:staff:${window.staffId}:${day(new Date(at).toISOString())}`)
+    const first = Date.parse(`${day(window.from, 'window.from')}T00:00:00Z`)
+    const last = Date.parse(`${day(window.to, 'window.to')}T00:00:00Z`)
+    if ((last - first) / DAY_MS >= MAX_SYNC_DAYS) {
+      throw new DomainRejection(
+        `sync window ${window.from} .. ${window.to} spans more than ${MAX_SYNC_DAYS} days; ` +
+          'pass a `mapping` whose `sync` uses a pattern or a scope for long windows',
+      )
+    }
+    for (let at = first; at <= last; at += DAY_MS) {
+      tags.push(`availability:staff:${window.staffId}:${new Date(at).toISOString().slice(0, 10)}`)
     }
     return { tags }
   },

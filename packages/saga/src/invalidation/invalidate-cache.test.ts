@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import { defineSaga } from '../definition/define-saga.js'
 import { DomainRejection } from '../errors.js'
-import { bookingInput } from '../test-support/booking-saga.js'
+import { SagaStore } from '../store/saga-store.js'
+import { bookingInput, bookingSaga } from '../test-support/booking-saga.js'
 import { ChaosCache, useCaches } from '../test-support/caches.js'
-import { useRedis } from '../test-support/redis.js'
+import { EffectLedger } from '../test-support/effects.js'
+import { eventually, freshPrefix, useRedis } from '../test-support/redis.js'
 import { testRunner } from '../test-support/runner.js'
 import { invalidateCache } from './invalidate-cache.js'
 
@@ -111,12 +113,58 @@ describe('invalidateCache, non-blocking', () => {
     expect(events.lines('nb1')).toContain('invalidation.deferred invalidate-cache')
 
     // The default scheduler keeps the job in Redis; a later sweep, once the cache works again, completes it.
-    chaos.failing = false
+    chaos.fault = undefined
     const attemptsBefore = chaos.attempts.length
     await runner.recover()
     expect(chaos.attempts.slice(attemptsBefore)).toEqual([{ tags: ['staff:s1'] }])
     await runner.recover()
     expect(chaos.attempts).toHaveLength(attemptsBefore + 1)
+  })
+
+  it('reports a retry that fails again, and a cache that hangs does not stall the recovery sweep', async () => {
+    const chaos = new ChaosCache(await newCache())
+    const recoverable = bookingSaga(new EffectLedger(server.redis, `${freshPrefix()}effects:`))
+    const { runner, events, prefix } = testRunner(server.redis, {
+      cache: chaos,
+      sweepIntervalMs: 50,
+      sagas: [recoverable],
+    })
+    const saga = defineSaga('deferred', { input: bookingInput })
+      .step('commit', { kind: 'pivot', run: () => 1 })
+      .step(invalidateCache({ tags: ['staff:s2'] }, { blocking: false }))
+    await runner.run(saga, { slot: 'x' }, { sagaId: 'nb3' })
+
+    await runner.recover()
+    expect(events.lines('nb3')).toContain('invalidation.retry_failed invalidate-cache')
+    const failedRetry = events.events.find(({ name }) => name === 'invalidation.retry_failed')?.event
+    expect(failedRetry).toMatchObject({
+      saga: 'deferred',
+      error: { message: 'Redis connection lost during invalidation' },
+    })
+
+    // The cache stops answering. Once the job is due again (its claim hid it for `sweepIntervalMs`), one sweep meets
+    // both the hanging retry and an orphaned saga: it gives the retry up after the claim's visibility timeout and goes
+    // on to resume the orphan, which is what it is for.
+    chaos.fault = 'hang'
+    await eventually(async () => {
+      const [seconds, micros] = await server.redis.time()
+      const now = Number(seconds) * 1000 + Number(micros) / 1000
+      const due = Number(
+        await server.redis.zscore(`${prefix}invalidation-retries:due`, 'nb3:invalidate-cache:step'),
+      )
+      return due <= now ? true : undefined
+    })
+    await new SagaStore(server.redis, prefix).acquire('orphan', 'dead-runner', 10, {
+      name: recoverable.name,
+      input: { slot: 'y', rejectAtCommit: false },
+    })
+    const outcomes = await runner.recover()
+    expect(outcomes.map((outcome) => [outcome.sagaId, outcome.state])).toEqual([['orphan', 'completed']])
+    const timedOut = events.events.filter(({ name }) => name === 'invalidation.retry_failed').at(-1)?.event
+    expect(timedOut?.error).toMatchObject({
+      code: 'SAGA_ERR_STEP_TIMEOUT',
+      message: expect.stringContaining('50 ms'),
+    })
   })
 
   it('defers a failed compensation invalidation the same way, and the rollback still completes', async () => {
@@ -133,6 +181,27 @@ describe('invalidateCache, non-blocking', () => {
     const outcome = await runner.run(saga, { slot: 'x' }, { sagaId: 'nb2' })
     expect(outcome).toMatchObject({ state: 'compensated', deferredInvalidations: 2 })
     expect(events.lines('nb2').filter((line) => line.startsWith('invalidation.deferred'))).toHaveLength(2)
+  })
+
+  it('fails the step like a blocking one when the retry scheduler cannot take the job either', async () => {
+    const chaos = new ChaosCache(await newCache())
+    const { runner } = testRunner(server.redis, {
+      cache: chaos,
+      retryScheduler: {
+        schedule: () => Promise.reject(new Error('queue Redis unreachable')),
+      },
+    })
+    const saga = defineSaga('nowhere', { input: bookingInput })
+      .step('commit', { kind: 'pivot', run: () => 1 })
+      .step(invalidateCache({ tags: ['t'] }, { blocking: false, retry: { attempts: 2, initialDelayMs: 5 } }))
+    const outcome = await runner.run(saga, { slot: 'x' }, { sagaId: 'nb4' })
+    expect(outcome).toMatchObject({
+      state: 'parked',
+      parkedStep: 'invalidate-cache',
+      error: { message: 'queue Redis unreachable' },
+      deferredInvalidations: 0,
+    })
+    expect(chaos.attempts).toHaveLength(2)
   })
 
   it('uses an injected retry scheduler instead of the Redis one', async () => {

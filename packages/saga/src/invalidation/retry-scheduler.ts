@@ -1,6 +1,7 @@
 import type { InvalidationTarget } from '@cachesaga/core'
 import type { Redis } from 'ioredis'
 import { type RecordedError, recordError } from '../errors.js'
+import { runWithTimeout } from '../runtime/run-with-timeout.js'
 import { scripts } from '../store/lua-script.js'
 import type { SagaCache } from './saga-cache.js'
 
@@ -42,25 +43,32 @@ export class RedisInvalidationRetryScheduler implements InvalidationRetrySchedul
     )
   }
 
-  /** Retries the jobs that are due; returns how many were done and how many failed again. */
-  async retryDue(cache: SagaCache, limit = 100): Promise<{ done: number; failed: RecordedError[] }> {
+  /**
+   * Retries the jobs that are due, each bounded by `retryDelayMs` (a cache that hangs must not stall the recovery
+   * sweep that calls this, and a longer try would overlap the next claim of the same job). Returns how many were
+   * done and the jobs that failed again.
+   */
+  async retryDue(
+    cache: SagaCache,
+    limit = 100,
+  ): Promise<{ done: number; failed: Array<{ job: InvalidationRetryJob; error: RecordedError }> }> {
     const claimed = (await scripts.claimInvalidationRetries.run(
       this.redis,
       [this.keys.due, this.keys.jobs],
       [limit, this.retryDelayMs],
     )) as string[]
-    const failed: RecordedError[] = []
+    const failed: Array<{ job: InvalidationRetryJob; error: RecordedError }> = []
     let done = 0
     for (let i = 0; i + 1 < claimed.length; i += 2) {
       // The job JSON was written by `schedule` above, not by an outside party.
       const job = JSON.parse(claimed[i + 1]!) as InvalidationRetryJob
       try {
-        const report = await cache.invalidate(job.target)
+        const report = await runWithTimeout(this.retryDelayMs, () => cache.invalidate(job.target))
         if (!report.ok) throw new Error(`the cache reported the invalidation of ${job.id} as not done`)
         await scripts.ackInvalidationRetry.run(this.redis, [this.keys.due, this.keys.jobs], [claimed[i]!])
         done++
       } catch (error) {
-        failed.push(recordError(error))
+        failed.push({ job, error: recordError(error) })
       }
     }
     return { done, failed }

@@ -182,6 +182,36 @@ describe('operator-action.lua', () => {
   })
 })
 
+describe('forget-finished-sagas.lua', () => {
+  it('deletes sagas that rested in a final state longer than the retention, with their log and index entry', async () => {
+    const { prefix, store } = newStore()
+    for (const id of ['old', 'young', 'old-parked']) await store.acquire(id, 'a', 60_000, create)
+    await store.setState('old', 'a', 'completed')
+    await store.setState('young', 'a', 'completed')
+    await store.setState('old-parked', 'a', 'parked', { parkedStep: 'hold' })
+    const hourAgo = Date.now() - 3_600_000
+    await server.redis.hset(`${prefix}saga:old`, 'updatedAt', hourAgo)
+    await server.redis.hset(`${prefix}saga:old-parked`, 'updatedAt', hourAgo)
+    // An index entry whose record is gone (deleted by hand, say) is dropped as well.
+    await server.redis.sadd(`${prefix}state:completed`, 'ghost')
+
+    let cursor = '0'
+    let forgotten = 0
+    do {
+      const batch = await store.forgetFinished('completed', cursor, 60_000)
+      cursor = batch.cursor
+      forgotten += batch.forgotten
+    } while (cursor !== '0')
+
+    expect(forgotten).toBe(1)
+    expect(await server.redis.exists(`${prefix}saga:old`, `${prefix}saga:old:log`)).toBe(0)
+    expect(await store.listByState('completed')).toEqual(['young'])
+    expect((await store.load('young'))?.state).toBe('completed')
+    expect((await store.load('old-parked'))?.state).toBe('parked')
+    expect((await store.forgetFinished('compensated', '0', 60_000)).forgotten).toBe(0)
+  })
+})
+
 describe('invalidation retry scripts', () => {
   const job = (id: string) => ({
     id,

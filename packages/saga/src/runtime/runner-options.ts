@@ -33,6 +33,16 @@ export const runnerOptionsSchema = z.object({
   leaseMs: z.number().int().min(50).default(30_000),
   /** Pause between recovery sweeps once `start()` is called. Default 10 s. */
   sweepIntervalMs: z.number().int().min(10).default(10_000),
+  /**
+   * How long a saga in a final state (completed, compensated, resolved) is kept, so that a duplicate delivery still
+   * gets its recorded outcome. Older ones are deleted by the recovery sweeps, a batch at a time; the same id would then
+   * run as a new saga. Parked and compensation_failed sagas are never deleted. Default 30 days.
+   */
+  retainFinishedMs: z
+    .number()
+    .int()
+    .min(1)
+    .default(30 * 86_400_000),
   /** Retry of failing compensations before the saga is parked as `compensation_failed`. Defaults: `RetryPolicy`. */
   compensationRetry: retryPolicySchema.prefault({}),
 })

@@ -280,6 +280,58 @@ describe('events', () => {
     })
     expect((await runner.run(bookingSaga(ledger), { slot: 'x' }, { sagaId: 'e1' })).state).toBe('completed')
   })
+
+  it('an async listener that rejects neither breaks the saga nor leaves an unhandled rejection', async () => {
+    const unhandled: unknown[] = []
+    const onUnhandled = (reason: unknown) => unhandled.push(reason)
+    process.on('unhandledRejection', onUnhandled)
+    try {
+      let emitted = 0
+      const { runner, ledger } = testRunner(server.redis, {
+        events: {
+          emit: async () => {
+            emitted++
+            throw new Error('tracing exporter down')
+          },
+        },
+      })
+      const outcome = await runner.run(bookingSaga(ledger), { slot: 'x' }, { sagaId: 'e2' })
+      expect(outcome.state).toBe('completed')
+      expect(emitted).toBeGreaterThan(0)
+      // A rejection nobody handles is reported after the microtask queue drains: give it a macrotask.
+      await new Promise((resolve) => setImmediate(resolve))
+      expect(unhandled).toEqual([])
+    } finally {
+      process.off('unhandledRejection', onUnhandled)
+    }
+  })
+})
+
+describe('retention of finished sagas', () => {
+  it('a sweep forgets sagas finished longer ago than retainFinishedMs, never those waiting for an operator', async () => {
+    const { runner, ledger } = testRunner(server.redis, { retainFinishedMs: 1 })
+    const saga = bookingSaga(ledger)
+    await runner.run(saga, { slot: 'x' }, { sagaId: 'old-1' })
+    const parked = defineSaga('late', { input: bookingInput })
+      .step('commit', { kind: 'pivot', run: () => 1 })
+      .step('notify', {
+        run: () => {
+          throw new DomainRejection('no address')
+        },
+      })
+    await runner.run(parked, { slot: 'x' }, { sagaId: 'parked-1' })
+
+    await eventually(async () => {
+      await runner.recover()
+      return (await runner.operator.inspect('old-1')) === undefined ? true : undefined
+    })
+    expect(await runner.operator.list('completed')).toEqual([])
+    expect(await runner.operator.list('parked')).toEqual(['parked-1'])
+
+    // Forgotten means forgotten: the same id is a new saga, which is why the default retention is long.
+    await runner.run(saga, { slot: 'x' }, { sagaId: 'old-1' })
+    expect(await ledger.calls()).toMatchObject({ hold: 2 })
+  })
 })
 
 describe('the recovery sweep', () => {

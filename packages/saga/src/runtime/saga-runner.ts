@@ -16,6 +16,9 @@ import { type SagaOutcome, toOutcome } from './saga-outcome.js'
 
 const runOptionsSchema = z.object({ sagaId: z.string().min(1).max(200) })
 
+const FINAL_STATES = ['completed', 'compensated', 'resolved'] as const
+type FinalState = (typeof FINAL_STATES)[number]
+
 /** A saga whose runner died, now leased by this runner under `token`. */
 interface Orphan {
   definition: SagaDefinition
@@ -35,6 +38,12 @@ export class SagaRunner {
   private tokens = 0
   private sweepTimer: NodeJS.Timeout | undefined
   private sweeping: Promise<unknown> | undefined
+  /** Where each final state's index scan for `retainFinishedMs` resumes at the next sweep. */
+  private readonly forgetCursors: Record<FinalState, string> = {
+    completed: '0',
+    compensated: '0',
+    resolved: '0',
+  }
 
   constructor(options: SagaRunnerOptions) {
     this.options = parseOrThrow(runnerOptionsSchema, options, 'SAGA_ERR_INVALID_OPTIONS', 'options')
@@ -92,11 +101,12 @@ export class SagaRunner {
   }
 
   /**
-   * One recovery sweep: retries deferred invalidations, then takes over every running or compensating saga whose
-   * lease expired (its runner died) and drives it on according to its log. Returns the outcomes of those sagas.
+   * One recovery sweep: retries deferred invalidations, forgets finished sagas older than `retainFinishedMs`, then
+   * takes over every running or compensating saga whose lease expired (its runner died) and drives it on according to
+   * its log. Returns the outcomes of those sagas.
    */
   async recover(): Promise<SagaOutcome[]> {
-    const claimed = await this.claimOrphans()
+    const claimed = await this.sweepOnce()
     const outcomes = await Promise.all(claimed.map((orphan) => this.driveOrphan(orphan)))
     return outcomes.filter((outcome) => outcome !== undefined)
   }
@@ -108,7 +118,7 @@ export class SagaRunner {
   start(): void {
     if (this.sweepTimer) return
     const sweep = () => {
-      this.sweeping ??= this.claimOrphans()
+      this.sweeping ??= this.sweepOnce()
         .then((claimed) => {
           for (const orphan of claimed) void this.driveOrphan(orphan)
         })
@@ -138,11 +148,13 @@ export class SagaRunner {
     await this.sweeping
   }
 
-  /** Retries due invalidations, then takes the lease of every orphan whose definition this runner has. */
-  private async claimOrphans(): Promise<
-    Array<{ definition: SagaDefinition; sagaId: string; token: string }>
-  > {
-    if (this.defaultScheduler && this.options.cache) await this.defaultScheduler.retryDue(this.options.cache)
+  /**
+   * The work of one sweep: retries due invalidations, forgets one batch of old finished sagas per final state, then
+   * takes the lease of every orphan whose definition this runner has.
+   */
+  private async sweepOnce(): Promise<Orphan[]> {
+    await this.retryDeferredInvalidations()
+    await this.forgetFinishedSagas()
     const ids = await this.store.expiredLeases(100)
     const names = await this.store.names(ids)
     const claimed = await Promise.all(
@@ -242,6 +254,33 @@ export class SagaRunner {
     const record = await this.store.load(sagaId)
     if (!record) throw new SagaError('SAGA_ERR_NOT_FOUND', `no saga "${sagaId}"`)
     return toOutcome<Results>(record)
+  }
+
+  /** The default scheduler's due jobs; a retry that fails again is emitted and waits for a later sweep. */
+  private async retryDeferredInvalidations(): Promise<void> {
+    if (!this.defaultScheduler || !this.options.cache) return
+    const { failed } = await this.defaultScheduler.retryDue(this.options.cache)
+    const names = await this.store.names(failed.map(({ job }) => job.sagaId))
+    failed.forEach(({ job, error }, index) => {
+      emitSagaEvent(this.options.events, 'invalidation.retry_failed', {
+        sagaId: job.sagaId,
+        saga: names[index] ?? '',
+        step: job.step,
+        error,
+      })
+    })
+  }
+
+  /** One batch per final state, resuming each index scan where the last sweep left it. */
+  private async forgetFinishedSagas(): Promise<void> {
+    for (const state of FINAL_STATES) {
+      const { cursor } = await this.store.forgetFinished(
+        state,
+        this.forgetCursors[state],
+        this.options.retainFinishedMs,
+      )
+      this.forgetCursors[state] = cursor
+    }
   }
 
   private newToken(): string {

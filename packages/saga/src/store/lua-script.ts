@@ -34,6 +34,7 @@ export const scripts = {
   recordStep: new LuaScript('record-step.lua'),
   setSagaState: new LuaScript('set-saga-state.lua'),
   operatorAction: new LuaScript('operator-action.lua'),
+  forgetFinishedSagas: new LuaScript('forget-finished-sagas.lua'),
   scheduleInvalidationRetry: new LuaScript('schedule-invalidation-retry.lua'),
   claimInvalidationRetries: new LuaScript('claim-invalidation-retries.lua'),
   ackInvalidationRetry: new LuaScript('ack-invalidation-retry.lua'),

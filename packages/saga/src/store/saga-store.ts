@@ -174,6 +174,25 @@ export class SagaStore {
     return ids.sort()
   }
 
+  /**
+   * Reads one batch of the index of a final state from `cursor` (SSCAN) and deletes the sagas in it older than
+   * `retainMs`. Returns the cursor of the next batch ('0' when the scan went round) and how many were deleted.
+   */
+  async forgetFinished(
+    state: 'completed' | 'compensated' | 'resolved',
+    cursor: string,
+    retainMs: number,
+  ): Promise<{ cursor: string; forgotten: number }> {
+    const [next, ids] = await this.redis.sscan(`${this.indexPrefix}${state}`, cursor, 'COUNT', 200)
+    if (ids.length === 0) return { cursor: next, forgotten: 0 }
+    const forgotten = (await scripts.forgetFinishedSagas.run(
+      this.redis,
+      [],
+      [this.prefix, state, retainMs, ...ids],
+    )) as number
+    return { cursor: next, forgotten }
+  }
+
   /** Ids of running or compensating sagas whose lease has expired (or was handed back by an operator). */
   async expiredLeases(limit: number): Promise<string[]> {
     const [seconds, micros] = await this.redis.time()

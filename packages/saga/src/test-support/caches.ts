@@ -18,16 +18,20 @@ export function useCaches(url: () => string): () => Promise<Cache> {
   }
 }
 
-/** A real cache with a fault switch, in the spirit of a chaos driver: while `failing`, invalidations reject. */
+/**
+ * A real cache with a fault switch, in the spirit of a chaos driver: with `fault` 'reject' (the default) invalidations
+ * reject, with 'hang' they never settle (a cache whose Redis stopped answering), with undefined they go through.
+ */
 export class ChaosCache implements SagaCache {
-  failing = true
+  fault: 'reject' | 'hang' | undefined = 'reject'
   readonly attempts: InvalidationTarget[] = []
 
   constructor(private readonly cache: Cache) {}
 
   async invalidate(target: InvalidationTarget): Promise<{ ok: boolean }> {
     this.attempts.push(target)
-    if (this.failing) throw new Error('Redis connection lost during invalidation')
+    if (this.fault === 'reject') throw new Error('Redis connection lost during invalidation')
+    if (this.fault === 'hang') return new Promise(() => {})
     return this.cache.invalidate(target)
   }
 }
