@@ -1,0 +1,104 @@
+import { type Cache, createCache } from '@cachesaga/core'
+import type { Command } from 'commander'
+import { Redis } from 'ioredis'
+import type { z } from 'zod'
+import { flagName, parseInput } from './config/flags.js'
+import type { Globals } from './config/globals.js'
+import { CliError } from './errors.js'
+import { errorCode } from './exit-codes.js'
+import type { CliIo } from './io.js'
+
+/** What a command's action works with; every connection it opens is closed after the action. */
+export class CommandContext {
+  private connection: Promise<Redis> | undefined
+  private openedCache: Cache | undefined
+
+  constructor(
+    readonly globals: Globals,
+    readonly io: CliIo,
+    private readonly command: Command,
+  ) {}
+
+  /** The command's flags and arguments (plus its parents' flags), parsed with `schema`; errors name the flag. */
+  input<S extends z.ZodType>(schema: S): z.output<S> {
+    const values: Record<string, unknown> = { ...this.command.optsWithGlobals() }
+    const names: Record<string, string> = {}
+    this.command.registeredArguments.forEach((argument, index) => {
+      values[argument.name()] = this.command.processedArgs[index]
+      names[argument.name()] = `<${argument.name()}>`
+    })
+    for (const key of Object.keys(values)) names[key] ??= flagName(key)
+    return parseInput(schema, values, names)
+  }
+
+  get redisUrl(): string {
+    const url = this.globals.redisUrl
+    if (url === undefined)
+      throw new CliError('CLI_ERR_USAGE', '--redis: no Redis given; pass --redis <url> or set REDIS_URL')
+    return url
+  }
+
+  /**
+   * A connection that fails fast instead of retrying forever: an operator would rather read
+   * "cannot reach Redis" than watch a command hang.
+   */
+  redis(): Promise<Redis> {
+    this.connection ??= (async () => {
+      const url = this.redisUrl
+      const client = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 1 })
+      // The socket error says why (ECONNREFUSED, ...); connect() itself only says the connection closed.
+      let cause: Error | undefined
+      client.on('error', (error: Error) => {
+        cause ??= error
+      })
+      try {
+        await client.connect()
+        return client
+      } catch (error) {
+        client.disconnect()
+        const reason = (cause ?? (error as Error)).message
+        throw new CliError('CLI_ERR_REDIS_UNREACHABLE', `cannot reach Redis at ${redacted(url)}: ${reason}`)
+      }
+    })()
+    return this.connection
+  }
+
+  /** The cache named by `--namespace` (and `--tenant`), on the same Redis. */
+  async cache(): Promise<Cache> {
+    if (this.openedCache) return this.openedCache
+    const { namespace, tenant } = this.globals
+    if (namespace === undefined) throw new CliError('CLI_ERR_USAGE', '--namespace: required by this command')
+    await this.redis()
+    try {
+      this.openedCache = createCache({
+        namespace,
+        ...(tenant !== undefined && { tenant }),
+        redis: this.redisUrl,
+      })
+    } catch (error) {
+      // Core validates the names; say which flag carried the bad one.
+      if (errorCode(error) === 'CS_ERR_INVALID_OPTION') {
+        throw new CliError('CLI_ERR_USAGE', (error as Error).message.replace(/^(namespace|tenant):/, '--$1:'))
+      }
+      throw error
+    }
+    return this.openedCache
+  }
+
+  get namespaceLabel(): string {
+    const { namespace, tenant } = this.globals
+    return tenant === undefined ? `namespace ${namespace}` : `namespace ${namespace}, tenant ${tenant}`
+  }
+
+  async close(): Promise<void> {
+    await this.openedCache?.close()
+    const connection = await this.connection?.catch(() => undefined)
+    connection?.disconnect()
+  }
+}
+
+function redacted(url: string): string {
+  const parsed = new URL(url)
+  if (parsed.password !== '') parsed.password = '***'
+  return parsed.toString()
+}

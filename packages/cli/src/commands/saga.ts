@@ -1,0 +1,246 @@
+import { resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import {
+  createSagaRunner,
+  type PhaseRecord,
+  SagaDefinition,
+  type SagaOutcome,
+  type SagaRecord,
+  type SagaRunner,
+  type SagaState,
+} from '@cachesaga/saga'
+import type { Command } from 'commander'
+import { z } from 'zod'
+import type { CommandContext } from '../command-context.js'
+import { CliError } from '../errors.js'
+import { errorCode } from '../exit-codes.js'
+import { type CommandResult, count } from '../output/result.js'
+import type { CommandModule } from './command.js'
+
+const STATES = [
+  'running',
+  'compensating',
+  'completed',
+  'compensated',
+  'parked',
+  'compensation_failed',
+  'resolved',
+] as const satisfies readonly SagaState[]
+/** The states that wait for a person: what `saga list` shows by default. */
+const WAITING: SagaState[] = ['parked', 'compensation_failed']
+
+const keyPrefix = z.string().min(1, 'must not be empty').default('cachesaga:saga:')
+const sagaId = z.string().min(1, 'must not be empty')
+const decisionFlags = {
+  sagaId,
+  actor: z.string().min(1, 'must not be empty'),
+  note: z.string().optional(),
+  keyPrefix,
+}
+
+const listSchema = z.object({ state: z.array(z.enum(STATES)).default(WAITING), keyPrefix })
+const inspectSchema = z.object({ sagaId, keyPrefix })
+const resolveSchema = z.object(decisionFlags)
+const retrySchema = z.object({ ...decisionFlags, sagas: z.string().min(1) })
+const skipSchema = retrySchema.extend({ step: z.string().min(1, 'must not be empty') })
+
+const stateList = (value: string, previous: string[] | undefined) => [
+  ...(previous ?? []),
+  ...value.split(','),
+]
+
+export const sagaCommand: CommandModule = (program, action) => {
+  const saga = program
+    .command('saga')
+    .description('Sagas that wait for an operator (parked, compensation_failed): list, inspect and decide.')
+    .option('--key-prefix <prefix>', "the runners' saga key prefix (default: cachesaga:saga:)")
+
+  saga
+    .command('list')
+    .description('Ids of the sagas in the given states.')
+    .option(
+      '--state <states>',
+      `comma-separated, of ${STATES.join(', ')} (default: ${WAITING.join(',')})`,
+      stateList,
+    )
+    .action(
+      action(async (context) => {
+        const flags = context.input(listSchema)
+        const lists = await withRunner(context, flags.keyPrefix, [], (runner) =>
+          Promise.all(
+            flags.state.map(async (state) => ({ state, sagaIds: await runner.operator.list(state) })),
+          ),
+        )
+        return {
+          human: lists.map(({ state, sagaIds }) =>
+            `${state} (${sagaIds.length}): ${sagaIds.join(' ')}`.trimEnd(),
+          ),
+          json: { states: lists },
+        }
+      }),
+    )
+
+  saga
+    .command('inspect')
+    .description('The record (state, per-step status, error) and the whole log of a saga.')
+    .argument('<sagaId>')
+    .action(
+      action(async (context) => {
+        const flags = context.input(inspectSchema)
+        const found = await withRunner(context, flags.keyPrefix, [], (runner) =>
+          runner.operator.inspect(flags.sagaId),
+        )
+        if (!found) throw new CliError('CLI_ERR_FAILED', `no saga "${flags.sagaId}"`)
+        const record = recordDocument(found.record)
+        // The record's hash has no order; the log has the order the steps ran in.
+        const ran = found.log.map((entry) => entry.step)
+        const byRun = (phases: Record<string, PhaseRecord>) =>
+          Object.entries(phases).sort(([a], [b]) => ran.indexOf(a) - ran.indexOf(b))
+        return {
+          human: [
+            `${found.record.sagaId} (${found.record.name}): ${found.record.state}` +
+              (found.record.parkedStep ? `, waiting on ${found.record.parkedStep}` : ''),
+            ...(found.record.error ? [`error: ${found.record.error.message}`] : []),
+            'steps:',
+            ...byRun(record.steps).map(
+              ([step, phase]) => `  ${step}: ${phase.status}, ${count(phase.failures, 'failure')}`,
+            ),
+            ...byRun(record.compensations).map(
+              ([step, phase]) =>
+                `  ${step} (compensation): ${phase.status}, ${count(phase.failures, 'failure')}`,
+            ),
+            'log:',
+            ...found.log.map(
+              (entry) =>
+                `  ${new Date(entry.at).toISOString()} ${entry.event}${entry.step ? ` ${entry.step}` : ''}` +
+                (entry.actor ? ` by ${entry.actor}` : '') +
+                (entry.note ? `: ${entry.note}` : '') +
+                (entry.error ? ` (${entry.error.message})` : ''),
+            ),
+          ],
+          json: { record, log: found.log },
+        }
+      }),
+    )
+
+  decisionCommand(saga.command('retry'), { drivesOn: true })
+    .description('Give the step the saga waits on a fresh retry budget and drive the saga on.')
+    .action(
+      action(async (context) => {
+        const flags = context.input(retrySchema)
+        const definitions = await loadDefinitions(flags.sagas)
+        const outcome = await withRunner(context, flags.keyPrefix, definitions, (runner) =>
+          runner.operator.retry(flags.sagaId, decidedBy(flags)),
+        )
+        return outcomeResult(outcome)
+      }),
+    )
+
+  decisionCommand(saga.command('skip'), { drivesOn: true })
+    .description('Treat the step the saga waits on as done (or its compensation as applied) and drive on.')
+    .requiredOption('--step <name>', 'the step the saga waits on')
+    .action(
+      action(async (context) => {
+        const flags = context.input(skipSchema)
+        const definitions = await loadDefinitions(flags.sagas)
+        const outcome = await withRunner(context, flags.keyPrefix, definitions, (runner) =>
+          runner.operator.skip(flags.sagaId, { step: flags.step, ...decidedBy(flags) }),
+        )
+        return outcomeResult(outcome)
+      }),
+    )
+
+  decisionCommand(saga.command('resolve'), { drivesOn: false })
+    .description('Close the saga as resolved: the work was finished by hand.')
+    .action(
+      action(async (context) => {
+        const flags = context.input(resolveSchema)
+        const state = await withRunner(context, flags.keyPrefix, [], (runner) =>
+          runner.operator.resolve(flags.sagaId, decidedBy(flags)),
+        )
+        return { human: [`${flags.sagaId}: ${state}`], json: { sagaId: flags.sagaId, state } }
+      }),
+    )
+}
+
+/**
+ * What every operator decision takes: the saga, who decided and why (both go to the saga's log),
+ * and, when the CLI drives the saga on itself, the module with the definitions.
+ */
+function decisionCommand(command: Command, { drivesOn }: { drivesOn: boolean }): Command {
+  command
+    .argument('<sagaId>')
+    .requiredOption('--actor <who>', 'who decided (written to the saga log)')
+    .option('--note <text>', 'why (written to the saga log)')
+  if (drivesOn) {
+    command.requiredOption(
+      '--sagas <module>',
+      'module whose default export is an array of the saga definitions',
+    )
+  }
+  return command
+}
+
+function decidedBy(flags: { actor: string; note?: string | undefined }): { actor: string; note?: string } {
+  return { actor: flags.actor, ...(flags.note !== undefined && { note: flags.note }) }
+}
+
+/**
+ * A runner that never sweeps: it only carries out the operator's decision. When it drives sagas on
+ * it gets the cache of `--namespace`, which definitions with invalidation steps need.
+ */
+async function withRunner<T>(
+  context: CommandContext,
+  prefix: string,
+  sagas: SagaDefinition[],
+  use: (runner: SagaRunner) => Promise<T>,
+): Promise<T> {
+  const redis = await context.redis()
+  const drivesOn = sagas.length > 0
+  const cache = drivesOn && context.globals.namespace !== undefined ? await context.cache() : undefined
+  let runner: SagaRunner
+  try {
+    runner = createSagaRunner({ redis, keyPrefix: prefix, sagas, ...(cache && { cache }) })
+  } catch (error) {
+    if (errorCode(error) === 'SAGA_ERR_INVALID_OPTIONS' && cache === undefined) {
+      throw new CliError(
+        'CLI_ERR_USAGE',
+        `--namespace: ${(error as Error).message.replace(/^SAGA_ERR_INVALID_OPTIONS: /, '').replace('pass `cache`', 'pass --namespace of its cache')}`,
+      )
+    }
+    throw error
+  }
+  return use(runner)
+}
+
+async function loadDefinitions(modulePath: string): Promise<SagaDefinition[]> {
+  const module = (await import(pathToFileURL(resolve(modulePath)).href)) as { default?: unknown }
+  const sagas = module.default
+  if (!Array.isArray(sagas) || !sagas.every((saga) => saga instanceof SagaDefinition)) {
+    throw new CliError(
+      'CLI_ERR_USAGE',
+      `--sagas: ${modulePath}: the default export is not an array of saga definitions`,
+    )
+  }
+  return sagas
+}
+
+/** Exit 1 when the saga is waiting for a person again: the decision did not get it to rest. */
+function outcomeResult(outcome: SagaOutcome): CommandResult {
+  const waiting = WAITING.includes(outcome.state)
+  const where = outcome.parkedStep ? ` on ${outcome.parkedStep}` : ''
+  const why = outcome.error ? `: ${outcome.error.message}` : ''
+  return {
+    human: [`${outcome.sagaId}: ${outcome.state}${waiting ? `${where}${why}` : ''}`],
+    json: outcome,
+    ...(waiting && { exitCode: 1 as const }),
+  }
+}
+
+function recordDocument(record: SagaRecord) {
+  return {
+    ...record,
+    steps: Object.fromEntries(record.steps),
+    compensations: Object.fromEntries(record.compensations),
+  }
+}
