@@ -26,6 +26,10 @@ export interface Booking {
   status: 'confirmed' | 'cancelled'
 }
 
+interface RescheduledBooking extends Booking {
+  previous: { startsAt: Date; endsAt: Date }
+}
+
 interface BookingRow {
   id: string
   tenant_id: string
@@ -81,8 +85,11 @@ export class BookingRepository {
     })
   }
 
-  /** Moves a confirmed booking to `startsAt`, keeping its length; throws as `confirm` does for the new time. */
-  async reschedule(tenantId: string, bookingId: string, startsAt: Date): Promise<Booking> {
+  /**
+   * Moves a confirmed booking to `startsAt`, keeping its length; throws as `confirm` does for the new time.
+   * Returns the moved booking with the time it left, which is freed.
+   */
+  async reschedule(tenantId: string, bookingId: string, startsAt: Date): Promise<RescheduledBooking> {
     return withTransaction(this.pool, async (transaction) => {
       const before = await requireBooking(transaction, tenantId, bookingId, 'FOR UPDATE')
       if (before.status !== 'confirmed') {
@@ -103,7 +110,7 @@ export class BookingRepository {
         ...eventOf('booking.rescheduled', booking),
         previous: { startsAt: before.startsAt.toISOString(), endsAt: before.endsAt.toISOString() },
       })
-      return booking
+      return { ...booking, previous: { startsAt: before.startsAt, endsAt: before.endsAt } }
     })
   }
 }

@@ -1,0 +1,23 @@
+import { z } from 'zod'
+import { parseInput } from '../parse-input.js'
+import { storesEnvSchema } from '../processes/process-env.js'
+import { demoIds } from '../seed/seed-demo-data.js'
+
+const apiEnvSchema = storesEnvSchema.extend({
+  PORT: z.coerce.number().int().min(0).max(65_535).default(3_000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  /** Names this instance's change-listener checkpoint and its PostgreSQL connections; one per API instance. */
+  INSTANCE_NAME: z
+    .string()
+    .regex(/^[a-z0-9-]+$/)
+    .default('api'),
+  /** The tenant this deployment serves (a real one would take it from the caller's credentials). */
+  TENANT_ID: z.uuid().default(demoIds.tenant),
+})
+
+export type ApiConfig = z.output<typeof apiEnvSchema>
+
+/** Reads the API's configuration from the environment; a bad variable fails naming it. */
+export function readApiConfig(env: NodeJS.ProcessEnv): ApiConfig {
+  return parseInput(apiEnvSchema, env, 'env')
+}

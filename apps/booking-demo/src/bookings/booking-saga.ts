@@ -1,0 +1,132 @@
+import { randomUUID } from 'node:crypto'
+import type { EventBus } from '@cachesaga/queue'
+import { DomainRejection, defineSaga, invalidateCache } from '@cachesaga/saga'
+import type pg from 'pg'
+import { z } from 'zod'
+import { targetForBookedTimes } from '../cache/availability-targets.js'
+import type { SimulatedCalendarProvider } from '../calendar/simulated-calendar-provider.js'
+import { BookingDemoError } from '../errors.js'
+import { toDomainEvent } from '../events/to-domain-event.js'
+import { loadStaffProfile, type StaffProfile } from '../staff/load-staff-profile.js'
+import type { BookingRepository } from './booking-repository.js'
+import type { SlotHolds } from './slot-holds.js'
+
+interface BookingSagaDeps {
+  pool: pg.Pool
+  bookings: BookingRepository
+  holds: SlotHolds
+  calendar: SimulatedCalendarProvider
+  /** Where the `notify` step announces the booking inside the process. */
+  bus: EventBus
+}
+
+const bookingRequestSchema = z.object({
+  bookingId: z.uuid(),
+  tenantId: z.uuid(),
+  staffId: z.uuid(),
+  serviceId: z.uuid(),
+  customerEmail: z.email(),
+  startsAt: z.iso.datetime({ offset: true }),
+})
+
+/** What the pivot recorded: the booking as committed, plus what later steps need about its staff member. */
+interface CommittedBooking extends StaffProfile {
+  startsAt: string
+  endsAt: string
+}
+
+/**
+ * Books an appointment: hold the time, commit the booking (the pivot: the database's exclusion constraint
+ * decides), write it to the staff member's external calendar (retried: the provider fails now and then),
+ * invalidate the cached availability of the days it touches, announce it, and let go of the hold.
+ * A refusal before or at the pivot compensates: the hold is released and the cache invalidated again.
+ */
+export function createBookingSaga(deps: BookingSagaDeps) {
+  return defineSaga('book-appointment', { input: bookingRequestSchema })
+    .step('hold', {
+      run: async ({ input, sagaId }) => {
+        if (!(await deps.holds.take(input.staffId, input.startsAt, sagaId))) {
+          throw new DomainRejection(
+            `BOOKING_ERR_SLOT_TAKEN: ${input.startsAt} is being booked by someone else`,
+          )
+        }
+        return { heldBy: sagaId }
+      },
+      compensate: ({ input, sagaId }) => deps.holds.release(input.staffId, input.startsAt, sagaId),
+    })
+    .step('commit', {
+      kind: 'pivot',
+      run: async ({ input }): Promise<CommittedBooking> => {
+        const booking = await refuseAsDomain(() =>
+          deps.bookings.confirm({ ...input, startsAt: new Date(input.startsAt) }),
+        )
+        return {
+          startsAt: booking.startsAt.toISOString(),
+          endsAt: booking.endsAt.toISOString(),
+          ...(await loadStaffProfile(deps.pool, input.staffId)),
+        }
+      },
+    })
+    .step('write-external-calendar', {
+      retry: { attempts: 5, initialDelayMs: 100 },
+      run: async ({ input, results }) => {
+        const { calendarId, startsAt, endsAt } = results.commit
+        if (calendarId === null) return { written: false }
+        // The event id is the booking's, so a retried write moves the same event instead of adding one.
+        await deps.calendar.putEvent(calendarId, {
+          id: `booking-${input.bookingId}`,
+          bookingId: input.bookingId,
+          startsAt: new Date(startsAt),
+          endsAt: new Date(endsAt),
+        })
+        return { written: true }
+      },
+    })
+    .step(
+      invalidateCache(
+        ({ input, results }) =>
+          targetForBookedTimes(input.staffId, results.commit.timeZone, [results.commit]),
+        { name: 'invalidate-availability' },
+      ),
+    )
+    .step('notify', {
+      run: async ({ input, results }) => {
+        await deps.bus.publish(
+          toDomainEvent(
+            {
+              type: 'booking.confirmed',
+              ...input,
+              startsAt: results.commit.startsAt,
+              endsAt: results.commit.endsAt,
+            },
+            randomUUID(),
+            new Date(),
+          ),
+        )
+        return { notified: input.customerEmail }
+      },
+    })
+    .step('release-hold', {
+      run: async ({ input, sagaId }) => {
+        await deps.holds.release(input.staffId, input.startsAt, sagaId)
+        return { released: true }
+      },
+    })
+}
+
+export type BookingSaga = ReturnType<typeof createBookingSaga>
+
+/**
+ * The domain's refusals (time taken, not offered, unknown staff or service) become `DomainRejection`, which
+ * compensates instead of retrying; the booking's error code leads the message so the HTTP layer can map it.
+ */
+async function refuseAsDomain<T>(commit: () => Promise<T>): Promise<T> {
+  try {
+    return await commit()
+  } catch (error) {
+    if (error instanceof BookingDemoError && error.code !== 'BOOKING_ERR_INVALID_INPUT') {
+      throw new DomainRejection(error.message, { cause: error })
+    }
+    throw error
+  }
+}

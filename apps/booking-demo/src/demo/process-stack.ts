@@ -1,0 +1,114 @@
+import { getFreePort } from '@cachesaga/testkit'
+import { APP_DIRECTORY, appModule, type StackProcess, spawnNode, stopProcess } from './child-process.js'
+
+/** The worker bin of @cachesaga/queue, through this app's dependency link. */
+const WORKER_BIN = `${APP_DIRECTORY}node_modules/@cachesaga/queue/bin/cachesaga-worker.js`
+
+export interface StackOptions {
+  databaseUrl: string
+  redisUrl: string
+  /** How many API processes (each with its own L1 and change listener). */
+  apis: number
+  /** How many `cachesaga-worker` processes. */
+  workers: number
+  /** Extra flags for every worker, e.g. shorter stalled-job settings in tests. */
+  workerFlags?: string[]
+  queuePrefix?: string
+  log: (line: string) => void
+}
+
+interface ApiProcess extends StackProcess {
+  url: string
+}
+
+/** The app's processes: API servers, the outbox relay and queue workers, each a separate `node`. */
+export class ProcessStack {
+  readonly apis: ApiProcess[] = []
+  readonly workers: StackProcess[] = []
+  private relay: StackProcess | undefined
+  private workerCount = 0
+
+  private constructor(private readonly options: StackOptions) {}
+
+  static async start(options: StackOptions): Promise<ProcessStack> {
+    const stack = new ProcessStack(options)
+    try {
+      await Promise.all([
+        ...Array.from({ length: options.apis }, (_, index) => stack.startApi(`api-${index + 1}`)),
+        stack.startRelay(),
+        ...Array.from({ length: options.workers }, () => stack.startWorker()),
+      ])
+    } catch (error) {
+      await stack.stop()
+      throw error
+    }
+    stack.apis.sort((a, b) => a.name.localeCompare(b.name))
+    return stack
+  }
+
+  private get env(): NodeJS.ProcessEnv {
+    return {
+      ...process.env,
+      DATABASE_URL: this.options.databaseUrl,
+      REDIS_URL: this.options.redisUrl,
+      QUEUE_PREFIX: this.options.queuePrefix ?? 'cachesaga',
+    }
+  }
+
+  private async startApi(name: string): Promise<void> {
+    const { file, nodeArgs } = appModule('processes/api-process')
+    const port = await getFreePort()
+    const started = await spawnNode(
+      {
+        name,
+        script: file,
+        nodeArgs,
+        env: { ...this.env, PORT: String(port), INSTANCE_NAME: name },
+        log: this.options.log,
+      },
+      (line) => line.includes('"listening"'),
+    )
+    this.apis.push({ ...started, url: (JSON.parse(started.readyLine) as { listening: string }).listening })
+  }
+
+  private async startRelay(): Promise<void> {
+    const { file, nodeArgs } = appModule('processes/relay-process')
+    this.relay = await spawnNode(
+      { name: 'relay', script: file, nodeArgs, env: this.env, log: this.options.log },
+      (line) => line.includes('"relaying"'),
+    )
+  }
+
+  /** Starts one more worker process (also after one was killed, to recover its jobs). */
+  async startWorker(): Promise<StackProcess> {
+    const { file: handlers, nodeArgs } = appModule('worker/handlers')
+    const worker = await spawnNode(
+      {
+        name: `worker-${++this.workerCount}`,
+        script: WORKER_BIN,
+        nodeArgs,
+        args: [
+          '--handlers',
+          handlers,
+          '--concurrency',
+          '4',
+          '--prefix',
+          this.options.queuePrefix ?? 'cachesaga',
+          ...(this.options.workerFlags ?? []),
+        ],
+        env: this.env,
+        log: this.options.log,
+      },
+      (line) => line.includes('worker ready'),
+    )
+    this.workers.push(worker)
+    return worker
+  }
+
+  /** Stops every process (SIGTERM, then SIGKILL after a grace period) and reports how each ended. */
+  async stop(): Promise<Record<string, number | string>> {
+    const all = [...this.apis, ...(this.relay ? [this.relay] : []), ...this.workers]
+    const codes = await Promise.all(all.map((child) => stopProcess(child)))
+    return Object.fromEntries(all.map((child, index) => [child.name, codes[index]!]))
+  }
+}

@@ -1,0 +1,202 @@
+import type pg from 'pg'
+import { SimulatedCalendarProvider } from '../calendar/simulated-calendar-provider.js'
+import { demoIds } from '../seed/seed-demo-data.js'
+import { ApiClient, type AvailabilityAnswer, waitFor } from './api-client.js'
+
+/** One narrated step: what it did, and whether the system behaved as expected. */
+export interface StepReport {
+  title: string
+  ok: boolean
+  lines: string[]
+}
+
+interface CacheFigures {
+  l1Hits: number
+  l2Hits: number
+  loaderCalls: number
+  busPublished: number
+}
+
+const ada = demoIds.staff.ada
+const treatment = demoIds.services.treatment
+/** How long an asynchronous path (relay, queue, worker, NOTIFY) may take before the step fails. */
+const ASYNC_DEADLINE_MS = 20_000
+
+/**
+ * The narrated tour: reads that hit the cache, a booking through the saga, a refused double booking, a
+ * cancellation, a reschedule, an external calendar change and an admin's SQL edit, each followed by what
+ * it did to the cache. `print` receives each step as it finishes.
+ */
+export async function runScenario(
+  apiUrl: string,
+  pool: pg.Pool,
+  print: (report: StepReport) => void,
+): Promise<StepReport[]> {
+  const api = new ApiClient(apiUrl)
+  const date = mondayAhead(0)
+  const read = () => api.availability(ada, treatment, date)
+  const reports: StepReport[] = []
+  let figures = await cacheFigures(api)
+  const step = async (title: string, body: (lines: string[]) => Promise<boolean>) => {
+    const lines: string[] = []
+    let ok: boolean
+    try {
+      ok = await body(lines)
+    } catch (error) {
+      lines.push(`error: ${(error as Error).message}`)
+      ok = false
+    }
+    const now = await cacheFigures(api)
+    lines.push(
+      `cache: L1 hits +${now.l1Hits - figures.l1Hits}, L2 hits +${now.l2Hits - figures.l2Hits}, ` +
+        `database loads +${now.loaderCalls - figures.loaderCalls}, invalidations broadcast +${now.busPublished - figures.busPublished}`,
+    )
+    figures = now
+    const report = { title, ok, lines }
+    reports.push(report)
+    print(report)
+  }
+
+  let slots: AvailabilityAnswer['slots'] = []
+  await step(`Two reads of Ada's availability on ${date}`, async (lines) => {
+    const first = await read()
+    const second = await read()
+    slots = first.slots
+    lines.push(`first read: ${first.slots.length} free slots, served by ${first.cache.tier}`)
+    lines.push(`second read: served by ${second.cache.tier}, same data (loaded at ${second.cache.loadedAt})`)
+    return second.cache.tier === 'l1' && second.cache.loadedAt === first.cache.loadedAt && slots.length >= 5
+  })
+  const [slotA, slotB, slotC, slotD] = slots
+  const last = slots.at(-1)
+  if (!slotA || !slotB || !slotC || !slotD || !last) return reports
+
+  let bookingId = ''
+  await step(
+    `Book ${slotA.startsAt} (saga: hold, commit, calendar write, invalidate, notify)`,
+    async (lines) => {
+      const answer = await book(api, slotA.startsAt, 'pat@example.com')
+      bookingId = answer.body.booking?.id ?? ''
+      lines.push(
+        `POST /bookings -> ${answer.status}, saga ${answer.body.saga.state}: ${answer.body.saga.steps.join(', ')}`,
+      )
+      const after = await read()
+      lines.push(
+        `availability now served by ${after.cache.tier}: ${after.slots.length} free, ${slotA.startsAt} gone`,
+      )
+      return answer.status === 201 && !has(after, slotA.startsAt) && after.cache.tier === 'database'
+    },
+  )
+
+  await step(`Book ${slotA.startsAt} again for someone else`, async (lines) => {
+    const answer = await book(api, slotA.startsAt, 'sam@example.com')
+    lines.push(
+      `POST /bookings -> ${answer.status} ${answer.body.error?.code}, saga ${answer.body.saga.state}`,
+    )
+    return (
+      answer.status === 409 && answer.body.saga.state === 'compensated' && !has(await read(), slotA.startsAt)
+    )
+  })
+
+  await step('Cancel the booking', async (lines) => {
+    const answer = await api.post(`/bookings/${bookingId}/cancel`, {})
+    const after = await read()
+    lines.push(
+      `POST /bookings/:id/cancel -> ${answer.status}; ${slotA.startsAt} free again (${after.cache.tier})`,
+    )
+    return answer.status === 200 && has(after, slotA.startsAt)
+  })
+
+  await step(`Book ${slotB.startsAt}, then reschedule it to ${slotC.startsAt}`, async (lines) => {
+    const booked = await book(api, slotB.startsAt, 'kim@example.com')
+    const moved = await api.post(`/bookings/${booked.body.booking?.id}/reschedule`, {
+      startsAt: slotC.startsAt,
+    })
+    const after = await read()
+    lines.push(`POST /bookings -> ${booked.status}; POST /bookings/:id/reschedule -> ${moved.status}`)
+    lines.push(`${slotB.startsAt} free again, ${slotC.startsAt} taken (${after.cache.tier})`)
+    return (
+      booked.status === 201 &&
+      moved.status === 200 &&
+      has(after, slotB.startsAt) &&
+      !has(after, slotC.startsAt)
+    )
+  })
+
+  await step(`Ada's external calendar gets an appointment over ${slotD.startsAt}`, async (lines) => {
+    await new SimulatedCalendarProvider(pool).putEvent(demoIds.calendars.ada, {
+      id: 'demo-dentist',
+      startsAt: new Date(slotD.startsAt),
+      endsAt: new Date(slotD.endsAt),
+    })
+    const webhook = await api.post('/webhooks/calendar', { calendarId: demoIds.calendars.ada })
+    lines.push(`POST /webhooks/calendar -> ${webhook.status}: external-sync job queued`)
+    const tookMs = await waitFor(async () => !has(await read(), slotD.startsAt), ASYNC_DEADLINE_MS)
+    lines.push(
+      `worker synced with the sync token and invalidated: slot gone from GET /availability after ${tookMs.toFixed(0)} ms`,
+    )
+    return webhook.status === 202
+  })
+
+  await step("An admin shortens Ada's Monday afternoon by an hour in SQL", async (lines) => {
+    await pool.query(
+      `UPDATE weekly_schedules SET ends_at = ends_at - interval '1 hour'
+       WHERE staff_id = $1 AND weekday = 1 AND starts_at = '13:00'`,
+      [ada],
+    )
+    lines.push('UPDATE weekly_schedules ... (a trigger records the change and NOTIFYs)')
+    const tookMs = await waitFor(async () => !has(await read(), last.startsAt), ASYNC_DEADLINE_MS)
+    lines.push(
+      `the API's change listener invalidated Ada's scope: ${last.startsAt} gone after ${tookMs.toFixed(0)} ms`,
+    )
+    await pool.query(
+      `UPDATE weekly_schedules SET ends_at = ends_at + interval '1 hour'
+       WHERE staff_id = $1 AND weekday = 1 AND starts_at = '13:00'`,
+      [ada],
+    )
+    const backMs = await waitFor(async () => has(await read(), last.startsAt), ASYNC_DEADLINE_MS)
+    lines.push(`edit undone: the slot is back after ${backMs.toFixed(0)} ms`)
+    return true
+  })
+  return reports
+}
+
+interface BookingAnswer {
+  booking?: { id: string }
+  saga: { state: string; steps: string[] }
+  error?: { code: string }
+}
+
+function book(api: ApiClient, startsAt: string, customerEmail: string) {
+  return api.post<BookingAnswer>('/bookings', { staffId: ada, serviceId: treatment, customerEmail, startsAt })
+}
+
+function has(availability: AvailabilityAnswer, startsAt: string): boolean {
+  return availability.slots.some((slot) => slot.startsAt === startsAt)
+}
+
+async function cacheFigures(api: ApiClient): Promise<CacheFigures> {
+  const { body } = await api.get<{
+    cache: {
+      l1: { hits: number }
+      l2: { hits: number }
+      loader: { calls: number }
+      bus: { published: number }
+    }
+  }>('/admin/cache/health')
+  return {
+    l1Hits: body.cache.l1.hits,
+    l2Hits: body.cache.l2.hits,
+    loaderCalls: body.cache.loader.calls,
+    busPublished: body.cache.bus.published,
+  }
+}
+
+/**
+ * A Monday in the future (UTC), `weeksAhead` weeks after the next one: a working day for both staff members.
+ * Tests pick different weeks so their bookings never meet.
+ */
+export function mondayAhead(weeksAhead: number): string {
+  const day = new Date()
+  day.setUTCDate(day.getUTCDate() + ((8 - day.getUTCDay()) % 7 || 7) + 7 * weeksAhead)
+  return day.toISOString().slice(0, 10)
+}
