@@ -1,5 +1,11 @@
 import { createCache } from '@cachesaga/core'
-import { type ContenderCache, type ContenderOptions, createBentoCache, createCacheManager } from './peers.js'
+import {
+  type ContenderCache,
+  type ContenderOptions,
+  createBentoCache,
+  createCacheable,
+  createCacheManager,
+} from './peers.js'
 import type { ContenderFactory } from './suites/cache-reads.js'
 
 const TTL_MS = 10 * 60_000
@@ -21,6 +27,10 @@ function createCachesaga(options: ContenderOptions): ContenderCache {
     onRemoteInvalidation: (listener) => {
       cache.on('bus:message', listener)
     },
+    tags: {
+      set: (key, value, tags) => cache.set(key, value, { tags }),
+      invalidate: (tag) => cache.invalidate({ tags: [tag] }),
+    },
     close: () => cache.close(),
   }
 }
@@ -30,4 +40,11 @@ export const CONTENDERS: Record<string, ContenderFactory> = {
   cachesaga: createCachesaga,
   BentoCache: createBentoCache,
   'cache-manager': createCacheManager,
+}
+
+/** The caches with tag invalidation, for the tag suite (cache-manager has none). */
+export const TAGGING_CONTENDERS: Record<string, ContenderFactory> = {
+  cachesaga: createCachesaga,
+  BentoCache: createBentoCache,
+  cacheable: createCacheable,
 }

@@ -133,8 +133,9 @@ export function ratio(a: number, b: number): string {
   return b > 0 ? `${((a / b) * 100).toFixed(1)}%` : '-'
 }
 
-/** A Markdown table from a header and rows. */
+/** A Markdown table from a header and rows, columns padded the way the formatter (Biome) lays them out. */
 export function table(header: string[], rows: string[][]): string {
-  const line = (cells: string[]) => `| ${cells.join(' | ')} |`
-  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n')
+  const widths = header.map((h, i) => Math.max(3, h.length, ...rows.map((r) => (r[i] ?? '').length)))
+  const line = (cells: string[]) => `| ${widths.map((w, i) => (cells[i] ?? '').padEnd(w)).join(' | ')} |`
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n')
 }

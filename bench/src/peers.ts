@@ -5,7 +5,7 @@ import { BentoCache, bentostore } from 'bentocache'
 import { memoryDriver } from 'bentocache/drivers/memory'
 import { redisBusDriver, redisDriver } from 'bentocache/drivers/redis'
 import { createCache as cacheManager } from 'cache-manager'
-import { createKeyv as createKeyvMemory } from 'cacheable'
+import { Cacheable, createKeyv as createKeyvMemory } from 'cacheable'
 import { Redis } from 'ioredis'
 
 /** The common surface every contender exposes to the suites. */
@@ -16,7 +16,14 @@ export interface ContenderCache {
   delete(key: string): Promise<unknown>
   /** Calls `listener` when this instance applies an invalidation received from another instance. */
   onRemoteInvalidation?(listener: () => void): void
+  /** Tagged writes and tag invalidation, where the library has them (tag measurements). */
+  tags?: TagSupport
   close(): Promise<void>
+}
+
+export interface TagSupport {
+  set(key: string, value: unknown, tags: string[]): Promise<unknown>
+  invalidate(tag: string): Promise<unknown>
 }
 
 export interface ContenderOptions {
@@ -38,7 +45,9 @@ export function createBentoCache(options: ContenderOptions): ContenderCache {
   let store = bentostore()
     .useL1Layer(memoryDriver({ maxItems: options.l1 ? 100_000 : 1 }))
     .useL2Layer(redisDriver({ connection }))
-  if (options.bus) store = store.useBus(redisBusDriver({ connection: new Redis(options.redisUrl) }))
+  // BentoCache's bus duplicates this connection and closes only its duplicates: we close it ourselves.
+  const busConnection = options.bus ? new Redis(options.redisUrl) : undefined
+  if (busConnection) store = store.useBus(redisBusDriver({ connection: busConnection }))
   const bento = new BentoCache({
     default: 'main',
     prefix: options.namespace,
@@ -53,9 +62,14 @@ export function createBentoCache(options: ContenderOptions): ContenderCache {
     close: async () => {
       await bento.disconnectAll()
       connection.disconnect()
+      busConnection?.disconnect()
     },
     onRemoteInvalidation: (listener) => {
       bento.on('bus:message:received', listener)
+    },
+    tags: {
+      set: (key, value, tags) => bento.set({ key, value, tags }),
+      invalidate: (tag) => bento.deleteByTag({ tags: [tag] }),
     },
   }
 }
@@ -72,5 +86,26 @@ export function createCacheManager(options: ContenderOptions): ContenderCache {
     close: async () => {
       await cache.disconnect()
     },
+  }
+}
+
+/** cacheable with its tag service on, as its README shows: `new Cacheable({ secondary, tags: true })`. */
+export function createCacheable(options: ContenderOptions): ContenderCache {
+  const cache = new Cacheable({
+    primary: createKeyvMemory({ lruSize: options.l1 ? 100_000 : 1 }),
+    secondary: createKeyvRedis(options.redisUrl, { namespace: options.namespace }),
+    ttl: TTL_MS,
+    tags: true,
+  })
+  return {
+    get: (key) => cache.get(key),
+    set: (key, value) => cache.set(key, value),
+    getOrSet: (key, loader) => cache.getOrSet(key, loader),
+    delete: (key) => cache.delete(key),
+    tags: {
+      set: (key, value, tags) => cache.set(key, value, { tags }),
+      invalidate: (tag) => cache.tags.invalidateTag(tag),
+    },
+    close: () => cache.disconnect(),
   }
 }

@@ -1,17 +1,21 @@
 // `pnpm bench`: runs the suites side by side with the peers on one private Redis and writes bench/RESULTS.md.
-// `pnpm bench --only cache,queue` runs some suites; `--quick` shrinks iteration counts for a smoke run.
+// `pnpm bench --only cache,tags` runs some suites; `--quick` shrinks iteration counts for a smoke run.
 import { writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { startRedis } from '@cachesaga/testkit'
 import { Redis } from 'ioredis'
-import { CONTENDERS } from './contenders.js'
+import { CONTENDERS, TAGGING_CONTENDERS } from './contenders.js'
 import { describeMachine } from './machine.js'
+import { fmtUs } from './measure.js'
 import { runCacheReadsBench } from './suites/cache-reads.js'
+import { runPatternsBench } from './suites/patterns.js'
 import { runPropagationBench } from './suites/propagation.js'
 import { runQueueBench } from './suites/queue.js'
 import { runStampedeBench } from './suites/stampede.js'
+import { runTagsBench } from './suites/tags.js'
+import { TARGETS, type TargetCheck, targetsTable } from './targets.js'
 
-const SUITES = ['cache', 'stampede', 'propagation', 'queue'] as const
+const SUITES = ['cache', 'stampede', 'propagation', 'tags', 'patterns', 'queue'] as const
 type Suite = (typeof SUITES)[number]
 
 const { values } = parseArgs({
@@ -31,36 +35,113 @@ const out = values.out ?? new URL('../RESULTS.md', import.meta.url).pathname
 
 const server = await startRedis({ args: ['--maxmemory-policy', 'noeviction'] })
 const admin = new Redis(server.url)
-const sections: string[] = [
+const header = [
   '# Benchmark results',
-  'Written by `pnpm bench` (bench/src/run.ts). All contenders run in one process (propagation: two), on one Redis,',
-  'in interleaved rounds; each figure is the median round. Compare ratios: this machine is shared and noisy.',
+  'Written by `pnpm bench` (bench/src/run.ts); bench/README.md says how to read it. All contenders run in one ' +
+    'process (propagation: two), on one Redis, in interleaved rounds; each figure is the median round. ' +
+    'Compare ratios within this file: the machine is shared and noisy, so absolute numbers move between runs.',
   '## Machine',
   await describeMachine(admin),
 ]
+const sections: string[] = []
+const checks: TargetCheck[] = []
 const log = (s: string) => console.log(`[bench] ${s}`)
+const pct = (ratio: number) => `${(ratio * 100).toFixed(1)}%`
+const atLeast = (target: string, ratio: number, goal: number, of: string) =>
+  checks.push({ target, goal: `>= ${pct(goal)} of ${of}`, measured: pct(ratio), met: ratio >= goal })
 
 try {
   if (selected.has('cache')) {
     log('cache reads')
-    sections.push(
-      '## Cache reads',
-      await runCacheReadsBench({
-        redisUrl: server.url,
-        contenders: CONTENDERS,
-        subject: 'cachesaga',
-        ops: quick ? 2_000 : 20_000,
-        rounds: quick ? 1 : 5,
-      }),
-    )
+    const { markdown, ratios } = await runCacheReadsBench({
+      redisUrl: server.url,
+      contenders: CONTENDERS,
+      subject: 'cachesaga',
+      ops: quick ? 2_000 : 20_000,
+      rounds: quick ? 1 : 5,
+    })
+    sections.push('## Cache reads', markdown)
+    atLeast('L1 hit', ratios.l1Hit, TARGETS.l1Hit, 'a raw lru-cache get')
+    atLeast('L2 hit, sequential', ratios.l2HitSequential, TARGETS.l2HitSequential, 'a raw ioredis GET')
+    atLeast('L2 hit, 50 concurrent', ratios.l2HitConcurrent, TARGETS.l2HitConcurrent, 'a raw ioredis GET')
+    atLeast('miss then fill', ratios.missThenFill, TARGETS.missThenFill, 'a raw ioredis GET+SET')
   }
   if (selected.has('stampede')) {
     log('stampede')
-    sections.push('## Stampede', await runStampedeBench({ redisUrl: server.url, contenders: CONTENDERS }))
+    const { markdown, loaderRuns } = await runStampedeBench({ redisUrl: server.url, contenders: CONTENDERS })
+    sections.push('## Stampede', markdown)
+    const runs = loaderRuns.cachesaga ?? Number.NaN
+    checks.push({
+      target: 'stampede over 2 instances, leases on',
+      goal: `${TARGETS.stampedeLoaderRuns} loader run`,
+      measured: `${runs} loader run${runs === 1 ? '' : 's'}`,
+      met: runs <= TARGETS.stampedeLoaderRuns,
+    })
   }
   if (selected.has('propagation')) {
     log('propagation')
-    sections.push('## Propagation', await runPropagationBench({ redisUrl: server.url, contenders: CONTENDERS }))
+    const { markdown, p99Us } = await runPropagationBench({ redisUrl: server.url, contenders: CONTENDERS })
+    sections.push('## Propagation', markdown)
+    const mine = p99Us.cachesaga ?? Number.NaN
+    const bento = p99Us.BentoCache ?? Number.NaN
+    checks.push({
+      target: 'cross-process delete p99',
+      goal: `<= BentoCache's (${fmtUs(bento)})`,
+      measured: fmtUs(mine),
+      met: mine <= bento,
+    })
+  }
+  if (selected.has('tags')) {
+    log('tags')
+    const { markdown, results } = await runTagsBench({
+      redisUrl: server.url,
+      contenders: TAGGING_CONTENDERS,
+      sizes: quick ? [1_000, 10_000] : [1_000, 10_000, 100_000],
+      reads: quick ? 500 : 5_000,
+    })
+    sections.push('## Tags', markdown)
+    const mine = results.filter((r) => r.contender === 'cachesaga')
+    const largest = mine.reduce((a, b) => (b.size > a.size ? b : a))
+    checks.push({
+      target: `tag invalidation at ${largest.size.toLocaleString('en')} keys`,
+      goal: `< ${TARGETS.tagInvalidateMs} ms`,
+      measured: `${largest.invalidateMs.toFixed(2)} ms`,
+      met: largest.invalidateMs < TARGETS.tagInvalidateMs,
+    })
+    const worst = mine.reduce((a, b) =>
+      b.plainMissOps / b.readAfterOps > a.plainMissOps / a.readAfterOps ? b : a,
+    )
+    const cost = worst.plainMissOps / worst.readAfterOps
+    checks.push({
+      target: 'a read after a tag invalidation (worst size)',
+      goal: `<= ${TARGETS.readAfterTagVsPlainMiss}x a plain miss`,
+      measured: `${cost.toFixed(2)}x (at ${worst.size.toLocaleString('en')} keys)`,
+      met: cost <= TARGETS.readAfterTagVsPlainMiss,
+    })
+    const stale = mine.reduce((n, r) => n + r.staleReads, 0)
+    checks.push({
+      target: 'stale reads after a tag invalidation',
+      goal: '0',
+      measured: String(stale),
+      met: stale === 0,
+    })
+  }
+  if (selected.has('patterns')) {
+    log('patterns')
+    const { markdown, results } = await runPatternsBench({
+      redisUrl: server.url,
+      keys: quick ? 10_000 : 100_000,
+    })
+    sections.push('## Patterns', markdown)
+    const mine = results[0]
+    if (mine !== undefined) {
+      checks.push({
+        target: `slowest Redis command, pattern invalidation of ${mine.removed.toLocaleString('en')} keys`,
+        goal: `< ${TARGETS.patternSlowestCommandMs} ms`,
+        measured: `${fmtUs(mine.slowestUs)} (${mine.slowestCommand})`,
+        met: mine.slowestUs < TARGETS.patternSlowestCommandMs * 1000,
+      })
+    }
   }
   if (selected.has('queue')) {
     log('queue')
@@ -71,5 +152,10 @@ try {
   await server.stop()
 }
 
-writeFileSync(out, `${sections.join('\n\n')}\n`)
+const targets = [
+  '## Targets',
+  'Computed from the numbers below. Where one is missed, the section it comes from says where the time goes.',
+  targetsTable(checks),
+]
+writeFileSync(out, `${[...header, ...(checks.length > 0 ? targets : []), ...sections].join('\n\n')}\n`)
 log(`wrote ${out}`)

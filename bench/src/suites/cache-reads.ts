@@ -2,6 +2,8 @@ import { Redis } from 'ioredis'
 import { LRUCache } from 'lru-cache'
 import { compare, fmtOps, fmtUs, type Op, ratio, type Throughput, table } from '../measure.js'
 import type { ContenderCache, ContenderOptions } from '../peers.js'
+import { cpuProfile, redisCommandCost } from '../profile.js'
+import { TARGETS } from '../targets.js'
 
 export type ContenderFactory = (options: ContenderOptions) => ContenderCache
 
@@ -68,6 +70,38 @@ function comparisonTable(result: Record<string, Throughput>, baseline: string, s
   return table(header, rows)
 }
 
+/** One operation taken apart: Redis's own time per command beside the raw baseline's, and a CPU profile of the client. */
+async function whereTheTimeGoes(
+  admin: Redis,
+  what: string,
+  ops_: Record<string, Op>,
+  baseline: string,
+  subject: string,
+  ops: number,
+): Promise<string> {
+  const loop = (op: Op | undefined) => async () => {
+    for (let i = 0; i < ops; i++) await op?.()
+  }
+  return [
+    `### Where the time of a ${subject} ${what} goes`,
+    `Inside Redis, per call: ${baseline}, then ${subject} (the rest of a round trip is the client, the kernel and the loopback):`,
+    await redisCommandCost(admin, loop(ops_[baseline])),
+    await redisCommandCost(admin, loop(ops_[subject])),
+    `CPU profile of this process during ${ops} sequential ${subject} calls (\`(idle)\` is waiting on the socket; ` +
+      "`writeUtf8String` is the socket write itself, which the raw baseline pays as well; a JS function's self time " +
+      'includes the built-ins it calls, such as `JSON.parse`):',
+    await cpuProfile(loop(ops_[subject])),
+  ].join('\n\n')
+}
+
+/** The subject's share of each raw baseline (1 = as fast as raw). */
+export interface CacheReadsRatios {
+  l1Hit: number
+  l2HitSequential: number
+  l2HitConcurrent: number
+  missThenFill: number
+}
+
 export interface CacheReadsOptions {
   redisUrl: string
   contenders: Contenders
@@ -77,7 +111,12 @@ export interface CacheReadsOptions {
   rounds: number
 }
 
-export async function runCacheReadsBench(options: CacheReadsOptions): Promise<string> {
+const share = (result: Record<string, Throughput>, name: string, baseline: string) =>
+  (result[name]?.opsPerSec ?? 0) / (result[baseline]?.opsPerSec ?? Number.NaN)
+
+export async function runCacheReadsBench(
+  options: CacheReadsOptions,
+): Promise<{ markdown: string; ratios: CacheReadsRatios }> {
   const { redisUrl, contenders, subject, ops, rounds } = options
   const raw = new Redis(redisUrl)
   const rawPrefix = `bench-raw-${Math.random().toString(36).slice(2, 8)}:`
@@ -86,6 +125,7 @@ export async function runCacheReadsBench(options: CacheReadsOptions): Promise<st
   const lru = new LRUCache<string, object>({ max: 100_000 })
   for (let i = 0; i < KEYS; i++) lru.set(keyOf(i), SAMPLE_VALUE)
   const sections: string[] = []
+  const ratios: CacheReadsRatios = { l1Hit: 0, l2HitSequential: 0, l2HitConcurrent: 0, missThenFill: 0 }
 
   // L1 hits: every key is in memory.
   const l1 = await withCaches(contenders, { redisUrl, l1: true }, async (caches) => {
@@ -95,6 +135,7 @@ export async function runCacheReadsBench(options: CacheReadsOptions): Promise<st
     for (const [name, cache] of Object.entries(caches)) ops_[name] = cycling((k) => cache.get(k))
     return compare(ops_, { ops: ops * 10, rounds })
   })
+  ratios.l1Hit = share(l1, subject, 'raw lru-cache get')
   sections.push(
     '### L1 hit (memory), sequential\n\n' +
       'Every call is awaited in the same loop, the raw `lru-cache` get included, so the loop costs the same for all.\n\n' +
@@ -105,7 +146,13 @@ export async function runCacheReadsBench(options: CacheReadsOptions): Promise<st
   await withCaches(contenders, { redisUrl, l1: false }, async (caches) => {
     for (const cache of Object.values(caches))
       for (let i = 0; i < KEYS; i++) await cache.set(keyOf(i), SAMPLE_VALUE)
-    const ops_: Record<string, Op> = { 'raw ioredis GET': cycling((k) => raw.get(rawPrefix + k)) }
+    const ops_: Record<string, Op> = {
+      'raw ioredis GET': cycling((k) => raw.get(rawPrefix + k)),
+      // What any cache that stores JSON pays at least: the raw read plus parsing the value.
+      'raw ioredis GET + JSON.parse': cycling(async (k) =>
+        JSON.parse((await raw.get(rawPrefix + k)) ?? 'null'),
+      ),
+    }
     for (const [name, cache] of Object.entries(caches)) ops_[name] = cycling((k) => cache.get(k))
     for (const concurrency of [undefined, 50]) {
       const result = await compare(ops_, {
@@ -114,10 +161,17 @@ export async function runCacheReadsBench(options: CacheReadsOptions): Promise<st
         recordLatency: true,
         ...(concurrency ? { concurrency } : {}),
       })
+      ratios[concurrency ? 'l2HitConcurrent' : 'l2HitSequential'] = share(result, subject, 'raw ioredis GET')
       sections.push(
         `### L2 hit (Redis), ${concurrency ? `${concurrency} concurrent` : 'sequential'}\n\n` +
           comparisonTable(result, 'raw ioredis GET', subject),
       )
+    }
+    if (
+      ratios.l2HitSequential < TARGETS.l2HitSequential ||
+      ratios.l2HitConcurrent < TARGETS.l2HitConcurrent
+    ) {
+      sections.push(await whereTheTimeGoes(raw, 'L2 hit', ops_, 'raw ioredis GET', subject, ops))
     }
   })
 
@@ -129,16 +183,24 @@ export async function runCacheReadsBench(options: CacheReadsOptions): Promise<st
         const key = `${rawPrefix}miss:${n++}`
         if ((await raw.get(key)) === null) await raw.set(key, serialized, 'PX', 600_000)
       },
+      'raw ioredis GET+SET + JSON.stringify': async () => {
+        const key = `${rawPrefix}miss:${n++}`
+        if ((await raw.get(key)) === null) await raw.set(key, JSON.stringify(SAMPLE_VALUE), 'PX', 600_000)
+      },
     }
     for (const [name, cache] of Object.entries(caches)) {
       ops_[name] = () => cache.getOrSet(`miss:${n++}`, async () => SAMPLE_VALUE)
     }
     const result = await compare(ops_, { ops, rounds })
+    ratios.missThenFill = share(result, subject, 'raw ioredis GET+SET')
     sections.push(
       '### Miss then fill, sequential\n\n' + comparisonTable(result, 'raw ioredis GET+SET', subject),
     )
+    if (ratios.missThenFill < TARGETS.missThenFill) {
+      sections.push(await whereTheTimeGoes(raw, 'miss then fill', ops_, 'raw ioredis GET+SET', subject, ops))
+    }
   })
 
   raw.disconnect()
-  return sections.join('\n\n')
+  return { markdown: sections.join('\n\n'), ratios }
 }

@@ -7,7 +7,11 @@ import type { ContenderFactory } from './cache-reads.js'
 const ROUNDS = 200
 const CHILD = fileURLToPath(new URL('./propagation-child.ts', import.meta.url))
 
-function nextMessage(child: ChildProcess, type: string, timeoutMs = 5_000): Promise<{ type: string; at?: number }> {
+function nextMessage(
+  child: ChildProcess,
+  type: string,
+  timeoutMs = 5_000,
+): Promise<{ type: string; at?: number }> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.off('message', onMessage)
@@ -30,17 +34,27 @@ function nextMessage(child: ChildProcess, type: string, timeoutMs = 5_000): Prom
 export async function runPropagationBench(options: {
   redisUrl: string
   contenders: Record<string, ContenderFactory>
-}): Promise<string> {
+}): Promise<{ markdown: string; p99Us: Record<string, number> }> {
   const rows: string[][] = []
+  const p99Us: Record<string, number> = {}
   for (const [name, factory] of Object.entries(options.contenders)) {
     const namespace = `bench-prop-${name}-${Math.random().toString(36).slice(2, 8)}`
     const local = factory({ redisUrl: options.redisUrl, namespace, l1: true, bus: true })
     if (!local.onRemoteInvalidation) {
-      rows.push([name, '-', '-', '-', 'no cross-instance invalidation: other instances keep their copy until TTL'])
+      rows.push([
+        name,
+        '-',
+        '-',
+        '-',
+        'no cross-instance invalidation: other instances keep their copy until TTL',
+      ])
       await local.close()
       continue
     }
-    const child = fork(CHILD, [name, options.redisUrl, namespace], { execArgv: ['--import', 'tsx'], stdio: 'inherit' })
+    const child = fork(CHILD, [name, options.redisUrl, namespace], {
+      execArgv: ['--import', 'tsx'],
+      stdio: 'inherit',
+    })
     await nextMessage(child, 'ready', 20_000)
     const latenciesUs: number[] = []
     let missed = 0
@@ -67,6 +81,7 @@ export async function runPropagationBench(options: {
     await new Promise((r) => child.once('exit', r))
     await local.close()
     latenciesUs.sort((a, b) => a - b)
+    p99Us[name] = percentile(latenciesUs, 99)
     rows.push([
       name,
       fmtUs(percentile(latenciesUs, 50)),
@@ -75,8 +90,10 @@ export async function runPropagationBench(options: {
       `${latenciesUs.length}/${ROUNDS}${missed ? ` (${missed} never arrived)` : ''}`,
     ])
   }
-  return (
-    `### Cross-process delete propagation (${ROUNDS} deletes)\n\n` +
-    table(['contender', 'p50', 'p99', 'max', 'delivered'], rows)
-  )
+  return {
+    markdown:
+      `### Cross-process delete propagation (${ROUNDS} deletes)\n\n` +
+      table(['contender', 'p50', 'p99', 'max', 'delivered'], rows),
+    p99Us,
+  }
 }

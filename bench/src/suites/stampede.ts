@@ -12,8 +12,9 @@ const LOADER_MS = 50
 export async function runStampedeBench(options: {
   redisUrl: string
   contenders: Record<string, ContenderFactory>
-}): Promise<string> {
+}): Promise<{ markdown: string; loaderRuns: Record<string, number> }> {
   const rows: string[][] = []
+  const runs: Record<string, number> = {}
   for (const [name, factory] of Object.entries(options.contenders)) {
     const namespace = `bench-stampede-${name}-${Math.random().toString(36).slice(2, 8)}`
     const instances = Array.from({ length: INSTANCES }, () =>
@@ -27,14 +28,19 @@ export async function runStampedeBench(options: {
     }
     const started = performance.now()
     await Promise.all(
-      Array.from({ length: CALLS }, (_, i) => instances[i % INSTANCES]?.getOrSet('availability:stampede', loader)),
+      Array.from({ length: CALLS }, (_, i) =>
+        instances[i % INSTANCES]?.getOrSet('availability:stampede', loader),
+      ),
     )
     const elapsed = performance.now() - started
     rows.push([name, String(loaderRuns), `${elapsed.toFixed(0)} ms`])
+    runs[name] = loaderRuns
     await Promise.all(instances.map((c) => c.close()))
   }
-  return (
-    `### Stampede: ${CALLS} concurrent misses of one key over ${INSTANCES} instances (loader takes ${LOADER_MS} ms)\n\n` +
-    table(['contender', 'loader runs', 'time to serve all'], rows)
-  )
+  return {
+    markdown:
+      `### Stampede: ${CALLS} concurrent misses of one key over ${INSTANCES} instances (loader takes ${LOADER_MS} ms)\n\n` +
+      table(['contender', 'loader runs', 'time to serve all'], rows),
+    loaderRuns: runs,
+  }
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { CacheError } from '../index.js'
 import { gate } from '../test-support/gates.js'
 import { useTestRedis } from '../test-support/test-redis.js'
+import { decodeEntry } from '../tiers/entry-format.js'
 
 const redis = useTestRedis()
 
@@ -97,7 +98,9 @@ describe('fail-safe', () => {
     for (let i = 0; i < 20; i++) await c.getOrSet(`k${i}`, () => i)
     const [, keys] = await redis.admin.scan('0', 'MATCH', `cs:{${redis.namespace}}:e:*`, 'COUNT', 10_000)
     expect(keys).toHaveLength(20)
-    for (const key of keys) expiries.add(Math.round(Number(await redis.admin.hget(key, 'x')) / 1000))
+    for (const key of keys) {
+      expiries.add(Math.round(decodeEntry((await redis.admin.get(key)) as string).expiresAt / 1000))
+    }
     expect(expiries.size).toBeGreaterThan(5)
   })
 })

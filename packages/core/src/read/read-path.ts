@@ -4,6 +4,7 @@ import { CacheError } from '../errors.js'
 import type { CacheParts } from '../parts.js'
 import type { L1Entry } from '../tiers/l1-memory.js'
 import type { L2Read } from '../tiers/l2-redis.js'
+import { LazyLoaderContext } from './loader-context.js'
 import { awaitLoader } from './loader-timeouts.js'
 import { Singleflight } from './singleflight.js'
 
@@ -148,16 +149,17 @@ export class ReadPath {
           stats.l2Misses++
           // Redis answered: only its own past-TTL value may be a fallback. An L1 copy that Redis no
           // longer has may have been invalidated (its bus message still on the way).
+          const stale = read.status === 'stale' ? read.entry : undefined
           fallback =
-            read.status === 'stale'
-              ? { value: JSON.parse(read.data!), graceEnd: read.graceEnd, deps: read.deps }
-              : undefined
+            stale === undefined
+              ? undefined
+              : { value: JSON.parse(stale.data), graceEnd: stale.graceEnd, deps: stale.deps }
           capture = { counters, versions: read.versions }
         } catch (error) {
           this.parts.absorb('l2.read', error, key)
         }
       }
-      this.parts.events.emit('miss', { key })
+      if (this.parts.events.listens('miss')) this.parts.events.emit('miss', { key })
       if (capture !== undefined && this.parts.options.lease !== undefined) {
         const waited = await this.waitForLease(key, options, epoch, capture)
         if (waited.kind === 'hit') return waited.value as T
@@ -175,13 +177,17 @@ export class ReadPath {
   }
 
   private promote<T>(key: string, read: L2Read, epoch: number): T {
-    const value = JSON.parse(read.data!) as T
+    const entry = read.entry!
+    const value = JSON.parse(entry.data) as T
     this.parts.stats.l2Hits++
     // A local invalidation since we asked Redis means this answer may predate it: do not keep it.
     if (this.parts.epochs.of(key) === epoch) {
-      this.parts.l1.set(key, this.l1Entry(value, read.expiresAt, read.graceEnd, read.createdAt, read.deps))
+      this.parts.l1.set(
+        key,
+        this.l1Entry(value, entry.expiresAt, entry.graceEnd, entry.createdAt, entry.deps),
+      )
     }
-    this.parts.events.emit('hit', { key, tier: 'l2' })
+    if (this.parts.events.listens('hit')) this.parts.events.emit('hit', { key, tier: 'l2' })
     return value
   }
 
@@ -196,10 +202,8 @@ export class ReadPath {
   ): Promise<T> {
     const { stats, options: cacheOptions } = this.parts
     stats.loaderCalls++
-    const controller = new AbortController()
-    const loading = Promise.resolve().then(() =>
-      loader({ key, signal: controller.signal, stale: fallback?.value as T | undefined }),
-    )
+    const context = new LazyLoaderContext(key, fallback?.value as T | undefined)
+    const loading = Promise.resolve().then(() => loader(context))
     // The fill runs whenever the loader finishes, even after the caller was answered from grace;
     // it is conditional on the versions captured above, so a late result cannot land if stale.
     const filled = loading.then(
@@ -218,7 +222,7 @@ export class ReadPath {
         return this.serveFallback(key, fallback!, 'soft-timeout', epoch)
       case 'hard-timeout':
         stats.hardTimeouts++
-        controller.abort()
+        context.abort()
         if (fallback !== undefined) return this.serveFallback(key, fallback, 'hard-timeout', epoch)
         throw new CacheError(
           'CS_ERR_LOADER_HARD_TIMEOUT',
@@ -302,7 +306,7 @@ export class ReadPath {
     }
     stats.fills++
     this.parts.l1.set(key, this.l1Entry(value, expiresAt, graceEnd, now, options.deps))
-    events.emit('fill', { key, background })
+    if (events.listens('fill')) events.emit('fill', { key, background })
   }
 
   /** Refresh-ahead: one background load per key; `capture` is given when the L2 read already took it. */
@@ -325,7 +329,7 @@ export class ReadPath {
         taken = { counters, versions: read.versions }
       }
       stats.loaderCalls++
-      const value = await loader({ key, signal: new AbortController().signal, stale: current })
+      const value = await loader(new LazyLoaderContext(key, current))
       await this.fill(key, value, options, epoch, taken, true)
     }
     run()

@@ -1,16 +1,14 @@
 import { Cluster, Redis } from 'ioredis'
 import { attachScripts, type ScriptedClient } from '../lua/scripts.js'
 import { CircuitBreaker } from './circuit-breaker.js'
+import { type DecodedEntry, decodeEntry } from './entry-format.js'
 import type { KeyLayout } from './key-layout.js'
 
 /** What the read script answered. Versions are those of the counters passed, in order. */
 export interface L2Read {
   status: 'miss' | 'fresh' | 'stale' | 'invalidated'
-  data: string | null
-  expiresAt: number
-  graceEnd: number
-  createdAt: number
-  deps: string[]
+  /** The entry when fresh or stale. */
+  entry: DecodedEntry | undefined
   versions: string[]
 }
 
@@ -117,26 +115,32 @@ export class L2Redis {
     refreshFraction: number,
     keyGenerationPx: number,
   ): Promise<L2Read> {
-    const reply = (await this.run(() =>
-      this.client.csRead(
-        1 + counters.length,
-        this.layout.entry(key),
-        ...counters,
-        this.layout.prefix,
-        String(Date.now()),
-        nonce(),
-        String(Math.max(keyGenerationPx, KEY_GENERATION_MIN_PX)),
-        String(refreshFraction),
-      ),
-    )) as [number, string | null, string, string, string, string[], string[]]
+    const now = Date.now()
+    const reply = (await this.run(
+      counters.length === 0
+        ? () => this.client.csRead(1, this.layout.entry(key), this.layout.prefix)
+        : () =>
+            this.client.csRead(
+              1 + counters.length,
+              this.layout.entry(key),
+              ...counters,
+              this.layout.prefix,
+              String(now),
+              nonce(),
+              String(Math.max(keyGenerationPx, KEY_GENERATION_MIN_PX)),
+              String(refreshFraction),
+            ),
+    )) as string | [number, string | null, ...string[]]
+    // The common hit comes back as the bare entry; everything else as [status, entry, ...versions].
+    if (typeof reply === 'string') {
+      const entry = decodeEntry(reply)
+      return { status: now < entry.expiresAt ? 'fresh' : 'stale', entry, versions: [] }
+    }
+    const raw = reply[1]
     return {
       status: STATUS[reply[0]]!,
-      data: reply[1],
-      expiresAt: Number(reply[2]),
-      graceEnd: Number(reply[3]),
-      createdAt: Number(reply[4]),
-      deps: reply[5],
-      versions: reply[6],
+      entry: raw === null ? undefined : decodeEntry(raw),
+      versions: reply.slice(2) as string[],
     }
   }
 
@@ -151,6 +155,7 @@ export class L2Redis {
   }
 
   private write(write: L2Write, mode: 'fill' | 'set', versions: string[]): Promise<unknown> {
+    const setMode = mode === 'set'
     return this.run(() =>
       this.client.csFill(
         1 + write.counters.length,
@@ -158,8 +163,9 @@ export class L2Redis {
         ...write.counters,
         this.layout.prefix,
         mode,
-        nonce(),
-        String(Math.max(write.px, KEY_GENERATION_MIN_PX)),
+        // Only 'set' creates or bumps the key generation.
+        setMode ? nonce() : '',
+        setMode ? String(Math.max(write.px, KEY_GENERATION_MIN_PX)) : '',
         write.data,
         String(write.expiresAt),
         String(write.graceEnd),

@@ -1,0 +1,40 @@
+/**
+ * Decodes an L2 entry as lua/fill.lua writes it: one string, fields separated by NUL (which no key,
+ * tag, scope or function name may contain, and which JSON escapes):
+ * `1 <count> {<dep> <version>}* <expiry> <grace end> <created> <JSON value>`.
+ * A string instead of a HASH lets the read script fetch it in the same MGET as the counters and send
+ * it back untouched, so a hit costs Redis one call and the client one bulk string.
+ */
+export interface DecodedEntry {
+  /** The serialized value. */
+  data: string
+  expiresAt: number
+  graceEnd: number
+  createdAt: number
+  /** Dependency suffixes the entry recorded, without the namespace generation every entry has. */
+  deps: string[]
+}
+
+const SEP = '\0'
+
+export function decodeEntry(raw: string): DecodedEntry {
+  let at = raw.indexOf(SEP, 2)
+  const count = Number(raw.slice(2, at))
+  const deps: string[] = []
+  for (let i = 0; i < count; i++) {
+    const depEnd = raw.indexOf(SEP, at + 1)
+    const dep = raw.slice(at + 1, depEnd)
+    if (dep !== 'n') deps.push(dep)
+    at = raw.indexOf(SEP, depEnd + 1)
+  }
+  const xEnd = raw.indexOf(SEP, at + 1)
+  const gEnd = raw.indexOf(SEP, xEnd + 1)
+  const cEnd = raw.indexOf(SEP, gEnd + 1)
+  return {
+    data: raw.slice(cEnd + 1),
+    expiresAt: Number(raw.slice(at + 1, xEnd)),
+    graceEnd: Number(raw.slice(xEnd + 1, gEnd)),
+    createdAt: Number(raw.slice(gEnd + 1, cEnd)),
+    deps,
+  }
+}
