@@ -74,6 +74,8 @@ export class CommandContext {
         namespace,
         ...(tenant !== undefined && { tenant }),
         redis: this.redisUrl,
+        // The CLI has no traffic of its own: it reads the live instances' snapshots, it writes none.
+        snapshotEvery: false,
       })
     } catch (error) {
       // Core validates the names; say which flag carried the bad one.

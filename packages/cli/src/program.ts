@@ -1,21 +1,29 @@
 import { Command, CommanderError } from 'commander'
 import { CommandContext } from './command-context.js'
+import { checkCommand } from './commands/check.js'
 import { clearCommand } from './commands/clear.js'
 import { clearAllCommand } from './commands/clear-all.js'
 import type { ActionBinder, CommandModule } from './commands/command.js'
 import { dlqCommand } from './commands/dlq.js'
+import { healthCommand } from './commands/health.js'
 import { invalidateCommand } from './commands/invalidate.js'
 import { sagaCommand } from './commands/saga.js'
+import { statsCommand } from './commands/stats.js'
+import { warmCommand } from './commands/warm.js'
 import { parseGlobals } from './config/globals.js'
 import { type ExitCode, errorCode, exitCodeOf } from './exit-codes.js'
 import type { CliIo } from './io.js'
 import { writeError, writeResult } from './output/result.js'
 
-/** Every top-level command, in help order; `stats`, `health`, `check` and `warm` join here as core grows them. */
+/** Every top-level command, in help order. */
 const COMMANDS: readonly CommandModule[] = [
   clearCommand,
   invalidateCommand,
   clearAllCommand,
+  statsCommand,
+  healthCommand,
+  checkCommand,
+  warmCommand,
   dlqCommand,
   sagaCommand,
 ]

@@ -1,14 +1,21 @@
 import { randomBytes } from 'node:crypto'
 import { Bus } from './bus/bus.js'
+import { L1Probe } from './bus/l1-probe.js'
 import { type EntryOptions, EntryOptionsResolver } from './config/entry-options.js'
 import { type CacheOptions, parseOptions, type ResolvedOptions } from './config/options.js'
 import { ScopeTree } from './config/scope-tree.js'
+import { ConsistencyChecker } from './consistency/checker.js'
+import { describeL1 } from './consistency/l1-copies.js'
 import { CacheError } from './errors.js'
 import { CacheEventEmitter, type CacheEvents } from './events.js'
+import { faultSwitches } from './faults.js'
 import { callKey, checkFunctionName } from './invalidation/cached-functions.js'
 import { Invalidator } from './invalidation/invalidator.js'
 import type { InvalidationReport } from './invalidation/report.js'
 import type { InvalidateOptions, InvalidationTarget } from './invalidation/target.js'
+import { assessHealth, type CacheHealth } from './metrics/health.js'
+import { parseRedisInfo, type RedisInfo } from './metrics/redis-info.js'
+import { type InstanceSnapshot, readSnapshots, SnapshotPublisher } from './metrics/snapshots.js'
 import { type CacheStats, StatsCollector } from './metrics/stats.js'
 import type { CacheParts } from './parts.js'
 import { type Loader, ReadPath } from './read/read-path.js'
@@ -16,6 +23,7 @@ import { KeyLayout } from './tiers/key-layout.js'
 import { L1Memory } from './tiers/l1-memory.js'
 import { L2Redis } from './tiers/l2-redis.js'
 import { LocalEpochs } from './tiers/local-epochs.js'
+import { Warmer } from './warming/warmer.js'
 
 const MAX_KEY_LENGTH = 1024
 
@@ -34,6 +42,11 @@ export class Cache {
   private readonly bus: Bus | undefined
   private readonly events = new CacheEventEmitter()
   private closed = false
+  private readonly snapshots: SnapshotPublisher | undefined
+  /** Compares sampled cached copies (Redis, and every live instance's L1) with the source of truth. */
+  readonly checker: ConsistencyChecker
+  /** Warms registered keys and reloads entries near expiry (see `scheduleCacheMaintenance` in @cachesaga/queue). */
+  readonly warmer: Warmer
 
   /** @internal use createCache */
   constructor(options: ResolvedOptions) {
@@ -54,7 +67,28 @@ export class Cache {
               open ? events.emit('circuit:open', { failures }) : events.emit('circuit:close', {}),
             onClientError: (error) => events.emit('error', { operation: 'l2.connection', error }),
           })
-    this.parts = { options, layout, l1, l2, epochs: new LocalEpochs(), stats, events, instanceId, absorb }
+    const faults = faultSwitches(this)
+    this.parts = {
+      options,
+      layout,
+      l1,
+      l2,
+      epochs: new LocalEpochs(),
+      stats,
+      events,
+      instanceId,
+      faults,
+      absorb,
+    }
+    const probe =
+      l2 === undefined
+        ? undefined
+        : new L1Probe(
+            instanceId,
+            (payload) => l2.publish(layout.probeChannel, payload),
+            (keys, sample) => describeL1(l1, keys, sample),
+            absorb,
+          )
     const scopes = new ScopeTree(options.scopeLevels)
     this.entryOptions = new EntryOptionsResolver(options.ttl, options.grace, scopes)
     this.readPath = new ReadPath(this.parts, this.entryOptions)
@@ -63,18 +97,22 @@ export class Cache {
         ? undefined
         : new Bus(
             l2.duplicate(),
-            (channel, payload) => l2.publish(channel, payload),
+            async (channel, payload) => {
+              await l2.publish(channel, payload)
+            },
             {
               channel: layout.channel,
+              probeChannel: layout.probeChannel,
               instanceId,
               outageBoundMs: options.bus.outageBound,
               queueLimit: options.bus.retryQueue,
             },
             {
-              apply: (invalidation, from, seq) => {
+              apply: (invalidation, from, seq, lagMs) => {
+                if (faults.dropBusMessages) return
                 stats.busReceived++
                 this.invalidator.applyLocally(invalidation, undefined)
-                events.emit('bus:message', { from, seq })
+                events.emit('bus:message', lagMs === undefined ? { from, seq } : { from, seq, lagMs })
               },
               dropL1: (reason) => {
                 if (reason === 'gap') stats.busGaps++
@@ -90,9 +128,26 @@ export class Cache {
                 stats.busPublished++
               },
               failed: absorb,
+              probed: (raw) => probe?.receive(raw),
             },
           )
     this.invalidator = new Invalidator(this.parts, this.bus, scopes)
+    if (l2 !== undefined && options.snapshotEvery !== false) {
+      const publisher = new SnapshotPublisher(this.parts, options.snapshotEvery, async () => ({
+        stats: this.stats(),
+        health: await this.health(),
+      }))
+      this.snapshots = publisher
+      void this.ready().then(() => publisher.publish())
+    }
+    this.warmer = new Warmer(this.parts, this.readPath, this.entryOptions, (key, loader, entry) =>
+      this.getOrSet(key, loader, entry),
+    )
+    this.checker = new ConsistencyChecker(
+      this.parts,
+      probe === undefined ? undefined : (keys, sample, timeoutMs) => probe.ask(keys, sample, timeoutMs),
+      (keys) => this.invalidate({ keys }),
+    )
   }
 
   /** This process's id on the bus (its own messages are ignored). */
@@ -195,8 +250,12 @@ export class Cache {
     }
   }
 
-  /** A single-use token, valid for one minute, that `clear` requires. */
-  requestClearToken(): string {
+  /**
+   * A single-use token, valid for one minute, that `clear` requires. Kept in Redis, so any process
+   * of the namespace (or tenant) can use it once.
+   */
+  requestClearToken(): Promise<string> {
+    if (this.closed) return Promise.reject(closedError())
     return this.invalidator.requestClearToken()
   }
 
@@ -220,9 +279,48 @@ export class Cache {
     return this.parts.stats.snapshot(this.parts.l2?.breaker.isOpen ?? false, this.bus?.queued ?? 0)
   }
 
+  /** Status from the thresholds of the `health` option, with the figures it was judged on and Redis `INFO`. */
+  async health(): Promise<CacheHealth> {
+    const { stats, l2, l1, options } = this.parts
+    let redis: RedisInfo | null = null
+    let redisError: string | undefined
+    if (l2 !== undefined) {
+      try {
+        redis = parseRedisInfo(await l2.info())
+      } catch (error) {
+        redisError = error instanceof Error ? error.message : String(error)
+      }
+    }
+    const s = this.stats()
+    return assessHealth(
+      {
+        hits: s.l1.hits + s.l2.hits,
+        calls: s.l1.hits + s.l1.misses,
+        p95Ms: stats.latency.percentileMs(95),
+        circuit: l2 === undefined ? 'none' : l2.breaker.isOpen ? 'open' : 'closed',
+        bus: {
+          state: this.bus === undefined ? 'none' : l1.enabled ? 'connected' : 'suspended',
+          queued: s.bus.queued,
+          gaps: s.bus.gaps,
+        },
+        redis,
+        redisError,
+        lastConsistency: this.checker.lastReport,
+      },
+      { hitRate: options.health.hitRate, p95Ms: options.health.p95 },
+    )
+  }
+
+  /** What the other live instances of this namespace last wrote about themselves (see `snapshotEvery`). */
+  instances(): Promise<InstanceSnapshot[]> {
+    if (this.closed) return Promise.reject(closedError())
+    return readSnapshots(this.parts, this.parts.instanceId)
+  }
+
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
+    this.snapshots?.stop()
     await this.bus?.close()
     await this.parts.l2?.close()
     this.parts.l1.clear()

@@ -24,6 +24,19 @@ export class CacheError extends Error {
   }
 }
 
+/** CS_ERR_MATCH_ALL_REFUSED: `pattern` matches every key and `{ all: true }` was not given. */
+export class MatchAllRefusedError extends CacheError {
+  constructor(
+    readonly pattern: string,
+    field: string,
+  ) {
+    super(
+      'CS_ERR_MATCH_ALL_REFUSED',
+      `${field}: ${JSON.stringify(pattern)} matches every key; pass { all: true } if that is meant`,
+    )
+  }
+}
+
 /** `invalidate`/`clear` could not apply every target even after retries; `report` says which. */
 export class InvalidationError extends CacheError {
   constructor(readonly report: InvalidationReport) {

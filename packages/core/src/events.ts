@@ -12,7 +12,10 @@ export interface CacheEvents {
   invalidate: { target: InvalidationTarget; ok: boolean }
   /** A grace value was served: `reason` says why the loader's answer was not used. */
   'fail-safe': { key: string; reason: 'error' | 'soft-timeout' | 'hard-timeout' }
-  'bus:message': { from: string; seq: number }
+  /** An invalidation from another instance; `lagMs` from its publish to here (clocks permitting). */
+  'bus:message': { from: string; seq: number; lagMs?: number }
+  /** A getOrSet/get that went past L1, with how long it took. */
+  latency: { key: string; ms: number }
   /** This instance's whole L1 was dropped because it may have missed invalidations. */
   'l1:dropped': { reason: 'gap' | 'reconnect' | 'outage' | 'unreadable-message' }
   'circuit:open': { failures: number }

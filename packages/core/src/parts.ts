@@ -1,5 +1,6 @@
 import type { ResolvedOptions } from './config/options.js'
 import type { CacheEventEmitter } from './events.js'
+import type { Faults } from './faults.js'
 import type { StatsCollector } from './metrics/stats.js'
 import type { KeyLayout } from './tiers/key-layout.js'
 import type { L1Memory } from './tiers/l1-memory.js'
@@ -17,6 +18,8 @@ export interface CacheParts {
   readonly stats: StatsCollector
   readonly events: CacheEventEmitter
   readonly instanceId: string
+  /** Deliberate defects, all off outside tests (see faults.ts). */
+  readonly faults: Faults
   /** Counts and emits a failure the cache absorbs instead of throwing it at the caller. */
   absorb(operation: string, error: unknown, key?: string): void
 }

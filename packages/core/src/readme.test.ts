@@ -19,24 +19,35 @@ function block(readme: string, heading: string, language: string): string {
   return match[1]!
 }
 
+/** Runs the first ```ts block after `heading` against the test Redis and returns what it printed. */
+async function runExample(readme: string, heading: string): Promise<string> {
+  const example = block(readme, heading, 'ts').replace(
+    "from '@cachesaga/core'",
+    `from ${JSON.stringify(join(packageDir, 'src/index.ts'))}`,
+  )
+  const dir = mkdtempSync(join(tmpdir(), 'cachesaga-readme-'))
+  try {
+    const file = join(dir, 'example.mts')
+    writeFileSync(file, example)
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', file], {
+      cwd: packageDir,
+      env: { ...process.env, REDIS_URL: redis.server.url },
+    })
+    return stdout
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
 describe('README', () => {
+  const readme = readFileSync(join(packageDir, 'README.md'), 'utf8')
+
   it('the quickstart runs against a real Redis and prints what the README says', async () => {
-    const readme = readFileSync(join(packageDir, 'README.md'), 'utf8')
-    const example = block(readme, '## Quickstart', 'ts').replace(
-      "from '@cachesaga/core'",
-      `from ${JSON.stringify(join(packageDir, 'src/index.ts'))}`,
-    )
-    const dir = mkdtempSync(join(tmpdir(), 'cachesaga-readme-'))
-    try {
-      const file = join(dir, 'quickstart.mts')
-      writeFileSync(file, example)
-      const { stdout } = await run(process.execPath, ['--import', 'tsx', file], {
-        cwd: packageDir,
-        env: { ...process.env, REDIS_URL: redis.server.url },
-      })
-      expect(stdout).toBe(block(readme, 'It prints:', 'text'))
-    } finally {
-      rmSync(dir, { recursive: true, force: true })
-    }
+    expect(await runExample(readme, '## Quickstart')).toBe(block(readme, 'It prints:', 'text'))
+  })
+
+  it('the operating example (warming, checker with heal, refresh, health) prints what the README says', async () => {
+    const section = readme.slice(readme.indexOf('## Operating it'))
+    expect(await runExample(readme, '## Operating it')).toBe(block(section, 'It prints:', 'text'))
   })
 })

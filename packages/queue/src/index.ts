@@ -30,6 +30,13 @@ export {
   type InvalidationWorkerOptions,
   startInvalidationWorker,
 } from './invalidation/invalidation-worker.js'
+export {
+  CACHE_MAINTENANCE_QUEUE,
+  type CacheMaintainer,
+  type MaintenanceSchedule,
+  scheduleCacheMaintenance,
+  startCacheMaintenanceWorker,
+} from './maintenance/cache-maintenance.js'
 export type { LagHistogram } from './metrics/lag-histogram.js'
 export { Dispatcher, type DispatchReceipt } from './queues/dispatcher.js'
 export { type AnyQueueName, INVALIDATION_QUEUE, QUEUE_FOR_EVENT, type QueueName } from './queues/routing.js'

@@ -39,3 +39,23 @@ describe('the README quick start', () => {
     ])
   })
 })
+
+describe('the README cache maintenance example', () => {
+  const env = useRedis()
+
+  it('is examples/cache-maintenance.ts verbatim, and warms through a scheduled job', async () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
+    const example = readFileSync(new URL('../examples/cache-maintenance.ts', import.meta.url), 'utf8')
+    expect(readme).toContain(`\`\`\`ts\n${example}\`\`\``)
+    const child = spawn(process.execPath, ['--import', 'tsx', 'examples/cache-maintenance.ts'], {
+      cwd: packageRoot,
+      env: { ...process.env, REDIS_URL: env.server.url },
+    })
+    let stdout = ''
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString()
+    })
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
+    expect({ code, stdout }).toEqual({ code: 0, stdout: 'warmed: {"key":"service:haircut","minutes":30}\n' })
+  })
+})

@@ -32,5 +32,11 @@ export type { OperatorAction, SagaOperator } from './operator/saga-operator.js'
 export type { SagaRunnerOptions } from './runtime/runner-options.js'
 export type { SagaOutcome } from './runtime/saga-outcome.js'
 export { createSagaRunner, type SagaRunner } from './runtime/saga-runner.js'
-export type { PhaseRecord, PhaseStatus, SagaRecord, SagaState } from './store/saga-record.js'
+export {
+  type PhaseRecord,
+  type PhaseStatus,
+  SAGA_STATES,
+  type SagaRecord,
+  type SagaState,
+} from './store/saga-record.js'
 export type { SagaLogEntry } from './store/saga-store.js'

@@ -1,6 +1,6 @@
 import { type Cache, createCache } from '@cachesaga/core'
 import { afterEach, describe, expect, it } from 'vitest'
-import { namespace, useCli } from '../test-support/cli-runs.js'
+import { namespace, nextBusMessage, useCli } from '../test-support/cli-runs.js'
 
 const env = useCli()
 const opened: Cache[] = []
@@ -13,6 +13,7 @@ const KEYS = ['availability:7', 'ghost:session:1', 'services']
 async function appCache(ns = namespace(), tenant?: string) {
   const cache = createCache({ namespace: ns, redis: env.url, ...(tenant && { tenant }) })
   opened.push(cache)
+  await cache.ready()
   for (const key of KEYS) await cache.set(key, key)
   return { cache, ns }
 }
@@ -45,12 +46,14 @@ describe('cachesaga clear-all', () => {
     })
     expect(await values(cache)).toEqual(KEYS)
 
+    const heard = nextBusMessage(cache)
     const cleared = await env.cli(['clear-all', '--namespace', ns, '--token', token])
     expect(cleared).toEqual({
       exitCode: 0,
       stdout: `cleared namespace ${ns}: removed 3 entries\n`,
       stderr: '',
     })
+    await heard
     expect(await values(cache)).toEqual([undefined, undefined, undefined])
 
     await cache.set('services', 'refilled')
@@ -93,6 +96,7 @@ describe('cachesaga clear-all', () => {
     const ns = namespace()
     const { cache: acme } = await appCache(ns, 'acme')
     const { cache: globex } = await appCache(ns, 'globex')
+    const heard = nextBusMessage(acme)
     const run = await env.cli(['clear-all', '--namespace', ns, '--tenant', 'acme', '--json'], {
       answer: tokenIn,
     })
@@ -103,6 +107,7 @@ describe('cachesaga clear-all', () => {
       ),
     )
     expect(JSON.parse(run.stdout)).toMatchObject({ namespace: ns, tenant: 'acme', ok: true, removed: 3 })
+    await heard
     expect(await values(acme)).toEqual([undefined, undefined, undefined])
     expect(await values(globex)).toEqual(KEYS)
   })

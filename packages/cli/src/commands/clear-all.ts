@@ -1,7 +1,8 @@
+import { CLEAR_TOKEN_LIFETIME_MS } from '@cachesaga/core'
 import { confirmationFlags, confirmed } from '../confirmation.js'
 import { CliError } from '../errors.js'
+import { errorCode } from '../exit-codes.js'
 import { count } from '../output/result.js'
-import { CLEAR_TOKEN_LIFETIME_MS, ClearAllTokens } from './clear-all-tokens.js'
 import type { CommandModule } from './command.js'
 import { busWarnings, reportDocument } from './invalidation-report.js'
 
@@ -24,13 +25,9 @@ export const clearAllCommand: CommandModule = (program, action) => {
         const flags = context.input(confirmationFlags)
         const cache = await context.cache()
         const { namespace, tenant } = context.globals
-        const tokens = new ClearAllTokens(
-          await context.redis(),
-          tenant === undefined ? `${namespace}` : `${namespace}:${tenant}`,
-        )
         const scopeFlags = `--namespace ${namespace}${tenant === undefined ? '' : ` --tenant ${tenant}`}`
         if (flags.requestToken) {
-          const token = await tokens.issue()
+          const token = await cache.requestClearToken()
           return {
             human: [
               `token to clear ${context.namespaceLabel}, valid once for ${CLEAR_TOKEN_LIFETIME_MS / 1000} s: ${token}`,
@@ -47,17 +44,20 @@ export const clearAllCommand: CommandModule = (program, action) => {
         const report = await confirmed(context, {
           token: flags.token,
           request: async () => ({
-            token: await tokens.issue(),
+            token: await cache.requestClearToken(),
             what: `This deletes every entry of ${context.namespaceLabel} on every instance.`,
           }),
           perform: async (token) => {
-            if (!(await tokens.consume(token))) {
+            // Core keeps the token in Redis: the one this or another process issued is consumed here.
+            try {
+              return await cache.clear({ token })
+            } catch (error) {
+              if (errorCode(error) !== 'CS_ERR_CLEAR_TOKEN') throw error
               throw new CliError(
                 'CLI_ERR_NOT_CONFIRMED',
                 'the token is unknown, used or expired; nothing was deleted',
               )
             }
-            return cache.clear({ token: cache.requestClearToken() })
           },
           howTo: `run \`cachesaga clear-all ${scopeFlags} --request-token\`, then pass the token it prints with --token within ${CLEAR_TOKEN_LIFETIME_MS / 1000} s`,
         })

@@ -1,7 +1,7 @@
 import { type Cache, createCache } from '@cachesaga/core'
 import { Redis } from 'ioredis'
 import { afterEach, describe, expect, it } from 'vitest'
-import { namespace, useCli } from '../test-support/cli-runs.js'
+import { namespace, nextBusMessage, useCli } from '../test-support/cli-runs.js'
 
 const env = useCli()
 const opened: Cache[] = []
@@ -14,6 +14,7 @@ async function appCache(keys: string[], tenant?: string): Promise<{ cache: Cache
   const ns = namespace()
   const cache = createCache({ namespace: ns, redis: env.url, ...(tenant && { tenant }) })
   opened.push(cache)
+  await cache.ready()
   for (const key of keys) await cache.set(key, { key })
   return { cache, ns }
 }
@@ -23,6 +24,7 @@ const SESSIONS = ['patch:ok', 'ghost:session:1', 'ghost:session:2', 'availabilit
 describe('cachesaga clear', () => {
   it('deletes what the patterns match and prints a count per pattern', async () => {
     const { cache, ns } = await appCache(['ghost:session:1', 'availability:7:2026-11-22'])
+    const heard = nextBusMessage(cache)
     const run = await env.cli([
       'clear',
       '--namespace',
@@ -33,6 +35,7 @@ describe('cachesaga clear', () => {
       'ghost:session:*',
     ])
     expect(run).toEqual({ exitCode: 0, stdout: 'cleared 0 patch keys and 1 session keys\n', stderr: '' })
+    await heard
     expect(await cache.get('ghost:session:1')).toBeUndefined()
     expect(await cache.get('availability:7:2026-11-22')).toEqual({ key: 'availability:7:2026-11-22' })
   })
@@ -100,8 +103,10 @@ describe('cachesaga clear', () => {
     })
     for (const key of SESSIONS) expect(await cache.get(key)).toEqual({ key })
 
+    const heard = nextBusMessage(cache)
     const allowed = await env.cli(['clear', '--namespace', ns, '--pattern', '*', '--all'])
     expect(allowed).toMatchObject({ exitCode: 0, stdout: "cleared 4 '*' keys\n" })
+    await heard
     for (const key of SESSIONS) expect(await cache.get(key)).toBeUndefined()
   })
 
@@ -118,8 +123,10 @@ describe('cachesaga clear', () => {
     const other = createCache({ namespace: acme.ns, tenant: 'globex', redis: env.url })
     opened.push(other)
     await other.set('ghost:session:1', 'globex')
+    const heard = nextBusMessage(acme.cache)
     const run = await env.cli(['clear', '--namespace', acme.ns, '--tenant', 'acme', '--pattern', 'ghost:*'])
     expect(run.stdout).toBe('cleared 1 ghost keys\n')
+    await heard
     expect(await acme.cache.get('ghost:session:1')).toBeUndefined()
     expect(await other.get('ghost:session:1')).toBe('globex')
   })
@@ -158,7 +165,9 @@ describe('cachesaga clear', () => {
       const eraseLine = '\r\x1b[K'
       const frames = run.stderr.split(eraseLine)
       expect(frames[0]).toBe('')
-      expect(frames[1]).toMatch(/^\| scanning \d{5} keys for 1 pattern \(\d+\.\ds\)$/)
+      expect(frames[1]).toMatch(/^\[-{20}\] {3}0% scanning \d{5} keys for 1 pattern \(\d+\.\ds\)$/)
+      // Core reports each SCAN page, so the bar fills up to the end of the walk.
+      expect(frames).toContainEqual(expect.stringMatching(/^\[#{20}\] 100% scanning/))
       expect(frames.at(-1)).toBe('') // erased at the end
     })
 

@@ -45,14 +45,29 @@ export const clearCommand: CommandModule = (program, action) => {
               )
             : undefined
         let report: InvalidationReport
+        // Each pattern walks the whole keyspace once; the bar shows the share of those walks done.
+        const walks = keyspace * flags.pattern.length
+        const walked = new Map<string, number>()
         try {
           report = await cache.invalidate(
             { patterns: flags.pattern },
-            { dryRun: flags.dryRun, all: flags.all },
+            {
+              dryRun: flags.dryRun,
+              all: flags.all,
+              ...(progress && {
+                onProgress: ({ pattern, scanned }) => {
+                  walked.set(pattern, scanned)
+                  let total = 0
+                  for (const value of walked.values()) total += value
+                  progress.update(total / walks)
+                },
+              }),
+            },
           )
         } catch (error) {
           if (errorCode(error) === 'CS_ERR_MATCH_ALL_REFUSED') {
-            const pattern = /"(.*?)" matches every key/.exec((error as Error).message)?.[1] ?? ''
+            // Matched by code (see exit-codes.ts); the error carries the refused pattern.
+            const { pattern } = error as { pattern?: string }
             throw new CliError(
               'CLI_ERR_USAGE',
               `--pattern '${pattern}' matches every key of ${context.namespaceLabel}; pass --all if that is meant`,

@@ -1,8 +1,7 @@
-import { resolve } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import {
   createSagaRunner,
   type PhaseRecord,
+  SAGA_STATES,
   SagaDefinition,
   type SagaOutcome,
   type SagaRecord,
@@ -12,20 +11,12 @@ import {
 import type { Command } from 'commander'
 import { z } from 'zod'
 import type { CommandContext } from '../command-context.js'
+import { importUserModule } from '../config/user-module.js'
 import { CliError } from '../errors.js'
 import { errorCode } from '../exit-codes.js'
 import { type CommandResult, count } from '../output/result.js'
 import type { CommandModule } from './command.js'
 
-const STATES = [
-  'running',
-  'compensating',
-  'completed',
-  'compensated',
-  'parked',
-  'compensation_failed',
-  'resolved',
-] as const satisfies readonly SagaState[]
 /** The states that wait for a person: what `saga list` shows by default. */
 const WAITING: SagaState[] = ['parked', 'compensation_failed']
 
@@ -38,7 +29,7 @@ const decisionFlags = {
   keyPrefix,
 }
 
-const listSchema = z.object({ state: z.array(z.enum(STATES)).default(WAITING), keyPrefix })
+const listSchema = z.object({ state: z.array(z.enum(SAGA_STATES)).default(WAITING), keyPrefix })
 const inspectSchema = z.object({ sagaId, keyPrefix })
 const resolveSchema = z.object(decisionFlags)
 const retrySchema = z.object({ ...decisionFlags, sagas: z.string().min(1) })
@@ -60,7 +51,7 @@ export const sagaCommand: CommandModule = (program, action) => {
     .description('Ids of the sagas in the given states.')
     .option(
       '--state <states>',
-      `comma-separated, of ${STATES.join(', ')} (default: ${WAITING.join(',')})`,
+      `comma-separated, of ${SAGA_STATES.join(', ')} (default: ${WAITING.join(',')})`,
       stateList,
     )
     .action(
@@ -214,8 +205,7 @@ async function withRunner<T>(
 }
 
 async function loadDefinitions(modulePath: string): Promise<SagaDefinition[]> {
-  const module = (await import(pathToFileURL(resolve(modulePath)).href)) as { default?: unknown }
-  const sagas = module.default
+  const sagas = (await importUserModule(modulePath, '--sagas')).default
   if (!Array.isArray(sagas) || !sagas.every((saga) => saga instanceof SagaDefinition)) {
     throw new CliError(
       'CLI_ERR_USAGE',

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import type { Cache } from '@cachesaga/core'
 import { type RedisServer, startRedis } from '@cachesaga/testkit'
 import { afterAll, beforeAll } from 'vitest'
 import type { ExitCode } from '../exit-codes.js'
@@ -61,3 +62,17 @@ export function useCli() {
 }
 
 export const namespace = (): string => `ns${randomUUID().slice(0, 8)}`
+
+/**
+ * Resolves on the next invalidation `cache` hears over the bus from another instance (the CLI): the
+ * drop of its L1 copies is asynchronous, so a test waits for it before reading them.
+ */
+export function nextBusMessage(cache: Cache): Promise<void> {
+  return new Promise((resolve) => {
+    const listener = () => {
+      cache.off('bus:message', listener)
+      resolve()
+    }
+    cache.on('bus:message', listener)
+  })
+}

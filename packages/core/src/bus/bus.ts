@@ -7,16 +7,20 @@ export type L1DropReason = 'gap' | 'reconnect' | 'outage' | 'unreadable-message'
 
 /** What the bus does to this instance's L1; the cache implements it. */
 export interface BusReceiver {
-  apply(invalidation: L1Invalidation, from: string, seq: number): void
+  apply(invalidation: L1Invalidation, from: string, seq: number, lagMs: number | undefined): void
   dropL1(reason: L1DropReason): void
   /** While suspended, L1 is neither read nor written (the bus may be missing invalidations). */
   suspendL1(suspended: boolean): void
   published(): void
   failed(operation: string, error: unknown): void
+  /** A message on the probe channel (see L1Probe). */
+  probed(raw: string): void
 }
 
 export interface BusOptions {
   channel: string
+  /** Channel of the L1 probe requests and replies. */
+  probeChannel: string
   instanceId: string
   outageBoundMs: number
   queueLimit: number
@@ -52,6 +56,7 @@ export class Bus {
     subscriber.on('error', (error: unknown) => receiver.failed('bus.subscriber', error))
     subscriber.on('message', (channel: string, raw: string) => {
       if (channel === options.channel) this.receive(raw)
+      else if (channel === options.probeChannel) receiver.probed(raw)
     })
     subscriber.on('close', () => this.lost())
     subscriber.on('ready', () => void this.connected())
@@ -78,6 +83,7 @@ export class Bus {
       v: WIRE_VERSION,
       from: this.options.instanceId,
       seq: this.seq,
+      at: Date.now(),
       ...invalidation,
     }
     return this.queue.publish(encode(message))
@@ -99,7 +105,12 @@ export class Bus {
     }
     if (message.from === this.options.instanceId) return
     if (!this.sequences.accept(message.from, message.seq)) this.receiver.dropL1('gap')
-    this.receiver.apply(message, message.from, message.seq)
+    this.receiver.apply(
+      message,
+      message.from,
+      message.seq,
+      message.at === undefined ? undefined : Math.max(0, Date.now() - message.at),
+    )
   }
 
   private lost(): void {
@@ -121,7 +132,7 @@ export class Bus {
       this.sequences.reset()
     }
     try {
-      await this.subscriber.subscribe(this.options.channel)
+      await this.subscriber.subscribe(this.options.channel, this.options.probeChannel)
     } catch (error) {
       this.receiver.failed('bus.subscribe', error)
       this.lost()

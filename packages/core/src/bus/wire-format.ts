@@ -20,12 +20,15 @@ export interface BusMessage extends L1Invalidation {
   from: string
   /** Per-sender sequence number, from 1: a gap means a lost message. */
   seq: number
+  /** Sender's clock when it published (ms since the epoch): the receiver's bus lag. Optional, so older senders still parse. */
+  at?: number
 }
 
 const message = z.object({
   v: z.literal(WIRE_VERSION),
   from: z.string().min(1),
   seq: z.number().int().positive(),
+  at: z.number().optional(),
   keys: z.array(z.string()).optional(),
   deps: z.array(z.string()).optional(),
   patterns: z.array(z.string()).optional(),

@@ -62,6 +62,23 @@ const schema = z
       .object({ ttl: duration.default(10_000), wait: duration.default(5_000) })
       .strict()
       .optional(),
+    snapshotEvery: z.union([z.literal(false), duration]).default(10_000),
+    health: z
+      .object({
+        hitRate: z
+          .object({
+            degraded: z.number().min(0).max(1).default(0.9),
+            critical: z.number().min(0).max(1).default(0.5),
+          })
+          .strict()
+          .default({ degraded: 0.9, critical: 0.5 }),
+        p95: z
+          .object({ degraded: duration.default(50), critical: duration.default(500) })
+          .strict()
+          .default({ degraded: 50, critical: 500 }),
+      })
+      .strict()
+      .default({ hitRate: { degraded: 0.9, critical: 0.5 }, p95: { degraded: 50, critical: 500 } }),
     scopeLevels: z
       .array(
         z
@@ -105,6 +122,20 @@ export interface CacheOptions {
   lease?: { ttl?: Duration; wait?: Duration }
   /** The scope tree's levels from the root, e.g. `['tenant', 'company', 'branch']`; scope paths are then checked against it. */
   scopeLevels?: string[]
+  /**
+   * How often this instance writes its stats and health to Redis (TTL three periods) for `cache.instances()`
+   * and the `cachesaga stats`/`health` commands; `false` never. Default `'10s'`.
+   */
+  snapshotEvery?: Duration | false
+  /**
+   * Thresholds of `health()`. Below `hitRate.degraded` (default 0.9) the status is degraded, below
+   * `hitRate.critical` (default 0.5) critical; a p95 at or above `p95.degraded` (default `'50ms'`) is
+   * degraded, at or above `p95.critical` (default `'500ms'`) critical.
+   */
+  health?: {
+    hitRate?: { degraded?: number; critical?: number }
+    p95?: { degraded?: Duration; critical?: Duration }
+  }
 }
 
 export type ResolvedOptions = z.output<typeof schema>

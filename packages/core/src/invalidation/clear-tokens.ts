@@ -1,22 +1,49 @@
 import { randomBytes } from 'node:crypto'
 import { CacheError } from '../errors.js'
+import type { KeyLayout } from '../tiers/key-layout.js'
+import type { L2Redis } from '../tiers/l2-redis.js'
 
-const TOKEN_LIFETIME_MS = 60_000
+/** How long a clear token can be used. */
+export const CLEAR_TOKEN_LIFETIME_MS = 60_000
 
-/** Single-use, short-lived tokens that an emergency `clear` must present. */
+/**
+ * Single-use, short-lived tokens that an emergency `clear` must present. With Redis they live there
+ * (`SET PX`, consumed with `GETDEL`, so checking and using are one step), so a token issued by one
+ * process (an operator's terminal) works in another; memory-only caches keep them in memory.
+ */
 export class ClearTokens {
   private readonly issued = new Map<string, number>()
 
-  issue(): string {
+  constructor(
+    private readonly l2: L2Redis | undefined,
+    private readonly layout: KeyLayout,
+  ) {}
+
+  async issue(): Promise<string> {
     const token = randomBytes(16).toString('hex')
-    this.issued.set(token, Date.now() + TOKEN_LIFETIME_MS)
+    if (this.l2 === undefined) {
+      this.issued.set(token, Date.now() + CLEAR_TOKEN_LIFETIME_MS)
+      return token
+    }
+    const l2 = this.l2
+    await l2.run(() => l2.client.set(this.key(token), '1', 'PX', CLEAR_TOKEN_LIFETIME_MS), true)
     return token
   }
 
   /** Uses up `token`, or throws CS_ERR_CLEAR_TOKEN saying why it cannot be used. */
-  consume(token: unknown): void {
+  async consume(token: unknown): Promise<void> {
     if (typeof token !== 'string' || token.length === 0) {
       throw new CacheError('CS_ERR_CLEAR_TOKEN', 'clear: a token from cache.requestClearToken() is required')
+    }
+    if (this.l2 !== undefined) {
+      const l2 = this.l2
+      if ((await l2.run(() => l2.client.getdel(this.key(token)), true)) === null) {
+        throw new CacheError(
+          'CS_ERR_CLEAR_TOKEN',
+          'clear: unknown token (wrong, already used or expired); nothing was deleted',
+        )
+      }
+      return
     }
     const expiresAt = this.issued.get(token)
     if (expiresAt === undefined) {
@@ -32,5 +59,9 @@ export class ClearTokens {
         'clear: the token expired; request a new one; nothing was deleted',
       )
     }
+  }
+
+  private key(token: string): string {
+    return `${this.layout.prefix}:ct:${token}`
   }
 }

@@ -102,7 +102,7 @@ describe('on a 3-master Redis Cluster', () => {
       expect(bump.removed).toBe(0)
       expect(await c.getOrSet('keep', () => 'reloaded', { tags: ['t'] })).toBe('reloaded')
       expect(await getSlots(7)).toBe('slots of 7')
-      await c.clear({ token: c.requestClearToken() })
+      await c.clear({ token: await c.requestClearToken() })
     }
   })
 })

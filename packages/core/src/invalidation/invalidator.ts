@@ -22,13 +22,15 @@ import { type InvalidateOptions, type InvalidationTarget, parseTarget } from './
  * it fetched before the call.
  */
 export class Invalidator {
-  private readonly tokens = new ClearTokens()
+  private readonly tokens: ClearTokens
 
   constructor(
     private readonly parts: CacheParts,
     private readonly bus: Bus | undefined,
     private readonly scopes: ScopeTree,
-  ) {}
+  ) {
+    this.tokens = new ClearTokens(parts.l2, parts.layout)
+  }
 
   async invalidate(input: InvalidationTarget, options: InvalidateOptions = {}): Promise<InvalidationReport> {
     const started = performance.now()
@@ -50,7 +52,7 @@ export class Invalidator {
 
     if (dryRun) {
       for (const item of [...keys, ...deps]) report.counts[item.kind]++
-      await removeMatching(this.parts, patterns, true, report)
+      await removeMatching(this.parts, patterns, true, report, options.onProgress)
     } else {
       const local: L1Invalidation = {}
       if (keys.length > 0) local.keys = keys.map((item) => item.key)
@@ -58,21 +60,21 @@ export class Invalidator {
       if (patterns.length > 0) local.patterns = patterns.map((item) => item.glob)
       // Reads already in flight must not put what they fetched into L1 (see LocalEpochs).
       this.parts.epochs.bumpAll()
-      await this.applyInL2(keys, deps, patterns, report)
+      await this.applyInL2(keys, deps, patterns, report, options.onProgress)
       report.published = await this.publish(local)
       this.applyLocally(local, patterns)
     }
     return this.finish(report, started, target)
   }
 
-  requestClearToken(): string {
+  requestClearToken(): Promise<string> {
     return this.tokens.issue()
   }
 
   /** Emergency clear of the whole namespace: one namespace generation bump, then SCAN/UNLINK to free memory. */
   async clear(token: string): Promise<InvalidationReport> {
     const started = performance.now()
-    this.tokens.consume(token)
+    await this.tokens.consume(token)
     const report = emptyReport(false)
     const everything: L1Invalidation = { clear: true }
     this.parts.epochs.bumpAll()
@@ -104,7 +106,7 @@ export class Invalidator {
       return
     }
     for (const key of invalidation.keys ?? []) {
-      l1.delete(key)
+      if (!this.parts.faults.skipL1Delete) l1.delete(key)
       epochs.bumpKey(key)
     }
     for (const dep of invalidation.deps ?? []) l1.dropDependency(dep)
@@ -119,16 +121,18 @@ export class Invalidator {
     deps: DependencyItem[],
     patterns: PatternItem[],
     report: InvalidationReport,
+    onProgress: InvalidateOptions['onProgress'],
   ): Promise<void> {
     const l2 = this.parts.l2
     if (l2 === undefined) {
       for (const item of [...keys, ...deps]) report.counts[item.kind]++
-      await removeMatching(this.parts, patterns, false, report)
+      await removeMatching(this.parts, patterns, false, report, onProgress)
       return
     }
     await deleteKeys(l2, keys, report)
-    await bumpDependencies(l2, this.parts.layout, deps, report)
-    await removeMatching(this.parts, patterns, false, report)
+    const bumped = this.parts.faults.skipTagBump ? deps.filter((item) => item.kind !== 'tags') : deps
+    await bumpDependencies(l2, this.parts.layout, bumped, report)
+    await removeMatching(this.parts, patterns, false, report, onProgress)
   }
 
   private async publish(invalidation: L1Invalidation): Promise<boolean> {

@@ -1,9 +1,10 @@
-import { CacheError } from '../errors.js'
+import { MatchAllRefusedError } from '../errors.js'
 import type { CacheParts } from '../parts.js'
 import { describe } from './batches.js'
 import { matchesEverything, toRedisMatch, toRegExp } from './glob.js'
 import type { InvalidationReport } from './report.js'
 import { withRetries } from './retry.js'
+import type { PatternProgress } from './target.js'
 
 const SAMPLE_SIZE = 10
 
@@ -18,10 +19,7 @@ export interface PatternItem {
 export function patternItems(globs: readonly string[], entryPrefix: string, all: boolean): PatternItem[] {
   return globs.map((glob, index) => {
     if (matchesEverything(glob) && !all) {
-      throw new CacheError(
-        'CS_ERR_MATCH_ALL_REFUSED',
-        `target.patterns.${index}: ${JSON.stringify(glob)} matches every key; pass { all: true } if that is meant`,
-      )
+      throw new MatchAllRefusedError(glob, `target.patterns.${index}`)
     }
     return { glob, match: toRedisMatch(entryPrefix, glob), regex: toRegExp(glob) }
   })
@@ -36,6 +34,7 @@ export async function removeMatching(
   items: readonly PatternItem[],
   dryRun: boolean,
   report: InvalidationReport,
+  onProgress?: (progress: PatternProgress) => void,
 ): Promise<void> {
   const l2 = parts.l2
   if (l2 === undefined) {
@@ -67,15 +66,24 @@ export async function removeMatching(
       await withRetries(async () => {
         matched = 0
         sample.length = 0
-        await l2.scan(item.match, async (node, keys) => {
-          for (const key of keys) if (sample.length < SAMPLE_SIZE) sample.push(key.slice(prefixLength))
-          if (dryRun) matched += keys.length
-          else {
-            const removed = await l2.unlink(node, keys)
-            matched += removed
-            report.removed += removed
-          }
-        })
+        let scanned = 0
+        const progressed = (walked: number) => {
+          scanned += walked
+          onProgress?.({ pattern: item.glob, scanned, matched })
+        }
+        await l2.scan(
+          item.match,
+          async (node, keys) => {
+            for (const key of keys) if (sample.length < SAMPLE_SIZE) sample.push(key.slice(prefixLength))
+            if (dryRun) matched += keys.length
+            else {
+              const removed = await l2.unlink(node, keys)
+              matched += removed
+              report.removed += removed
+            }
+          },
+          progressed,
+        )
       })
       report.patterns.push({ pattern: item.glob, matched, sample })
       report.counts.patterns++

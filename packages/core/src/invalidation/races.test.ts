@@ -42,7 +42,7 @@ describe('a fill whose loader started before the invalidation cannot land, for e
 
   it('slow loader vs emergency clear', async () => {
     const [cache] = await caches(1)
-    await slowLoaderAgainst(cache!, () => cache!.clear({ token: cache!.requestClearToken() }), {
+    await slowLoaderAgainst(cache!, async () => cache!.clear({ token: await cache!.requestClearToken() }), {
       storedEntries,
     })
   })

@@ -105,6 +105,7 @@ describe('patterns', () => {
     for (const pattern of ['*', '', '**', '?*']) {
       await expect(c.invalidate({ patterns: [pattern] })).rejects.toMatchObject({
         code: 'CS_ERR_MATCH_ALL_REFUSED',
+        pattern,
       })
     }
     // Even combined with valid targets: nothing is touched when one item is refused.
@@ -128,6 +129,26 @@ describe('patterns', () => {
     expect(report.patterns[0]!.sample).toHaveLength(10)
     for (const key of report.patterns[0]!.sample) expect(key).toMatch(/^patch:\d+$/)
     expect((await cached()).length).toBe(26)
+  })
+})
+
+describe('pattern progress', () => {
+  it('onProgress reports each SCAN page of a large keyspace, ending with every match', async () => {
+    const c = await cache()
+    const pipeline = redis.admin.pipeline()
+    for (let i = 0; i < 1_200; i++) pipeline.set(`cs:{${redis.namespace}}:e:slot:${i}`, 'x')
+    for (let i = 0; i < 300; i++) pipeline.set(`cs:{${redis.namespace}}:e:other:${i}`, 'x')
+    await pipeline.exec()
+    const seen: { pattern: string; scanned: number; matched: number }[] = []
+    const report = await c.invalidate({ patterns: ['slot:*'] }, { onProgress: (p) => seen.push({ ...p }) })
+    expect(report.removed).toBe(1_200)
+    expect(seen.length).toBeGreaterThanOrEqual(3)
+    expect(seen.every((p) => p.pattern === 'slot:*')).toBe(true)
+    for (let i = 1; i < seen.length; i++) {
+      expect(seen[i]!.scanned).toBeGreaterThan(seen[i - 1]!.scanned)
+      expect(seen[i]!.matched).toBeGreaterThanOrEqual(seen[i - 1]!.matched)
+    }
+    expect(seen.at(-1)!.matched).toBe(1_200)
   })
 })
 
@@ -176,7 +197,7 @@ describe('scopes', () => {
     await acme.getOrSet('slots:1', () => 'acme', { tags: ['staff:7'] })
     await globex.getOrSet('slots:1', () => 'globex', { tags: ['staff:7'] })
     await acme.invalidate({ keys: ['slots:1'], tags: ['staff:7'], patterns: ['*'] }, { all: true })
-    await acme.clear({ token: acme.requestClearToken() })
+    await acme.clear({ token: await acme.requestClearToken() })
     expect(await acme.getOrSet('slots:1', () => 'acme reloaded')).toBe('acme reloaded')
     expect(await globex.getOrSet('slots:1', () => 'globex reloaded', { tags: ['staff:7'] })).toBe('globex')
   })
@@ -242,7 +263,7 @@ describe('emergency clear', () => {
     await expect(c.clear({ token: '' })).rejects.toThrow(/token .*required/)
     await expect(c.clear({ token: 'guess' })).rejects.toThrow(/unknown token/)
     expect(await cached()).toEqual(['a', 'b'])
-    const token = c.requestClearToken()
+    const token = await c.requestClearToken()
     const report = await c.clear({ token })
     expect(report.ok).toBe(true)
     expect(report.removed).toBe(2)

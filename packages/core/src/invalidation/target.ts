@@ -21,6 +21,17 @@ export interface InvalidateOptions {
   dryRun?: boolean
   /** Allow a pattern that matches every key (`*`); refused otherwise. */
   all?: boolean
+  /** Called after each SCAN page of a pattern invalidation, e.g. to draw a progress bar. */
+  onProgress?: (progress: PatternProgress) => void
+}
+
+/** How far a pattern invalidation has walked the keyspace. */
+export interface PatternProgress {
+  pattern: string
+  /** Keys the SCAN of this pattern has walked so far (pages x COUNT, an upper bound), per Redis node. */
+  scanned: number
+  /** Keys matched (removed, or counted in a dry run) so far. */
+  matched: number
 }
 
 const MAX_LENGTH = 1024

@@ -26,6 +26,9 @@ interface Fallback {
   deps: readonly string[]
 }
 
+/** What a fill did: `stale` when an invalidation meanwhile made it a no-op. */
+type FillOutcome = 'filled' | 'stale' | 'not-written'
+
 /** Generation versions captured before a loader started; a fill lands only if they still hold. */
 interface Capture {
   counters: string[]
@@ -110,9 +113,15 @@ export class ReadPath {
     } catch (error) {
       this.parts.absorb('l2.read', error, key)
     } finally {
-      this.parts.stats.latency.recordMs(performance.now() - started)
+      this.recordLatency(key, started)
     }
     return this.missed(key)
+  }
+
+  private recordLatency(key: string, started: number): void {
+    const ms = performance.now() - started
+    this.parts.stats.latency.recordMs(ms)
+    if (this.parts.events.listens('latency')) this.parts.events.emit('latency', { key, ms })
   }
 
   private missed(key: string): undefined {
@@ -172,7 +181,7 @@ export class ReadPath {
       }
       return await this.loadAndFill(key, loader, options, epoch, capture, fallback, undefined)
     } finally {
-      stats.latency.recordMs(performance.now() - started)
+      this.recordLatency(key, started)
     }
   }
 
@@ -259,7 +268,7 @@ export class ReadPath {
     return fallback.value as T
   }
 
-  /** Writes a loaded value: L2 only if no captured generation moved, then L1 only if nothing was invalidated locally. */
+  /** Writes a loaded value: L2 only if no captured generation moved, then L1 only if nothing was invalidated locally. Says whether it was written, rejected as stale, or not attempted (no value, or Redis failed). */
   private async fill(
     key: string,
     value: unknown,
@@ -267,8 +276,8 @@ export class ReadPath {
     epoch: number,
     capture: Capture | undefined,
     background: boolean,
-  ): Promise<void> {
-    if (value === undefined) return
+  ): Promise<FillOutcome> {
+    if (value === undefined) return 'not-written'
     const { l2, stats, events, options: cacheOptions } = this.parts
     const now = Date.now()
     const jitter = cacheOptions.jitter > 0 ? Math.floor(Math.random() * cacheOptions.jitter) : 0
@@ -277,6 +286,9 @@ export class ReadPath {
     if (l2 !== undefined && capture !== undefined) {
       let written: boolean
       try {
+        const versions = this.parts.faults.fillWithoutGenerationCheck
+          ? (await l2.read(key, capture.counters, -1, options.ttlMs + options.graceMs)).versions
+          : capture.versions
         written = await l2.fill(
           {
             key,
@@ -287,26 +299,27 @@ export class ReadPath {
             createdAt: now,
             px: graceEnd - now,
           },
-          capture.versions,
+          versions,
         )
       } catch (error) {
         this.parts.absorb('l2.fill', error, key)
-        return
+        return 'not-written'
       }
       if (!written) {
         stats.fillsRejectedStale++
         events.emit('fill-rejected-stale', { key, background })
-        return
+        return 'stale'
       }
     }
     if (this.parts.epochs.of(key) !== epoch) {
       stats.fillsRejectedStale++
       events.emit('fill-rejected-stale', { key, background })
-      return
+      return 'stale'
     }
     stats.fills++
     this.parts.l1.set(key, this.l1Entry(value, expiresAt, graceEnd, now, options.deps))
     if (events.listens('fill')) events.emit('fill', { key, background })
+    return 'filled'
   }
 
   /** Refresh-ahead: one background load per key; `capture` is given when the L2 read already took it. */
@@ -319,25 +332,36 @@ export class ReadPath {
   ): void {
     if (this.refreshing.has(key)) return
     this.refreshing.add(key)
-    const epoch = this.parts.epochs.of(key)
-    const { l2, stats } = this.parts
-    const run = async () => {
-      let taken = capture
-      if (taken === undefined && l2 !== undefined) {
-        const counters = this.countersFor(key, options)
-        const read = await l2.read(key, counters, -1, options.ttlMs + options.graceMs)
-        taken = { counters, versions: read.versions }
-      }
-      stats.loaderCalls++
-      const value = await loader(new LazyLoaderContext(key, current))
-      await this.fill(key, value, options, epoch, taken, true)
-    }
-    run()
+    this.reload(key, loader, options, current, capture)
       .catch((error: unknown) => {
-        stats.loaderErrors++
+        this.parts.stats.loaderErrors++
         this.parts.absorb('refresh-ahead', error, key)
       })
       .finally(() => this.refreshing.delete(key))
+  }
+
+  /**
+   * Loads `key` again and fills it with the race-proof fill: the generations are captured before the
+   * loader runs (unless `capture` already holds them), so an invalidation meanwhile wins.
+   */
+  async reload<T>(
+    key: string,
+    loader: Loader<T>,
+    options: ResolvedEntryOptions,
+    current: T | undefined,
+    capture: Capture | undefined,
+  ): Promise<FillOutcome> {
+    const epoch = this.parts.epochs.of(key)
+    const { l2, stats } = this.parts
+    let taken = capture
+    if (taken === undefined && l2 !== undefined) {
+      const counters = this.countersFor(key, options)
+      const read = await l2.read(key, counters, -1, options.ttlMs + options.graceMs)
+      taken = { counters, versions: read.versions }
+    }
+    stats.loaderCalls++
+    const value = await loader(new LazyLoaderContext(key, current))
+    return this.fill(key, value, options, epoch, taken, true)
   }
 
   /**

@@ -12,6 +12,7 @@ export class KeyLayout {
   readonly patternEpoch: string
   readonly namespaceGeneration: string
   readonly channel: string
+  readonly probeChannel: string
 
   constructor(namespace: string, tenant: string | undefined) {
     this.prefix = tenant === undefined ? `cs:{${namespace}}` : `cs:{${namespace}:${tenant}}`
@@ -19,6 +20,7 @@ export class KeyLayout {
     this.patternEpoch = `${this.prefix}:g:p`
     this.namespaceGeneration = `${this.prefix}:g:n`
     this.channel = `${this.prefix}:bus`
+    this.probeChannel = `${this.prefix}:probe`
   }
 
   entry(key: string): string {

@@ -202,15 +202,20 @@ export class L2Redis {
     await this.run(() => this.client.csLeaseRelease(1, this.layout.lease(key), token))
   }
 
-  async publish(channel: string, message: string): Promise<void> {
-    await this.run(() => this.client.publish(channel, message), true)
+  /** Returns how many subscribers received the message. */
+  publish(channel: string, message: string): Promise<number> {
+    return this.run(() => this.client.publish(channel, message), true)
   }
 
   /**
    * SCANs every master (one on a standalone server) for entry keys matching `match` and hands
    * them over in batches; never KEYS, so Redis is never blocked for a whole keyspace walk.
    */
-  async scan(match: string, onBatch: (node: Redis, keys: string[]) => Promise<void>): Promise<void> {
+  async scan(
+    match: string,
+    onBatch: (node: Redis, keys: string[]) => Promise<void>,
+    onPage?: (walked: number) => void,
+  ): Promise<void> {
     const nodes = this.client instanceof Cluster ? this.client.nodes('master') : [this.client as Redis]
     for (const node of nodes) {
       let cursor = '0'
@@ -221,8 +226,38 @@ export class L2Redis {
         )
         cursor = next
         if (keys.length > 0) await onBatch(node, keys)
+        onPage?.(SCAN_COUNT)
       } while (cursor !== '0')
     }
+  }
+
+  /** `INFO memory` and `INFO stats` of the server (on a Cluster, of one node). */
+  async info(): Promise<string> {
+    const node = this.client instanceof Cluster ? this.client.nodes('master')[0]! : (this.client as Redis)
+    const [memory, stats] = await Promise.all([
+      this.run(() => node.info('memory')),
+      this.run(() => node.info('stats')),
+    ])
+    return `${memory}\n${stats}`
+  }
+
+  /** Up to `limit` user keys of entries, from the first SCAN pages of each master (never KEYS). */
+  async sampleEntries(limit: number): Promise<string[]> {
+    const nodes = this.client instanceof Cluster ? this.client.nodes('master') : [this.client as Redis]
+    const found: string[] = []
+    const match = `${this.layout.entryPrefix}*`
+    for (const node of nodes) {
+      let cursor = '0'
+      do {
+        const [next, keys] = await this.run(() => node.scan(cursor, 'MATCH', match, 'COUNT', SCAN_COUNT))
+        cursor = next
+        for (const key of keys) {
+          if (found.length >= limit) return found
+          found.push(key.slice(this.layout.entryPrefix.length))
+        }
+      } while (cursor !== '0')
+    }
+    return found
   }
 
   /** UNLINKs keys on the node that holds them, in batches; returns how many existed. */

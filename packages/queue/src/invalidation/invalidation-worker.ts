@@ -1,11 +1,10 @@
-import { UnrecoverableError, Worker } from 'bullmq'
+import { UnrecoverableError } from 'bullmq'
 import type { z } from 'zod'
 import { parseOptions, workerOptionsSchema } from '../config.js'
 import { describeIssues } from '../events/issues.js'
 import { INVALIDATION_QUEUE } from '../queues/routing.js'
-import { bullWorkerOptions, connectWorkerRedis } from '../worker/bull-worker-settings.js'
-import { closeWithDeadline } from '../worker/close-with-deadline.js'
 import { warnUnlessNoeviction } from '../worker/eviction-policy.js'
+import { singleQueueWorker } from '../worker/single-queue-worker.js'
 import type { WorkerGroup } from '../worker/worker-group.js'
 import { jsonLinesLog, type WorkerLog } from '../worker/worker-log.js'
 import { type CacheInvalidator, invalidationJobSchema } from './invalidation-job.js'
@@ -24,9 +23,7 @@ export async function startInvalidationWorker<Target extends object>(
 ): Promise<WorkerGroup> {
   const { invalidator, log = jsonLinesLog, ...rest } = options
   const config = parseOptions(invalidationWorkerOptionsSchema, rest)
-  const redis = connectWorkerRedis(config.redisUrl, log)
-
-  const worker = new Worker(
+  const { worker, redis, group } = singleQueueWorker(
     INVALIDATION_QUEUE,
     async (job) => {
       const parsed = invalidationJobSchema.safeParse(job.data)
@@ -34,7 +31,8 @@ export async function startInvalidationWorker<Target extends object>(
       const report = await invalidator.invalidate(parsed.data.target as Target)
       if (!report.ok) throw new Error(`the cache reported the invalidation ${parsed.data.id} as not done`)
     },
-    bullWorkerOptions(config, redis),
+    config,
+    log,
   )
   worker.on('failed', (job, error) => {
     const exhausted = job !== undefined && job.attemptsMade >= (job.opts.attempts ?? 1)
@@ -53,21 +51,9 @@ export async function startInvalidationWorker<Target extends object>(
   worker.on('stalled', (jobId) =>
     log('warn', 'stalled job moved back to wait', { queue: INVALIDATION_QUEUE, jobId }),
   )
-  worker.on('error', (error) =>
-    log('error', 'worker error', { queue: INVALIDATION_QUEUE, error: error.message }),
-  )
 
   await worker.waitUntilReady()
   await warnUnlessNoeviction(redis, log)
   log('info', 'invalidation worker ready', { concurrency: config.concurrency, pid: process.pid })
-  return {
-    close: ({ deadlineMs }) =>
-      closeWithDeadline(
-        [worker],
-        async () => {
-          redis.disconnect()
-        },
-        deadlineMs,
-      ),
-  }
+  return group
 }

@@ -1,14 +1,18 @@
 import type { RecordedError } from '../errors.js'
 
+/** Every state a saga can be in, in lifecycle order: for listings, metrics and validation. */
+export const SAGA_STATES = [
+  'running',
+  'compensating',
+  'completed',
+  'compensated',
+  'parked',
+  'compensation_failed',
+  'resolved',
+] as const
+
 /** Where a saga stands. `parked` and `compensation_failed` wait for an operator; the other resting states are final. */
-export type SagaState =
-  | 'running'
-  | 'compensating'
-  | 'completed'
-  | 'compensated'
-  | 'parked'
-  | 'compensation_failed'
-  | 'resolved'
+export type SagaState = (typeof SAGA_STATES)[number]
 
 export type PhaseStatus = 'started' | 'completed' | 'failed' | 'rejected' | 'deferred' | 'skipped'
 

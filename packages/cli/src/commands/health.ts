@@ -1,0 +1,51 @@
+import type { HealthStatus } from '@cachesaga/core'
+import { count } from '../output/result.js'
+import type { CommandModule } from './command.js'
+
+const RANK: Record<HealthStatus, number> = { healthy: 0, degraded: 1, critical: 2 }
+
+export const healthCommand: CommandModule = (program, action) => {
+  program
+    .command('health')
+    .description(
+      'Judge the namespace from what its live instances last wrote and from Redis INFO. ' +
+        'Exit 0 healthy, 1 degraded or critical.',
+    )
+    .action(
+      action(async (context) => {
+        const cache = await context.cache()
+        const instances = await cache.instances()
+        // This process has no traffic: its own health judges Redis only (INFO, circuit).
+        const redis = await cache.health()
+        const statuses: HealthStatus[] = [
+          redis.status,
+          ...instances.map((snapshot) => snapshot.health.status),
+        ]
+        const status = statuses.reduce((worst, next) => (RANK[next] > RANK[worst] ? next : worst), 'healthy')
+        const memory =
+          redis.redis === null ? 'n/a' : `${(redis.redis.usedMemoryBytes / 1024 / 1024).toFixed(1)} MiB`
+        return {
+          human: [
+            `${status} (${count(instances.length, 'live instance')} in ${context.namespaceLabel})`,
+            `redis: used memory ${memory}, evicted keys ${redis.redis?.evictedKeys ?? 'n/a'}, ` +
+              `keyspace hits ${redis.redis?.keyspaceHits ?? 'n/a'}, misses ${redis.redis?.keyspaceMisses ?? 'n/a'}`,
+            ...redis.reasons.map((reason) => `redis: ${reason}`),
+            ...instances.map(
+              (snapshot) =>
+                `instance ${snapshot.instanceId}: ${snapshot.health.status}` +
+                (snapshot.health.reasons.length > 0 ? ` (${snapshot.health.reasons.join('; ')})` : ''),
+            ),
+          ],
+          json: {
+            status,
+            namespace: context.globals.namespace,
+            redis: { status: redis.status, reasons: redis.reasons, info: redis.redis },
+            instances: instances.map(({ instanceId, at, health }) => ({ instanceId, at, health })),
+          },
+          warnings:
+            instances.length === 0 ? ['no live instance wrote its health; judged on Redis alone'] : [],
+          exitCode: status === 'healthy' ? 0 : 1,
+        }
+      }),
+    )
+}

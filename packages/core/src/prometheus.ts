@@ -1,0 +1,5 @@
+export {
+  type CacheMetricsOptions,
+  type QueueFigures,
+  registerCacheMetrics,
+} from './metrics/prometheus.js'
