@@ -36,6 +36,21 @@ function bookingCreated(staffId: string): DomainEventOf<'booking.created'> {
   }
 }
 
+/** Resolves when the worker logs `worker ready` (JSON lines on stderr, which are passed through). */
+function ready(worker: ChildProcess): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let seen = ''
+    worker.stderr?.on('data', (chunk: Buffer) => {
+      process.stderr.write(chunk)
+      seen += chunk.toString()
+      if (seen.includes('"worker ready"')) resolve()
+    })
+    worker.once('exit', (code) =>
+      reject(new Error(`worker exited with ${code} before it was ready:\n${seen}`)),
+    )
+  })
+}
+
 describe('a booking event handled by worker processes invalidates the cache of this process', () => {
   let server: RedisServer
   let redis: Redis
@@ -55,10 +70,15 @@ describe('a booking event handled by worker processes invalidates the cache of t
       const worker = spawn(
         process.execPath,
         ['--import', 'tsx', WORKER_BIN, '--handlers', HANDLERS, '--queues', 'booking', '--prefix', prefix],
-        { env: { ...process.env, REDIS_URL: server.url, CACHE_NAMESPACE: namespace }, stdio: 'inherit' },
+        {
+          env: { ...process.env, REDIS_URL: server.url, CACHE_NAMESPACE: namespace },
+          stdio: ['ignore', 'inherit', 'pipe'],
+        },
       )
       workers.push(worker)
     }
+    // Until a worker says it is ready its signal handlers may not be in place; SIGTERM would just kill it.
+    await Promise.all(workers.map(ready))
   })
 
   afterAll(async () => {
