@@ -18,7 +18,8 @@ import { parseRedisInfo, type RedisInfo } from './metrics/redis-info.js'
 import { type InstanceSnapshot, readSnapshots, SnapshotPublisher } from './metrics/snapshots.js'
 import { type CacheStats, StatsCollector } from './metrics/stats.js'
 import type { CacheParts } from './parts.js'
-import { type Loader, ReadPath } from './read/read-path.js'
+import { type Loader, ReadPath, type Served } from './read/read-path.js'
+import { encodeStamp } from './tiers/entry-format.js'
 import { KeyLayout } from './tiers/key-layout.js'
 import { L1Memory } from './tiers/l1-memory.js'
 import { L2Redis } from './tiers/l2-redis.js'
@@ -168,6 +169,17 @@ export class Cache {
     return this.readPath.getOrSet(key, loader, options)
   }
 
+  /**
+   * `getOrSet` that also says which tier answered (`'l1'`, `'l2'` or `'loader'`) and the read's
+   * generation. Costs no extra Redis command; only this call hashes the entry's stamp.
+   */
+  getOrSetWithInfo<T>(key: string, loader: Loader<T>, options?: EntryOptions): Promise<Served<T>> {
+    if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH)
+      return Promise.reject(invalidKey(key))
+    if (this.closed) return Promise.reject(closedError())
+    return this.readPath.getOrSetWithInfo(key, loader, options)
+  }
+
   /** The fresh cached value, or undefined. */
   get<T>(key: string): Promise<T | undefined> {
     if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH)
@@ -217,6 +229,8 @@ export class Cache {
       graceEnd,
       deadline: Math.min(graceEnd, now + l1.maxAgeMs),
       deps: resolved.deps,
+      // set.lua records versions this process never sees, so this copy's generation is its own.
+      stamp: encodeStamp(['n', ...resolved.deps], [], expiresAt, graceEnd, now),
     })
   }
 

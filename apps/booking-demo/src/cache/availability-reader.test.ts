@@ -35,7 +35,8 @@ describe('reading availability through the cache', () => {
       expect((await first.read(query)).tier).toBe('l1')
       const fromRedis = await second.read(query)
       expect(fromRedis.tier).toBe('l2')
-      expect(fromRedis.availability.loadedAt).toBe(loaded.availability.loadedAt)
+      expect(fromRedis.generation).toBe(loaded.generation)
+      expect(fromRedis.availability).toEqual(loaded.availability)
     } finally {
       await Promise.all([one.close(), two.close()])
     }
@@ -56,12 +57,17 @@ describe('reading availability through the cache', () => {
     const cache = await createAvailabilityCache(server.url)
     try {
       const reader = new AvailabilityReader(cache, db.pool, demoIds.tenant)
-      await reader.read(query)
+      const before = await reader.read(query)
       await cache.invalidate({ tags: [availabilityDayTag(query.staffId, query.date)] })
-      expect((await reader.read(query)).tier).toBe('database')
+      const afterTag = await reader.read(query)
+      expect(afterTag.tier).toBe('database')
       await cache.invalidate({ scopes: [staffScope(demoIds.tenant, query.staffId)] })
-      expect((await reader.read(query)).tier).toBe('database')
-      expect((await reader.read(query)).tier).toBe('l1')
+      const afterScope = await reader.read(query)
+      expect(afterScope.tier).toBe('database')
+      const hit = await reader.read(query)
+      expect(hit.tier).toBe('l1')
+      expect(hit.generation).toBe(afterScope.generation)
+      expect(new Set([before.generation, afterTag.generation, afterScope.generation]).size).toBe(3)
     } finally {
       await cache.close()
     }

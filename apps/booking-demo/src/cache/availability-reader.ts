@@ -6,16 +6,18 @@ import {
   loadAvailability,
 } from '../availability/load-availability.js'
 import { availabilityDayTag, staffScope } from './availability-targets.js'
-import { type ReadTier, ReadTierProbe } from './read-tier.js'
 
-/** Availability as cached: the computed day plus when it was read from PostgreSQL. */
-interface CachedAvailability extends Availability {
-  loadedAt: string
-}
+/**
+ * Where one read was answered: memory (`l1`), Redis (`l2`), the database (`database`, this read ran the
+ * loader), or `shared` (it joined a concurrent read of the same key and got that read's answer).
+ */
+export type ReadTier = 'l1' | 'l2' | 'database' | 'shared'
 
 interface AvailabilityRead {
-  availability: CachedAvailability
+  availability: Availability
   tier: ReadTier
+  /** The cache generation the answer was filled under: equal for reads of one fill, new after any invalidation. */
+  generation: string
   durationMs: number
 }
 
@@ -25,32 +27,33 @@ interface AvailabilityRead {
  * through here: the cache only shows availability.
  */
 export class AvailabilityReader {
-  private readonly probe: ReadTierProbe
-
   constructor(
     private readonly cache: Cache,
     private readonly pool: pg.Pool,
     private readonly tenantId: string,
-  ) {
-    this.probe = new ReadTierProbe(cache)
-  }
+  ) {}
 
   async read(query: AvailabilityQuery): Promise<AvailabilityRead> {
     const started = performance.now()
-    const { value, tier } = await this.probe.track((loaded) =>
-      this.cache.getOrSet<CachedAvailability>(
-        `availability:${query.staffId}:${query.serviceId}:${query.date}`,
-        async () => {
-          loaded()
-          const availability = await loadAvailability(this.pool, query)
-          return { ...availability, loadedAt: new Date().toISOString() }
-        },
-        {
-          tags: [availabilityDayTag(query.staffId, query.date)],
-          scope: staffScope(this.tenantId, query.staffId),
-        },
-      ),
+    let ranLoader = false
+    const served = await this.cache.getOrSetWithInfo(
+      `availability:${query.staffId}:${query.serviceId}:${query.date}`,
+      () => {
+        ranLoader = true
+        return loadAvailability(this.pool, query)
+      },
+      {
+        tags: [availabilityDayTag(query.staffId, query.date)],
+        scope: staffScope(this.tenantId, query.staffId),
+      },
     )
-    return { availability: value, tier, durationMs: performance.now() - started }
+    // Concurrent misses of one key share one load: only the read whose loader ran hit the database.
+    const tier = served.tier === 'loader' ? (ranLoader ? 'database' : 'shared') : served.tier
+    return {
+      availability: served.value,
+      tier,
+      generation: served.generation,
+      durationMs: performance.now() - started,
+    }
   }
 }

@@ -1,17 +1,7 @@
 import { QUEUE_FOR_EVENT, type QueueName, type QueueStats } from '@cachesaga/queue'
-import type { SagaState } from '@cachesaga/saga'
+import { SAGA_STATES } from '@cachesaga/saga'
 import type { ApiContext } from '../api/api-context.js'
 import { HEALTH_THRESHOLDS, judgeHealth } from './judge-health.js'
-
-const SAGA_STATES: SagaState[] = [
-  'running',
-  'compensating',
-  'completed',
-  'compensated',
-  'parked',
-  'compensation_failed',
-  'resolved',
-]
 
 /** A probe that does not answer within this is counted as unreachable. */
 const PROBE_TIMEOUT_MS = 1_000

@@ -2,7 +2,7 @@ import { type RedisServer, startRedis } from '@cachesaga/testkit'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { freshNamespace } from '../test-support/namespaces.js'
-import { decodeEntry } from '../tiers/entry-format.js'
+import { decodeEntry, encodeStamp } from '../tiers/entry-format.js'
 import { attachScripts, type ScriptedClient } from './scripts.js'
 
 let server: RedisServer
@@ -90,6 +90,8 @@ describe('read.lua', () => {
       graceEnd: NOW + 200,
       createdAt: NOW,
       deps: ['t:staff:7'],
+      // The stamp a loader-served value computes in Node matches what fill.lua wrote.
+      stamp: encodeStamp(['n', 't:staff:7'], captured.slice(2), NOW + 100, NOW + 200, NOW),
     })
   })
 

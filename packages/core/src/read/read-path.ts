@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { EntryOptions, EntryOptionsResolver, ResolvedEntryOptions } from '../config/entry-options.js'
 import { CacheError } from '../errors.js'
 import type { CacheParts } from '../parts.js'
+import { encodeStamp, generationOf } from '../tiers/entry-format.js'
 import type { L1Entry } from '../tiers/l1-memory.js'
 import type { L2Read } from '../tiers/l2-redis.js'
 import { LazyLoaderContext } from './loader-context.js'
@@ -19,15 +20,47 @@ export interface LoaderContext<T> {
 
 export type Loader<T> = (context: LoaderContext<T>) => Promise<T> | T
 
+/** Which tier answered a read. */
+export type Tier = 'l1' | 'l2' | 'loader'
+
+/** What `getOrSetWithInfo` answers. */
+export interface Served<T> {
+  readonly value: T
+  readonly tier: Tier
+  /** Equal for every read of one fill, on any tier and instance; different once the entry's key, tags or scopes were invalidated. */
+  readonly generation: string
+}
+
+/** A read past L1: the value, where it came from, and its fill's stamp (hashed only on request). */
+interface Answer<T> {
+  value: T
+  tier: Tier
+  stamp: string
+}
+
+const answeredValue = <T>(answer: Answer<T>): T => answer.value
+const withGeneration = <T>(answer: Answer<T>): Served<T> => ({
+  value: answer.value,
+  tier: answer.tier,
+  generation: generationOf(answer.stamp),
+})
+
 /** A value that may be served when the loader fails or is slow. */
 interface Fallback {
   value: unknown
   graceEnd: number
   deps: readonly string[]
+  tier: 'l1' | 'l2'
+  stamp: string
 }
 
 /** What a fill did: `stale` when an invalidation meanwhile made it a no-op. */
 type FillOutcome = 'filled' | 'stale' | 'not-written'
+
+interface Filled {
+  outcome: FillOutcome
+  stamp: string
+}
 
 /** Generation versions captured before a loader started; a fill lands only if they still hold. */
 interface Capture {
@@ -68,20 +101,52 @@ export class ReadPath {
     const now = Date.now()
     const hit = this.parts.l1.get(key, now)
     if (hit !== undefined && now < hit.expiresAt) {
-      this.parts.stats.l1Hits++
-      if (now >= hit.refreshAt) {
-        hit.refreshAt = Number.POSITIVE_INFINITY
-        this.refreshInBackground(
-          key,
-          loader,
-          this.entryOptions.resolve(options, cachedFunction),
-          hit.value as T,
-          undefined,
-        )
-      }
-      if (this.parts.events.listens('hit')) this.parts.events.emit('hit', { key, tier: 'l1' })
+      this.l1Hit(key, hit, now, loader, options, cachedFunction)
       return Promise.resolve(hit.value as T)
     }
+    return this.pastL1(key, loader, options, cachedFunction, hit).then(answeredValue)
+  }
+
+  /** `getOrSet` that also says which tier answered and under which generation; the hash is computed only here. */
+  getOrSetWithInfo<T>(key: string, loader: Loader<T>, options: EntryOptions | undefined): Promise<Served<T>> {
+    const now = Date.now()
+    const hit = this.parts.l1.get(key, now)
+    if (hit !== undefined && now < hit.expiresAt) {
+      this.l1Hit(key, hit, now, loader, options, undefined)
+      return Promise.resolve({ value: hit.value as T, tier: 'l1', generation: generationOf(hit.stamp) })
+    }
+    return this.pastL1(key, loader, options, undefined, hit).then(withGeneration)
+  }
+
+  private l1Hit<T>(
+    key: string,
+    hit: L1Entry,
+    now: number,
+    loader: Loader<T>,
+    options: EntryOptions | undefined,
+    cachedFunction: string | undefined,
+  ): void {
+    this.parts.stats.l1Hits++
+    if (now >= hit.refreshAt) {
+      hit.refreshAt = Number.POSITIVE_INFINITY
+      this.refreshInBackground(
+        key,
+        loader,
+        this.entryOptions.resolve(options, cachedFunction),
+        hit.value as T,
+        undefined,
+      )
+    }
+    if (this.parts.events.listens('hit')) this.parts.events.emit('hit', { key, tier: 'l1' })
+  }
+
+  private pastL1<T>(
+    key: string,
+    loader: Loader<T>,
+    options: EntryOptions | undefined,
+    cachedFunction: string | undefined,
+    l1Copy: L1Entry | undefined,
+  ): Promise<Answer<T>> {
     this.parts.stats.l1Misses++
     let resolved: ResolvedEntryOptions
     try {
@@ -90,7 +155,7 @@ export class ReadPath {
       return Promise.reject(error)
     }
     const epoch = this.parts.epochs.of(key)
-    return this.flights.run(key, epoch, () => this.load(key, loader, resolved, epoch, hit))
+    return this.flights.run(key, epoch, () => this.load(key, loader, resolved, epoch, l1Copy))
   }
 
   async get<T>(key: string): Promise<T | undefined> {
@@ -108,7 +173,7 @@ export class ReadPath {
     const epoch = this.parts.epochs.of(key)
     try {
       const read = await l2.read(key, [], 0, 0)
-      if (read.status === 'fresh') return this.promote<T>(key, read, epoch)
+      if (read.status === 'fresh') return this.promote<T>(key, read, epoch).value
       this.parts.stats.l2Misses++
     } catch (error) {
       this.parts.absorb('l2.read', error, key)
@@ -135,12 +200,18 @@ export class ReadPath {
     options: ResolvedEntryOptions,
     epoch: number,
     l1Copy: L1Entry | undefined,
-  ): Promise<T> {
+  ): Promise<Answer<T>> {
     const started = performance.now()
     const { l2, stats } = this.parts
     let fallback: Fallback | undefined =
       l1Copy !== undefined && Date.now() < l1Copy.graceEnd
-        ? { value: l1Copy.value, graceEnd: l1Copy.graceEnd, deps: l1Copy.deps }
+        ? {
+            value: l1Copy.value,
+            graceEnd: l1Copy.graceEnd,
+            deps: l1Copy.deps,
+            tier: 'l1',
+            stamp: l1Copy.stamp,
+          }
         : undefined
     let capture: Capture | undefined
     try {
@@ -149,11 +220,14 @@ export class ReadPath {
         try {
           const read = await l2.read(key, counters, this.refreshFraction, options.ttlMs + options.graceMs)
           if (read.status === 'fresh') {
-            const value = this.promote<T>(key, read, epoch)
+            const answer = this.promote<T>(key, read, epoch)
             if (read.versions.length > 0) {
-              this.refreshInBackground(key, loader, options, value, { counters, versions: read.versions })
+              this.refreshInBackground(key, loader, options, answer.value, {
+                counters,
+                versions: read.versions,
+              })
             }
-            return value
+            return answer
           }
           stats.l2Misses++
           // Redis answered: only its own past-TTL value may be a fallback. An L1 copy that Redis no
@@ -162,7 +236,13 @@ export class ReadPath {
           fallback =
             stale === undefined
               ? undefined
-              : { value: JSON.parse(stale.data), graceEnd: stale.graceEnd, deps: stale.deps }
+              : {
+                  value: JSON.parse(stale.data),
+                  graceEnd: stale.graceEnd,
+                  deps: stale.deps,
+                  tier: 'l2',
+                  stamp: stale.stamp,
+                }
           capture = { counters, versions: read.versions }
         } catch (error) {
           this.parts.absorb('l2.read', error, key)
@@ -171,7 +251,7 @@ export class ReadPath {
       if (this.parts.events.listens('miss')) this.parts.events.emit('miss', { key })
       if (capture !== undefined && this.parts.options.lease !== undefined) {
         const waited = await this.waitForLease(key, options, epoch, capture)
-        if (waited.kind === 'hit') return waited.value as T
+        if (waited.kind === 'hit') return waited.answer as Answer<T>
         capture = waited.capture
         if (waited.kind === 'leased') {
           return await this.loadAndFill(key, loader, options, epoch, capture, fallback, () =>
@@ -185,7 +265,7 @@ export class ReadPath {
     }
   }
 
-  private promote<T>(key: string, read: L2Read, epoch: number): T {
+  private promote<T>(key: string, read: L2Read, epoch: number): Answer<T> {
     const entry = read.entry!
     const value = JSON.parse(entry.data) as T
     this.parts.stats.l2Hits++
@@ -193,11 +273,11 @@ export class ReadPath {
     if (this.parts.epochs.of(key) === epoch) {
       this.parts.l1.set(
         key,
-        this.l1Entry(value, entry.expiresAt, entry.graceEnd, entry.createdAt, entry.deps),
+        this.l1Entry(value, entry.expiresAt, entry.graceEnd, entry.createdAt, entry.deps, entry.stamp),
       )
     }
     if (this.parts.events.listens('hit')) this.parts.events.emit('hit', { key, tier: 'l2' })
-    return value
+    return { value, tier: 'l2', stamp: entry.stamp }
   }
 
   private async loadAndFill<T>(
@@ -208,7 +288,7 @@ export class ReadPath {
     capture: Capture | undefined,
     fallback: Fallback | undefined,
     afterFill: (() => void) | undefined,
-  ): Promise<T> {
+  ): Promise<Answer<T>> {
     const { stats, options: cacheOptions } = this.parts
     stats.loaderCalls++
     const context = new LazyLoaderContext(key, fallback?.value as T | undefined)
@@ -224,8 +304,7 @@ export class ReadPath {
     const outcome = await awaitLoader(loading, soft, cacheOptions.timeouts.hard)
     switch (outcome.kind) {
       case 'value':
-        await filled
-        return outcome.value
+        return { value: outcome.value, tier: 'loader', stamp: (await filled)?.stamp ?? '' }
       case 'soft-timeout':
         stats.softTimeouts++
         return this.serveFallback(key, fallback!, 'soft-timeout', epoch)
@@ -249,7 +328,7 @@ export class ReadPath {
     fallback: Fallback,
     reason: 'error' | 'soft-timeout' | 'hard-timeout',
     epoch: number,
-  ): T {
+  ): Answer<T> {
     this.parts.stats.failSafeServed++
     this.parts.events.emit('fail-safe', { key, reason })
     if (reason === 'error' && this.parts.epochs.of(key) === epoch) {
@@ -263,9 +342,10 @@ export class ReadPath {
         graceEnd: fallback.graceEnd,
         deadline: Math.min(fallback.graceEnd, now + this.parts.l1.maxAgeMs),
         deps: fallback.deps,
+        stamp: fallback.stamp,
       })
     }
-    return fallback.value as T
+    return { value: fallback.value as T, tier: fallback.tier, stamp: fallback.stamp }
   }
 
   /** Writes a loaded value: L2 only if no captured generation moved, then L1 only if nothing was invalidated locally. Says whether it was written, rejected as stale, or not attempted (no value, or Redis failed). */
@@ -276,19 +356,31 @@ export class ReadPath {
     epoch: number,
     capture: Capture | undefined,
     background: boolean,
-  ): Promise<FillOutcome> {
-    if (value === undefined) return 'not-written'
+  ): Promise<Filled> {
+    if (value === undefined) return { outcome: 'not-written', stamp: '' }
     const { l2, stats, events, options: cacheOptions } = this.parts
     const now = Date.now()
     const jitter = cacheOptions.jitter > 0 ? Math.floor(Math.random() * cacheOptions.jitter) : 0
     const expiresAt = now + options.ttlMs + jitter
     const graceEnd = expiresAt + options.graceMs
+    // fill.lua records the namespace generation and the entry's own dependencies (past the key
+    // generation and pattern epoch); a value served from a fill that did not land keeps the stamp it
+    // was loaded under.
+    let stamp = encodeStamp(
+      ['n', ...options.deps],
+      capture?.versions.slice(2) ?? [],
+      expiresAt,
+      graceEnd,
+      now,
+    )
     if (l2 !== undefined && capture !== undefined) {
       let written: boolean
       try {
-        const versions = this.parts.faults.fillWithoutGenerationCheck
-          ? (await l2.read(key, capture.counters, -1, options.ttlMs + options.graceMs)).versions
-          : capture.versions
+        let versions = capture.versions
+        if (this.parts.faults.fillWithoutGenerationCheck) {
+          versions = (await l2.read(key, capture.counters, -1, options.ttlMs + options.graceMs)).versions
+          stamp = encodeStamp(['n', ...options.deps], versions.slice(2), expiresAt, graceEnd, now)
+        }
         written = await l2.fill(
           {
             key,
@@ -303,23 +395,23 @@ export class ReadPath {
         )
       } catch (error) {
         this.parts.absorb('l2.fill', error, key)
-        return 'not-written'
+        return { outcome: 'not-written', stamp }
       }
       if (!written) {
         stats.fillsRejectedStale++
         events.emit('fill-rejected-stale', { key, background })
-        return 'stale'
+        return { outcome: 'stale', stamp }
       }
     }
     if (this.parts.epochs.of(key) !== epoch) {
       stats.fillsRejectedStale++
       events.emit('fill-rejected-stale', { key, background })
-      return 'stale'
+      return { outcome: 'stale', stamp }
     }
     stats.fills++
-    this.parts.l1.set(key, this.l1Entry(value, expiresAt, graceEnd, now, options.deps))
+    this.parts.l1.set(key, this.l1Entry(value, expiresAt, graceEnd, now, options.deps, stamp))
     if (events.listens('fill')) events.emit('fill', { key, background })
-    return 'filled'
+    return { outcome: 'filled', stamp }
   }
 
   /** Refresh-ahead: one background load per key; `capture` is given when the L2 read already took it. */
@@ -361,7 +453,7 @@ export class ReadPath {
     }
     stats.loaderCalls++
     const value = await loader(new LazyLoaderContext(key, current))
-    return this.fill(key, value, options, epoch, taken, true)
+    return (await this.fill(key, value, options, epoch, taken, true)).outcome
   }
 
   /**
@@ -373,7 +465,7 @@ export class ReadPath {
     options: ResolvedEntryOptions,
     epoch: number,
     capture: Capture,
-  ): Promise<{ kind: 'hit'; value: unknown } | { kind: 'leased' | 'own'; capture: Capture }> {
+  ): Promise<{ kind: 'hit'; answer: Answer<unknown> } | { kind: 'leased' | 'own'; capture: Capture }> {
     const l2 = this.parts.l2!
     const lease = this.parts.options.lease!
     const deadline = Date.now() + lease.wait
@@ -388,7 +480,7 @@ export class ReadPath {
         await new Promise((resolve) => setTimeout(resolve, delay))
         delay = Math.min(delay * 2, 50)
         const read = await l2.read(key, current.counters, 0, options.ttlMs + options.graceMs)
-        if (read.status === 'fresh') return { kind: 'hit', value: this.promote(key, read, epoch) }
+        if (read.status === 'fresh') return { kind: 'hit', answer: this.promote(key, read, epoch) }
         current = { counters: current.counters, versions: read.versions }
       }
     } catch (error) {
@@ -417,6 +509,7 @@ export class ReadPath {
     graceEnd: number,
     createdAt: number,
     deps: readonly string[],
+    stamp: string,
   ): L1Entry {
     const fraction = this.refreshFraction
     return {
@@ -426,6 +519,7 @@ export class ReadPath {
       graceEnd,
       deadline: Math.min(graceEnd, Date.now() + this.parts.l1.maxAgeMs),
       deps,
+      stamp,
     }
   }
 }

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto'
+
 /**
  * Decodes an L2 entry as lua/fill.lua writes it: one string, fields separated by NUL (which no key,
  * tag, scope or function name may contain, and which JSON escapes):
@@ -13,6 +15,8 @@ export interface DecodedEntry {
   createdAt: number
   /** Dependency suffixes the entry recorded, without the namespace generation every entry has. */
   deps: string[]
+  /** Everything before the value: the recorded versions and times, which identify this fill (see `generationOf`). */
+  stamp: string
 }
 
 const SEP = '\0'
@@ -36,5 +40,27 @@ export function decodeEntry(raw: string): DecodedEntry {
     graceEnd: Number(raw.slice(xEnd + 1, gEnd)),
     createdAt: Number(raw.slice(gEnd + 1, cEnd)),
     deps,
+    stamp: raw.slice(0, cEnd),
   }
+}
+
+/**
+ * The stamp fill.lua writes for `deps` (namespace generation first) recorded at `versions`, so a value
+ * served straight from the loader carries the same stamp as its copies read back from Redis.
+ */
+export function encodeStamp(
+  deps: readonly string[],
+  versions: readonly string[],
+  expiresAt: number,
+  graceEnd: number,
+  createdAt: number,
+): string {
+  let stamp = `1${SEP}${deps.length}`
+  for (let i = 0; i < deps.length; i++) stamp += `${SEP}${deps[i]}${SEP}${versions[i] ?? ''}`
+  return `${stamp}${SEP}${expiresAt}${SEP}${graceEnd}${SEP}${createdAt}`
+}
+
+/** A read's generation: a short hash of its entry's stamp, computed only when a caller asks for it. */
+export function generationOf(stamp: string): string {
+  return createHash('sha256').update(stamp).digest('base64url').slice(0, 16)
 }

@@ -13,6 +13,8 @@ export interface L1Entry {
   readonly deadline: number
   /** Dependency suffixes (tags, scopes, cached function) whose invalidation drops it. */
   readonly deps: readonly string[]
+  /** The stamp of the fill this copy came from (see tiers/entry-format.ts); its hash is the read's generation. */
+  readonly stamp: string
 }
 
 /**
