@@ -474,7 +474,14 @@ export class ReadPath {
     try {
       while (true) {
         if (await l2.acquireLease(key, this.leaseToken, current.versions[0]!, lease.ttl)) {
-          return { kind: 'leased', capture: current }
+          // The previous holder may have filled and released between our miss and this acquire:
+          // look once more, or we would load a value that is already there.
+          const recheck = await l2.read(key, current.counters, 0, options.ttlMs + options.graceMs)
+          if (recheck.status === 'fresh') {
+            this.releaseLease(key)
+            return { kind: 'hit', answer: this.promote(key, recheck, epoch) }
+          }
+          return { kind: 'leased', capture: { counters: current.counters, versions: recheck.versions } }
         }
         if (Date.now() + delay > deadline) return { kind: 'own', capture: current }
         await new Promise((resolve) => setTimeout(resolve, delay))

@@ -270,9 +270,15 @@ export class L2Redis {
     return removed
   }
 
-  /** A second connection for the bus subscriber, with the same options. */
+  /**
+   * A second connection for the bus subscriber, with the same options. The bus subscribes again
+   * itself on every 'ready'; ioredis' own resubscribe would be a second SUBSCRIBE whose promise
+   * nobody holds, an unhandled rejection when the connection closes before Redis answers it.
+   */
   duplicate(): Redis | Cluster {
-    return this.client.duplicate()
+    return this.client instanceof Cluster
+      ? this.client.duplicate()
+      : this.client.duplicate({ autoResubscribe: false })
   }
 
   async close(): Promise<void> {
