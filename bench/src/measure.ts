@@ -16,7 +16,7 @@ export function percentile(sorted: ArrayLike<number>, p: number): number {
   return sorted[rank] as number
 }
 
-function median(values: number[]): number {
+export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b)
   return percentile(sorted, 50)
 }

@@ -98,6 +98,7 @@ try {
       contenders: TAGGING_CONTENDERS,
       sizes: quick ? [1_000, 10_000] : [1_000, 10_000, 100_000],
       reads: quick ? 500 : 5_000,
+      rounds: quick ? 1 : 3,
     })
     sections.push('## Tags', markdown)
     const mine = results.filter((r) => r.contender === 'cachesaga')
