@@ -14,6 +14,12 @@ export {
   type ChangeListenerEvents,
   type ChangeListenerOptions,
 } from './changes/change-listener.js'
+export {
+  HistoryPruner,
+  type HistoryPrunerEvents,
+  type HistoryPrunerOptions,
+  type PruneResult,
+} from './db/history-pruner.js'
 export { migrate } from './db/migrate.js'
 export {
   BookingDemoError,
