@@ -241,23 +241,32 @@ export class L2Redis {
     return `${memory}\n${stats}`
   }
 
-  /** Up to `limit` user keys of entries, from the first SCAN pages of each master (never KEYS). */
+  /**
+   * Up to `limit` user keys of entries (SCAN, never KEYS). Each call starts at a random cursor and
+   * wraps around once, so repeated checks look at different entries, not the first pages every time.
+   */
   async sampleEntries(limit: number): Promise<string[]> {
     const nodes = this.client instanceof Cluster ? this.client.nodes('master') : [this.client as Redis]
-    const found: string[] = []
+    const found = new Set<string>()
     const match = `${this.layout.entryPrefix}*`
     for (const node of nodes) {
-      let cursor = '0'
-      do {
+      // Redis masks a cursor to its table size, so any number is a valid place to start.
+      let cursor = String(Math.floor(Math.random() * 2 ** 32))
+      let wrapped = false
+      while (found.size < limit) {
         const [next, keys] = await this.run(() => node.scan(cursor, 'MATCH', match, 'COUNT', SCAN_COUNT))
-        cursor = next
+        let reachedStart = false
         for (const key of keys) {
-          if (found.length >= limit) return found
-          found.push(key.slice(this.layout.entryPrefix.length))
+          const userKey = key.slice(this.layout.entryPrefix.length)
+          if (found.has(userKey)) reachedStart = wrapped
+          else if (found.size < limit) found.add(userKey)
         }
-      } while (cursor !== '0')
+        if (reachedStart || (next === '0' && wrapped)) break
+        if (next === '0') wrapped = true
+        cursor = next
+      }
     }
-    return found
+    return [...found]
   }
 
   /** UNLINKs keys on the node that holds them, in batches; returns how many existed. */
