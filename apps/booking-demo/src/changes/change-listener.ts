@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events'
 import type pg from 'pg'
 import { z } from 'zod'
+import { poolSchema } from '../db/pool-schema.js'
 import { WokenReader } from '../db/woken-reader.js'
 import { parseInput } from '../parse-input.js'
 
@@ -31,10 +32,7 @@ export interface ChangeListenerOptions {
 }
 
 const optionsSchema = z.object({
-  pool: z.custom<pg.Pool>(
-    (value) => typeof (value as pg.Pool | undefined)?.connect === 'function',
-    'a pg.Pool',
-  ),
+  pool: poolSchema,
   name: z.string().min(1),
   onChange: z.custom<ChangeListenerOptions['onChange']>((value) => typeof value === 'function', 'a function'),
   pollIntervalMs: z.number().int().positive().default(1_000),

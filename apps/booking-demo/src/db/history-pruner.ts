@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events'
 import type pg from 'pg'
 import { z } from 'zod'
 import { parseInput } from '../parse-input.js'
+import { poolSchema } from './pool-schema.js'
 
 export interface HistoryPrunerOptions {
   pool: pg.Pool
@@ -14,10 +15,7 @@ export interface HistoryPrunerOptions {
 }
 
 const optionsSchema = z.object({
-  pool: z.custom<pg.Pool>(
-    (value) => typeof (value as pg.Pool | undefined)?.connect === 'function',
-    'a pg.Pool',
-  ),
+  pool: poolSchema,
   retentionMs: z
     .number()
     .int()

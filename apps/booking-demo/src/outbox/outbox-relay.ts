@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events'
 import type pg from 'pg'
 import { z } from 'zod'
 import type { BookingEvent } from '../bookings/booking-events.js'
+import { poolSchema } from '../db/pool-schema.js'
 import { withTransaction } from '../db/transaction.js'
 import { WokenReader } from '../db/woken-reader.js'
 import { parseInput } from '../parse-input.js'
@@ -29,10 +30,7 @@ export interface OutboxRelayOptions {
 }
 
 const optionsSchema = z.object({
-  pool: z.custom<pg.Pool>(
-    (value) => typeof (value as pg.Pool | undefined)?.connect === 'function',
-    'a pg.Pool',
-  ),
+  pool: poolSchema,
   publish: z.custom<OutboxRelayOptions['publish']>((value) => typeof value === 'function', 'a function'),
   batchSize: z.number().int().positive().default(100),
   pollIntervalMs: z.number().int().positive().default(1_000),
