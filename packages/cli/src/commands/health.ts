@@ -1,8 +1,17 @@
-import type { HealthStatus } from '@cachesaga/core'
+import type { Cache, HealthStatus } from '@cachesaga/core'
 import { count } from '../output/result.js'
 import type { CommandModule } from './command.js'
 
 const RANK: Record<HealthStatus, number> = { healthy: 0, degraded: 1, critical: 2 }
+/** How long this process waits for its own bus subscription before judging itself. */
+const READY_BOUND_MS = 3_000
+
+/** Resolves when the cache is ready or the bound passed, whichever comes first. */
+async function readyWithin(cache: Cache, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([cache.ready(), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))])
+  clearTimeout(timer)
+}
 
 export const healthCommand: CommandModule = (program, action) => {
   program
@@ -14,6 +23,9 @@ export const healthCommand: CommandModule = (program, action) => {
     .action(
       action(async (context) => {
         const cache = await context.cache()
+        // A bus still subscribing reads as 'suspended', which would mark a healthy namespace degraded;
+        // one that cannot subscribe within the bound is reported, since invalidations would not reach L1s.
+        await readyWithin(cache, READY_BOUND_MS)
         const instances = await cache.instances()
         // This process has no traffic: its own health judges Redis only (INFO, circuit).
         const redis = await cache.health()

@@ -60,6 +60,10 @@ describe('cachesaga health', () => {
     expect(run.exitCode).toBe(0)
     expect(run.stdout).toMatch(/^healthy \(1 live instance/)
     expect(run.stdout).toMatch(/redis: used memory [\d.]+ MiB, evicted keys 0/)
+    // Each run opens its own bus subscription; one still subscribing must not read as degraded.
+    for (let again = 0; again < 20; again++) {
+      expect((await env.cli(['health', '--namespace', ns])).exitCode).toBe(0)
+    }
   })
 
   it('exits 1 with the reason when an instance is degraded', async () => {
