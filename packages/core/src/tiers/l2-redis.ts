@@ -74,6 +74,9 @@ export class L2Redis {
     client.on('error', (error: unknown) => hooks.onClientError(error))
     this.isCluster = client instanceof Cluster
     this.client = attachScripts(client)
+    client.on('ready', () => {
+      this.recycling = false
+    })
     this.breaker = new CircuitBreaker(breaker.failures, breaker.openFor, (open) => {
       hooks.onCircuitChange(open, this.failures)
     })
@@ -100,13 +103,15 @@ export class L2Redis {
    * later replies would be matched to the wrong commands. A fresh connection makes that impossible.
    */
   private recycle(): void {
-    const now = Date.now()
-    if (now - this.recycledAt < this.timeoutMs) return
-    this.recycledAt = now
+    // Once per connection: a socket being closed stays 'ready' until the peer answers the FIN (never,
+    // while Redis is paused), and each further disconnect would pile another listener onto it.
+    if (this.recycling || this.client.status !== 'ready') return
+    this.recycling = true
     this.client.disconnect(true)
   }
 
-  private recycledAt = 0
+  /** True from a recycle until the fresh connection is ready. */
+  private recycling = false
 
   /** One EVALSHA: the entry, checked against its generations, plus the versions of `counters`. */
   async read(

@@ -103,3 +103,31 @@ describe('Redis trouble never breaks the caller', () => {
     })
   }
 })
+
+describe('a Redis that stays paused through many timeouts', () => {
+  it('is disconnected once, not once per timeout (no listeners piling up on the stuck socket)', async () => {
+    const cache = createCache({ namespace: freshNamespace('stuck'), redis: server.url, l2: { timeout: 50 } })
+    cache.on('error', () => {})
+    const warnings: string[] = []
+    const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`)
+    process.on('warning', onWarning)
+    try {
+      await cache.ready()
+      await cache.set('k', 'v')
+      server.pause()
+      // Invalidations are tried even with the breaker open, so each one times out against the paused server.
+      for (let i = 0; i < 15; i++) await cache.invalidate({ keys: [`k${i}`] }).catch(() => undefined)
+      server.resume()
+      await eventually(
+        async () => (await cache.getOrSet('after', () => 'fresh')) === 'fresh',
+        'Redis answers again',
+      )
+      await new Promise((resolve) => setImmediate(resolve))
+      expect(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning'))).toEqual([])
+    } finally {
+      process.off('warning', onWarning)
+      server.resume()
+      await cache.close()
+    }
+  })
+})
