@@ -1,0 +1,189 @@
+import { type ChildProcess, fork } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { once } from 'node:events'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { fileURLToPath } from 'node:url'
+import { type FaultProxy, type RedisServer, startFaultProxy, startRedis } from '@cachesaga/testkit'
+import { Redis } from 'ioredis'
+import { type FaultKind, injectFault } from './fault-plan.js'
+import type { FinalReads, NodeBatch, ReadRecord } from './records.js'
+import { truthKey } from './records.js'
+import type { NodeConfig } from './soak-node.js'
+import {
+  type Bounds,
+  type CheckResult,
+  checkFinalReads,
+  checkStaleness,
+  type FaultWindow,
+  type NodeInvalidation,
+  type Violation,
+} from './staleness-checker.js'
+
+export interface SoakOptions {
+  durationMs: number
+  nodes: number
+  items: number
+  readersPerNode: number
+  writeEveryMs: number
+  /** Faults to draw from; empty for a run without faults. */
+  faults: readonly FaultKind[]
+  /** A fault starts every `faultEveryMs[0]`..`[1]` ms after the previous one ended. */
+  faultEveryMs: readonly [number, number]
+  bounds: Bounds
+  seed: number
+  log: (line: string) => void
+}
+
+export interface SoakReport extends CheckResult {
+  options: SoakOptions
+  tiers: { l1: number; l2: number; loader: number }
+  invalidations: number
+  invalidationsByKind: Record<string, number>
+  failedInvalidationAttempts: number
+  faults: FaultWindow[]
+  errors: Record<string, number>
+}
+
+const NODE_SCRIPT = fileURLToPath(new URL('./soak-node.ts', import.meta.url))
+
+/** Starts the servers and the cache processes, runs traffic and faults for the duration, then judges every read. */
+export async function runSoak(options: SoakOptions): Promise<SoakReport> {
+  let seed = options.seed
+  const random = () => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648
+    return seed / 2_147_483_648
+  }
+  const truth = await startRedis({ allowExternal: false })
+  const cacheRedis: RedisServer = await startRedis({
+    allowExternal: false,
+    args: ['--enable-debug-command', 'local'],
+  })
+  const proxies: FaultProxy[] = []
+  const children: ChildProcess[] = []
+  const readsByNode = new Map<number, ReadRecord[]>()
+  const invalidations: NodeInvalidation[] = []
+  const errors: Record<string, number> = {}
+  const finals: FinalReads[] = []
+  const faults: FaultWindow[] = []
+  try {
+    const namespace = `soak-${randomUUID().slice(0, 8)}`
+    for (let node = 0; node < options.nodes; node++) {
+      const proxy = await startFaultProxy({ target: cacheRedis })
+      proxies.push(proxy)
+      const config: NodeConfig = {
+        node,
+        namespace,
+        cacheUrl: proxy.url,
+        truthUrl: truth.url,
+        items: options.items,
+        readers: options.readersPerNode,
+        writeEveryMs: options.writeEveryMs,
+        outageBoundMs: options.bounds.outageBoundMs,
+        l1MaxAgeMs: options.bounds.l1MaxAgeMs,
+        seed: options.seed * 31 + node,
+      }
+      const child = fork(NODE_SCRIPT, [], {
+        execArgv: ['--import', 'tsx'],
+        env: { ...process.env, SOAK_NODE: JSON.stringify(config) },
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      })
+      readsByNode.set(node, [])
+      child.on('message', (message: NodeBatch | FinalReads | object) => {
+        if ('reads' in message) {
+          const reads = readsByNode.get(message.node)!
+          for (const read of message.reads) reads.push(read)
+          for (const invalidation of message.invalidations)
+            invalidations.push({ ...invalidation, node: message.node })
+          for (const [operation, count] of Object.entries(message.errors)) {
+            errors[`node ${message.node} ${operation}`] = count
+          }
+        } else if ('versions' in message) {
+          finals.push(message)
+        }
+      })
+      children.push(child)
+    }
+    await Promise.all(children.map((child) => waitForMessage(child, 'ready', 30_000)))
+    options.log(`soak: ${options.nodes} processes ready on namespace ${namespace}`)
+
+    const deadline = Date.now() + options.durationMs
+    while (Date.now() < deadline) {
+      const [min, max] = options.faultEveryMs
+      await sleep(Math.min(deadline - Date.now(), min + random() * (max - min)))
+      if (options.faults.length === 0 || Date.now() >= deadline) continue
+      const kind = options.faults[Math.floor(random() * options.faults.length)]!
+      const fault = await injectFault(kind, { redis: cacheRedis, proxies }, random)
+      faults.push(fault)
+      options.log(
+        `fault ${kind}${fault.node === undefined ? '' : ` on node ${fault.node}`}: ${Math.round(fault.end - fault.start)} ms`,
+      )
+    }
+
+    options.log('soak: stopping traffic')
+    for (const child of children) child.send({ stop: true })
+    await Promise.all(children.map((child) => waitForMessage(child, 'stopped', 60_000)))
+    options.log('soak: traffic stopped; final reads once the bounds have run out')
+    // Let every bound run out before the final reads: what is still stale then is stuck.
+    await sleep(options.bounds.outageBoundMs + options.bounds.slackMs)
+    for (const child of children) child.send({ final: true })
+    await Promise.all(children.map((child) => once(child, 'exit')))
+    const truthClient = new Redis(truth.url)
+    const truthVersions = (
+      await truthClient.mget(Array.from({ length: options.items }, (_, item) => truthKey(item)))
+    ).map((value) => Number(value ?? 0))
+    truthClient.disconnect()
+
+    const result = checkStaleness(readsByNode, invalidations, faults, options.bounds)
+    const violations: Violation[] = [...result.violations, ...checkFinalReads(finals, truthVersions)]
+    if (finals.length !== options.nodes) {
+      throw new Error(`only ${finals.length} of ${options.nodes} processes answered the final reads`)
+    }
+    const tiers = { l1: 0, l2: 0, loader: 0 }
+    for (const reads of readsByNode.values())
+      for (const read of reads) tiers[(['l1', 'l2', 'loader'] as const)[read[4]]]++
+    const invalidationsByKind: Record<string, number> = {}
+    let failedInvalidationAttempts = 0
+    for (const invalidation of invalidations) {
+      invalidationsByKind[invalidation.kind] = (invalidationsByKind[invalidation.kind] ?? 0) + 1
+      failedInvalidationAttempts += invalidation.failedAttempts
+    }
+    return {
+      ...result,
+      violations,
+      options,
+      tiers,
+      invalidations: invalidations.length,
+      invalidationsByKind,
+      failedInvalidationAttempts,
+      faults,
+      errors,
+    }
+  } finally {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL')
+    for (const proxy of proxies) await proxy.close()
+    await cacheRedis.stop()
+    await truth.stop()
+  }
+}
+
+function waitForMessage(child: ChildProcess, key: string, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`a soak process did not say '${key}' within ${timeoutMs} ms`)),
+      timeoutMs,
+    )
+    const onExit = (code: number | null) => {
+      clearTimeout(timer)
+      reject(new Error(`a soak process exited with ${code} before saying '${key}'`))
+    }
+    child.once('exit', onExit)
+    child.on('message', function listener(message: object) {
+      if (key in message) {
+        clearTimeout(timer)
+        child.off('message', listener)
+        child.off('exit', onExit)
+        resolve()
+      }
+    })
+  })
+}
