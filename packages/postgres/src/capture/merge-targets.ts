@@ -1,6 +1,6 @@
 import type { InvalidationTarget } from '@cachesaga/core'
 
-type Items = Required<InvalidationTarget>
+const KINDS = ['keys', 'tags', 'patterns', 'scopes', 'queries'] as const
 
 /**
  * Merges targets into one, each item once (compared by value), in the order first seen; undefined when
@@ -9,20 +9,20 @@ type Items = Required<InvalidationTarget>
 export function mergeTargets(
   targets: readonly (InvalidationTarget | undefined)[],
 ): InvalidationTarget | undefined {
-  const merged: { [K in keyof Items]?: Items[K][number][] } = {}
+  const merged: Record<string, unknown[]> = {}
   const seen = new Set<string>()
-  let items = 0
   for (const target of targets) {
     if (target === undefined) continue
-    for (const kind of ['keys', 'tags', 'patterns', 'scopes', 'queries'] as const) {
+    for (const kind of KINDS) {
       for (const item of target[kind] ?? []) {
         const identity = `${kind}\0${JSON.stringify(item)}`
         if (seen.has(identity)) continue
         seen.add(identity)
-        ;(merged[kind] ??= [] as never[]).push(item as never)
-        items++
+        const items = merged[kind] ?? []
+        items.push(item)
+        merged[kind] = items
       }
     }
   }
-  return items === 0 ? undefined : (merged as InvalidationTarget)
+  return seen.size === 0 ? undefined : (merged as InvalidationTarget)
 }
