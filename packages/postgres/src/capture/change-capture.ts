@@ -77,6 +77,11 @@ export class ChangeCapture {
     return this.tables.get(qualified)
   }
 
+  /** Every watched table, schema-qualified. */
+  tableNames(): string[] {
+    return [...this.tables.keys()]
+  }
+
   /** The publication the replication source reads unless told otherwise. */
   get defaultPublication(): string {
     return `${this.schema}_changes`
