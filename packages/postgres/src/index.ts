@@ -17,3 +17,42 @@ export {
   type ChangeListenerEvents,
   type ChangeListenerOptions,
 } from './listener/change-listener.js'
+export {
+  appendToOutbox,
+  installOutbox,
+  type OutboxSchemaOptions,
+  outboxSql,
+  type Queryable,
+} from './outbox/outbox.js'
+export {
+  type OutboxDispatcher,
+  OutboxRelay,
+  type OutboxRelayEvents,
+  type OutboxRelayOptions,
+} from './outbox/outbox-relay.js'
+export {
+  HistoryPruner,
+  type HistoryPrunerEvents,
+  type HistoryPrunerOptions,
+  type PruneResult,
+} from './pruning/history-pruner.js'
+export { RecentChanges, type RecentChangesOptions } from './replay/recent-changes.js'
+export type { RedisRestartEvent, RestartSignallingCache } from './replay/redis-restart.js'
+export {
+  RedisRestartReplay,
+  type RedisRestartReplayEvents,
+  type RedisRestartReplayOptions,
+  type ReplayReport,
+} from './replay/redis-restart-replay.js'
+export {
+  ReplicationListener,
+  type ReplicationListenerEvents,
+  type ReplicationListenerOptions,
+} from './replication/replication-listener.js'
+export {
+  dropReplicationSlot,
+  type ReplicationSlotHealth,
+  type ReplicationSlotOptions,
+  replicationSlotHealth,
+  type SlotHealthOptions,
+} from './replication/replication-slot.js'
