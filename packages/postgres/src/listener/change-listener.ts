@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events'
 import { durationSchema } from '@cachesaga/common'
-import pg from 'pg'
 import { z } from 'zod'
 import type { ChangeHandler } from '../capture/change.js'
 import type { ChangeCapture } from '../capture/change-capture.js'
@@ -11,6 +10,7 @@ import { PostgresError } from '../errors.js'
 import { functionSchema, parseOptions } from '../parse-options.js'
 import { WokenReader } from '../wakeup/woken-reader.js'
 import { CHANGE_ROW_COLUMNS, type ChangeRow, changesTable, toChange } from './change-rows.js'
+import { CheckpointStore } from './checkpoint-store.js'
 
 export interface ChangeListenerOptions extends DatabaseOptions {
   /** The declaration whose migration (`source: 'triggers'`) is applied. */
@@ -66,7 +66,7 @@ export class ChangeListener extends EventEmitter<ChangeListenerEvents> {
   private readonly options: z.output<typeof optionsSchema>
   private readonly database: Database
   private readonly reader: WokenReader
-  private readonly checkpoints: string
+  private readonly checkpoints: CheckpointStore
   /** Every transaction older than this had finished at the last complete read. */
   private checkpoint: bigint | undefined
   /** Changes at or above the checkpoint already delivered, with their transaction, so a re-read skips them. */
@@ -76,7 +76,7 @@ export class ChangeListener extends EventEmitter<ChangeListenerEvents> {
     super()
     this.options = parseOptions(optionsSchema, options, 'ChangeListenerOptions')
     this.database = openDatabase(this.options, `cachesaga-listener-${this.options.name}`)
-    this.checkpoints = `${pg.escapeIdentifier(this.options.capture.schema)}.listener_checkpoints`
+    this.checkpoints = new CheckpointStore(this.database, this.options.capture.schema)
     this.reader = new WokenReader({
       database: this.database,
       channel: this.options.capture.channel,
@@ -92,14 +92,7 @@ export class ChangeListener extends EventEmitter<ChangeListenerEvents> {
    * when the migration is missing, `PG_ERR_UNREACHABLE` when the database is.
    */
   async start(): Promise<void> {
-    const { rows } = await this.database.query<{ horizon: string }>(
-      `INSERT INTO ${this.checkpoints} (listener, horizon)
-       VALUES ($1, pg_snapshot_xmin(pg_current_snapshot()))
-       ON CONFLICT (listener) DO UPDATE SET horizon = ${this.checkpoints}.horizon
-       RETURNING horizon::text`,
-      [this.options.name],
-    )
-    this.checkpoint = BigInt(rows[0]!.horizon)
+    this.checkpoint = await this.checkpoints.register(this.options.name)
     await this.reader.start()
   }
 
@@ -160,10 +153,7 @@ export class ChangeListener extends EventEmitter<ChangeListenerEvents> {
 
   private async saveCheckpoint(next: bigint): Promise<void> {
     if (this.checkpoint !== undefined && next <= this.checkpoint) return
-    await this.database.query(
-      `UPDATE ${this.checkpoints} SET horizon = $2::xid8, updated_at = now() WHERE listener = $1 AND horizon < $2::xid8`,
-      [this.options.name, next.toString()],
-    )
+    await this.checkpoints.advance(this.options.name, next)
     this.checkpoint = next
     // Rows below the checkpoint are never read again: nothing left to skip for them.
     for (const [id, xid] of this.delivered) if (xid < next) this.delivered.delete(id)

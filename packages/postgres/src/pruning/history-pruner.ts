@@ -5,6 +5,7 @@ import { z } from 'zod'
 import type { Database } from '../database/database.js'
 import { openDatabase } from '../database/open-database.js'
 import { type DatabaseOptions, databaseOptionsShape } from '../database/postgres-connection.js'
+import { CheckpointStore } from '../listener/checkpoint-store.js'
 import { identifierSchema, parseOptions } from '../parse-options.js'
 
 export interface HistoryPrunerOptions extends DatabaseOptions {
@@ -59,18 +60,20 @@ export class HistoryPruner extends EventEmitter<HistoryPrunerEvents> {
     this.schema = pg.escapeIdentifier(this.options.schema)
   }
 
-  /** Prunes now and then every `every`; failures are emitted, never thrown. */
+  /** Prunes now and then every `every`; results and failures are emitted, never thrown. */
   start(): void {
     if (this.timer !== undefined) return
-    const tick = () => {
-      this.prune().then(
-        (result) => this.emit('pruned', result),
-        (error: unknown) => this.emit('failure', error),
-      )
-    }
-    this.timer = setInterval(tick, this.options.every)
+    this.timer = setInterval(() => this.pruneAndReport(), this.options.every)
+    // A schedule alone should not keep the process alive.
     this.timer.unref()
-    tick()
+    this.pruneAndReport()
+  }
+
+  private pruneAndReport(): void {
+    this.prune().then(
+      (result) => this.emit('pruned', result),
+      (error: unknown) => this.emit('failure', error),
+    )
   }
 
   /** Stops the schedule, waits for a prune in progress, and closes the pool if it opened one. */
@@ -94,11 +97,7 @@ export class HistoryPruner extends EventEmitter<HistoryPrunerEvents> {
    * Resolves with whether it was registered. Should it start again, it starts from now.
    */
   async forgetListener(name: string): Promise<boolean> {
-    const { rowCount } = await this.database.query(
-      `DELETE FROM ${this.schema}.listener_checkpoints WHERE listener = $1`,
-      [name],
-    )
-    return (rowCount ?? 0) > 0
+    return new CheckpointStore(this.database, this.options.schema).forget(name)
   }
 
   private async pruneBoth(): Promise<PruneResult> {
