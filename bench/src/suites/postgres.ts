@@ -128,7 +128,9 @@ export async function runPostgresBench(options: {
     markdown:
       `### Commit → invalidation applied in another process (${options.rate} changes/s for ${options.seconds} s)\n\n` +
       'Each change is a single-row `UPDATE` in its own transaction from 4 connections; the consumer (a child process ' +
-      "with a cachesaga cache, memory tier and bus on) invalidates the row's key. Latency runs from sending the " +
+      "with a cachesaga cache, memory tier and bus on) invalidates the row's key. Commits are synchronous " +
+      "(PostgreSQL's default; the test server runs with fsync off, so a commit costs no disk flush). Latency runs " +
+      'from sending the ' +
       "committing statement to the consumer's `cache.invalidate` resolving. CPU is the share of one core used during " +
       'the run by the whole PostgreSQL server (all its processes) and by Redis. The machine is shared with other ' +
       'agents running tests: compare the two rows with each other, not with other runs.\n\n' +
