@@ -132,19 +132,40 @@ describe('two listeners', () => {
 
 describe('a listener whose connections were killed', () => {
   it('catches up the edits committed while it was cut off, without losing or repeating one', async () => {
-    const { received, failures } = await startListener('killed', { pollInterval: 200 })
-    await db.pool.query(`INSERT INTO appointments VALUES (20, 1, '2026-03-02', null)`)
-    await vi.waitFor(() => expect(received).toHaveLength(1), eventually)
-    // Kill its LISTEN connection and its pooled reader, then commit edits before it is back.
-    expect(await db.terminate('listener-killed')).toBeGreaterThan(0)
-    for (let id = 21; id < 26; id++) {
-      await db.pool.query(`INSERT INTO appointments VALUES ($1, 2, '2026-03-04', null)`, [id])
+    // The listener logs in as a role of its own, so the test can keep it out while the edits commit.
+    const role = `listener_${Math.random().toString(36).slice(2, 8)}`
+    await db.pool.query(`CREATE ROLE ${role} LOGIN PASSWORD '${role}'`)
+    await db.pool.query(`GRANT USAGE ON SCHEMA cachesaga TO ${role}`)
+    await db.pool.query(`GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA cachesaga TO ${role}`)
+    const url = new URL(db.urlNamed('listener-killed'))
+    url.username = role
+    url.password = role
+    try {
+      const { received, failures } = await startListener('killed', {
+        database: url.toString(),
+        pollInterval: 200,
+      })
+      await db.pool.query(`INSERT INTO appointments VALUES (20, 1, '2026-03-02', null)`)
+      await vi.waitFor(() => expect(received).toHaveLength(1), eventually)
+      await db.pool.query(`ALTER ROLE ${role} NOLOGIN`)
+      expect(await db.terminate('listener-killed')).toBeGreaterThan(0)
+      // Its connection is gone and a reconnect was refused: it is down now, while the edits commit.
+      await vi.waitFor(() => expect(failures.length).toBeGreaterThanOrEqual(2), eventually)
+      for (let id = 21; id < 26; id++) {
+        await db.pool.query(`INSERT INTO appointments VALUES ($1, 2, '2026-03-04', null)`, [id])
+      }
+      expect(received).toHaveLength(1)
+      await db.pool.query(`ALTER ROLE ${role} LOGIN`)
+      await vi.waitFor(() => expect(received).toHaveLength(6), eventually)
+      expect(received.map((change) => change.new?.id)).toEqual(['20', '21', '22', '23', '24', '25'])
+      expect(failures.some((error) => (error as { code?: string }).code === 'PG_ERR_CONNECTION_LOST')).toBe(
+        true,
+      )
+    } finally {
+      await Promise.all(running.splice(0).map((listener) => listener.stop()))
+      await db.pool.query(`DROP OWNED BY ${role}`)
+      await db.pool.query(`DROP ROLE ${role}`)
     }
-    await vi.waitFor(() => expect(received).toHaveLength(6), eventually)
-    expect(received.map((change) => change.new?.id)).toEqual(['20', '21', '22', '23', '24', '25'])
-    expect(failures.some((error) => (error as { code?: string }).code === 'PG_ERR_CONNECTION_LOST')).toBe(
-      true,
-    )
   })
 
   it('resumes from its stored checkpoint after a restart under the same name', async () => {

@@ -70,7 +70,10 @@ export class ReplicationListener extends EventEmitter<ReplicationListenerEvents>
   private readonly database: Database
   private readonly publication: string
   private service: LogicalReplicationService | undefined
-  /** Committed transactions received and not yet handled, in commit order. */
+  /**
+   * Committed transactions received and not yet handled, in commit order. In memory: a handler slower than
+   * the write rate for long lets it grow (the slot would hold the same backlog as WAL otherwise).
+   */
   private readonly pending: DecodedTransaction[] = []
   private handling: Promise<void> | undefined
   /** Everything up to here was handled (or held nothing of ours): what the slot may be told. */
@@ -101,7 +104,10 @@ export class ReplicationListener extends EventEmitter<ReplicationListenerEvents>
     this.streaming = this.keepStreaming()
   }
 
-  /** Stops streaming after the transaction being handled; closes the pool if it opened one. */
+  /**
+   * Stops taking new transactions, handles (and confirms) those already received, then closes the stream
+   * and the pool if it opened one.
+   */
   async stop(): Promise<void> {
     this.stopping.abort()
     clearInterval(this.statusTimer)
@@ -110,11 +116,6 @@ export class ReplicationListener extends EventEmitter<ReplicationListenerEvents>
     await this.service?.destroy()
     await this.streaming
     await this.database.close()
-  }
-
-  /** Resolves once every transaction received so far was handled. */
-  async drain(): Promise<void> {
-    while (this.handling !== undefined) await this.handling
   }
 
   /** The tables must be published and carry whole old rows, or an update would lose the row it came from. */
