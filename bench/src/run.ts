@@ -9,13 +9,14 @@ import { describeMachine } from './machine.js'
 import { fmtUs } from './measure.js'
 import { runCacheReadsBench } from './suites/cache-reads.js'
 import { runPatternsBench } from './suites/patterns.js'
+import { runPostgresBench } from './suites/postgres.js'
 import { runPropagationBench } from './suites/propagation.js'
 import { runQueueBench } from './suites/queue.js'
 import { runStampedeBench } from './suites/stampede.js'
 import { runTagsBench } from './suites/tags.js'
 import { TARGETS, type TargetCheck, targetsTable } from './targets.js'
 
-const SUITES = ['cache', 'stampede', 'propagation', 'tags', 'patterns', 'queue'] as const
+const SUITES = ['cache', 'stampede', 'propagation', 'tags', 'patterns', 'queue', 'postgres'] as const
 type Suite = (typeof SUITES)[number]
 
 const { values } = parseArgs({
@@ -147,6 +148,11 @@ try {
   if (selected.has('queue')) {
     log('queue')
     sections.push('## Queue', await runQueueBench({ redisUrl: server.url }))
+  }
+  if (selected.has('postgres')) {
+    log('postgres')
+    const { markdown } = await runPostgresBench({ redisUrl: server.url, rate: 500, seconds: quick ? 5 : 30 })
+    sections.push('## PostgreSQL change capture', markdown)
   }
 } finally {
   admin.disconnect()

@@ -59,6 +59,16 @@ const POSTGRES_FLAGS = [
   'full_page_writes=off',
   '-c',
   'listen_addresses=127.0.0.1',
+  // Logical decoding, so @cachesaga/postgres can read changes from a replication slot; the slots a test
+  // forgets are capped, so they cannot fill the disk with held WAL.
+  '-c',
+  'wal_level=logical',
+  '-c',
+  'max_replication_slots=40',
+  '-c',
+  'max_wal_senders=40',
+  '-c',
+  'max_slot_wal_keep_size=256MB',
   // TCP only: a Unix socket in /tmp would be shared with every other server on the machine.
   '-c',
   'unix_socket_directories=',
