@@ -3,6 +3,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
 import { defineHandlers, type HandlerContext } from '../index.js'
+import { appCatalog } from './app-events.js'
 import { LEDGER_KEYS, recordEffectOnce } from './effect-ledger.js'
 
 const redis = new Redis(process.env.REDIS_URL ?? '')
@@ -21,10 +22,17 @@ async function countedEffect(eventId: string, context: HandlerContext): Promise<
 }
 
 export default defineHandlers({
-  'booking.created': (event, context) => countedEffect(event.eventId, context),
-  'booking.cancelled': (event, context) => countedEffect(event.eventId, context),
-  'booking.rescheduled': (event, context) => countedEffect(event.eventId, context),
-  'calendar.changed': async (event) => {
-    await redis.incr(`test:sync-runs:${event.payload.calendarId}`)
+  catalog: appCatalog,
+  events: {
+    'booking.created': (event, context) => countedEffect(event.eventId, context),
+    'booking.cancelled': (event, context) => countedEffect(event.eventId, context),
+    'booking.rescheduled': (event, context) => countedEffect(event.eventId, context),
+    'calendar.changed': async (event) => {
+      await redis.incr(`test:sync-runs:${event.payload.calendarId}`)
+    },
+    // The event as the handler received it: at its latest version, whatever the producer sent.
+    'room.cleaned': async (event) => {
+      await redis.set(`test:room:${event.eventId}`, JSON.stringify(event))
+    },
   },
 })
