@@ -250,11 +250,13 @@ describe('cachesaga-worker processes', () => {
     })
 
     it('refuses bad flags and names the option', async () => {
-      const worker = spawnWorker(server.url, ['--concurrency', 'many', '--queues', 'booking,nope'])
-      workers.push(worker)
-      expect((await worker.exited).code).toBe(2)
-      expect(worker.stderr()).toContain('concurrency')
-      expect(worker.stderr()).toContain('queues.1')
+      const badNumber = spawnWorker(server.url, ['--concurrency', 'many'])
+      const badQueue = spawnWorker(server.url, ['--queues', 'booking,nope'])
+      workers.push(badNumber, badQueue)
+      expect((await badNumber.exited).code).toBe(2)
+      expect(badNumber.stderr()).toContain('"error":"concurrency: ')
+      expect((await badQueue.exited).code).toBe(2)
+      expect(badQueue.stderr()).toContain('"error":"queues.1: \\"nope\\" is not a queue of this worker')
     })
 
     it('refuses a handlers module without a handlers default export', async () => {

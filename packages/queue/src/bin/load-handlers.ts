@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, extname, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -35,12 +35,8 @@ export async function loadHandlers(modulePath: string): Promise<WorkerHandlers> 
 async function registerTsx(modulePath: string, absolute: string): Promise<void> {
   const places = [dirname(absolute), process.cwd()]
   for (const place of places) {
-    let api: string
-    try {
-      api = createRequire(join(place, 'noop.js')).resolve('tsx/esm/api')
-    } catch {
-      continue
-    }
+    const api = tsxEsmApi(place)
+    if (api === undefined) continue
     const { register } = (await import(pathToFileURL(api).href)) as { register: () => unknown }
     register()
     return
@@ -52,4 +48,20 @@ async function registerTsx(modulePath: string, absolute: string): Promise<void> 
       'JavaScript, or start the worker as node --import tsx $(which cachesaga-worker) ...',
     { details: { module: modulePath } },
   )
+}
+
+/** tsx's ESM API (`tsx/esm/api`, its `import` entry) as seen from `place`; undefined when tsx is not there. */
+function tsxEsmApi(place: string): string | undefined {
+  let manifest: string
+  try {
+    manifest = createRequire(join(place, 'noop.js')).resolve('tsx/package.json')
+  } catch {
+    return undefined
+  }
+  const { exports } = JSON.parse(readFileSync(manifest, 'utf8')) as {
+    exports?: Record<string, { import?: { default?: string } | string }>
+  }
+  const entry = exports?.['./esm/api']?.import
+  const file = typeof entry === 'string' ? entry : entry?.default
+  return file === undefined ? undefined : join(dirname(manifest), file)
 }

@@ -72,6 +72,10 @@ export async function startWorkers<C extends AnyEventCatalog = never>(
   // ones. BullMQ requires maxRetriesPerRequest: null, and no command timeout (blocking commands wait on purpose).
   const client = openRedis(settings.redis, { maxRetriesPerRequest: null, lazyConnect: true })
   const connectionLog = new ConnectionLog(client, target, log)
+  let lastError: unknown
+  client.on('error', (error: unknown) => {
+    lastError = error
+  })
   const workers: Worker[] = []
   const lagRecorders: LagRecorder[] = []
   const release = async () => {
@@ -80,7 +84,8 @@ export async function startWorkers<C extends AnyEventCatalog = never>(
   }
 
   try {
-    await bounded(settings.timeout, target, async () => {
+    const unreachable = () => new RedisUnreachableError(target, settings.timeout, lastError ?? 'start-up did not finish')
+    await bounded(settings.timeout, unreachable, async () => {
       await waitForRedis(client, { timeoutMs: settings.timeout, target })
       for (const planned of plan) {
         workers.push(startWorker(planned, client, settings, connectionLog, log, lagRecorders))
@@ -147,11 +152,11 @@ function startWorker(
   return worker
 }
 
-/** Runs start-up within `timeoutMs`; a connection that gives up in between is reported as unreachable, not as a hang. */
-async function bounded(timeoutMs: number, target: string, work: () => Promise<void>): Promise<void> {
+/** Runs start-up within `timeoutMs`: a Redis that stops answering half-way is reported as unreachable, not as a hang. */
+async function bounded(timeoutMs: number, unreachable: () => Error, work: () => Promise<void>): Promise<void> {
   let timer: NodeJS.Timeout | undefined
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new RedisUnreachableError(target, timeoutMs, 'start-up did not finish')), timeoutMs)
+    timer = setTimeout(() => reject(unreachable()), timeoutMs)
   })
   try {
     await Promise.race([work(), deadline])
