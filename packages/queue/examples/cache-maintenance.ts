@@ -3,9 +3,10 @@ import { createCache } from '@cachesaga/core'
 import { scheduleCacheMaintenance, startWorkers } from '@cachesaga/queue'
 
 const redis = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
-const prefix = `{maintenance-${randomUUID().slice(0, 8)}}`
+const namespace = `maintenance-${randomUUID().slice(0, 8)}`
+const prefix = `{${namespace}}`
 
-const cache = createCache({ namespace: prefix, redis })
+const cache = createCache({ namespace, redis })
 await cache.ready()
 let warmed: () => void
 const firstRun = new Promise<void>((resolve) => {

@@ -52,7 +52,13 @@ const handlers = defineHandlers({
     },
   },
 })
-const workers = await startWorkers({ redis, prefix, queues: ['booking', 'staff'], ...handlers, log: () => {} })
+const workers = await startWorkers({
+  redis,
+  prefix,
+  queues: ['booking', 'staff'],
+  ...handlers,
+  log: () => {},
+})
 
 // After the booking is committed: an in-process signal, then the durable event.
 const bus = new EventBus<Record<string, never>, typeof catalog>()
@@ -85,7 +91,12 @@ await dispatcher.dispatch({
 await scheduleHandled
 
 // A version 1 event, as an older producer sends it, reaches handlers as version 2.
-const old = { ...booked, type: 'staff.schedule.changed', version: 1, payload: { staffId: 'dr-bo', day: '2026-03-04' } }
+const old = {
+  ...booked,
+  type: 'staff.schedule.changed',
+  version: 1,
+  payload: { staffId: 'dr-bo', day: '2026-03-04' },
+}
 console.log(JSON.stringify(catalog.parse(old).payload))
 
 try {

@@ -31,7 +31,11 @@ describe('on a 3-master Redis Cluster', () => {
     const options = { redis: client, prefix: scoped.prefix }
     const dispatcher = new Dispatcher({ ...options, catalog: bookingCatalog })
     const admin = new QueueAdmin(options)
-    const invalidations = new InvalidationQueue({ redis: { cluster: [...cluster.nodes] }, prefix: scoped.prefix, backoff: 10 })
+    const invalidations = new InvalidationQueue({
+      redis: { cluster: [...cluster.nodes] },
+      prefix: scoped.prefix,
+      backoff: 10,
+    })
     const attempts = new Map<string, number>()
     const invalidated: unknown[] = []
     const handle = (event: { eventId: string }) => {
@@ -79,7 +83,10 @@ describe('on a 3-master Redis Cluster', () => {
       const [letter] = await admin.deadLetters('booking')
       expect(letter).toMatchObject({ jobId: bad.id, attemptsMade: 1 })
       await admin.retry('booking', bad.id!)
-      await eventually('the retried job to fail again', async () => (await scoped.queue('booking').getJob(bad.id!))?.attemptsMade === 2)
+      await eventually(
+        'the retried job to fail again',
+        async () => (await scoped.queue('booking').getJob(bad.id!))?.attemptsMade === 2,
+      )
       const purge = await admin.requestPurge('booking')
       expect(purge.count).toBe(1)
       expect(await admin.purge('booking', purge.token)).toBe(1)
@@ -92,9 +99,7 @@ describe('on a 3-master Redis Cluster', () => {
       // Every key of every queue, the lag histogram included, hashes to the prefix's slot.
       const slot = await client.cluster('KEYSLOT', scoped.prefix)
       const keys = (
-        await Promise.all(
-          client.nodes('master').map((node) => node.keys(`${scoped.prefix}:*`)),
-        )
+        await Promise.all(client.nodes('master').map((node) => node.keys(`${scoped.prefix}:*`)))
       ).flat()
       expect(keys).toContain(lagHistogramKey(scoped.prefix, 'booking'))
       expect(keys.some((key) => key.startsWith(`${scoped.prefix}:${INVALIDATION_QUEUE}:`))).toBe(true)
@@ -108,8 +113,8 @@ describe('on a 3-master Redis Cluster', () => {
   })
 
   it('refuses a prefix without a hash tag, which would scatter a queue over slots', () => {
-    expect(() => new QueueAdmin({ redis: { cluster: [...cluster.nodes] }, prefix: `app-${randomUUID()}` })).toThrow(
-      expect.objectContaining({ code: 'CSQ_ERR_INVALID_OPTIONS' }),
-    )
+    expect(
+      () => new QueueAdmin({ redis: { cluster: [...cluster.nodes] }, prefix: `app-${randomUUID()}` }),
+    ).toThrow(expect.objectContaining({ code: 'CSQ_ERR_INVALID_OPTIONS' }))
   })
 })

@@ -30,13 +30,18 @@ describe('the README quick start', () => {
     })
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' })
-    expect(stdout.trim().split('\n')).toEqual([
+    const printed = stdout.trim().split('\n')
+    expect(printed).toEqual([
       'bus saw booking.created',
       'queued on booking',
       'invalidate availability of dr-ada from 2026-03-02T09:00:00Z',
-      'CSQ_ERR_INVALID_EVENT: booking.created v2: eventId: Invalid UUID',
+      'invalidate the schedule of dr-ada on 2026-03-02, 2026-03-03',
+      '{"staffId":"dr-bo","days":["2026-03-04"]}',
+      'CSQ_ERR_INVALID_EVENT booking.created v2: eventId: Invalid UUID',
       'completed: 1, lag samples: 1',
     ])
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
+    expect(readme).toContain(`It prints:\n\n\`\`\`\n${printed.join('\n')}\n\`\`\``)
   })
 })
 

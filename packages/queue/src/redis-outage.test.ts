@@ -28,7 +28,10 @@ describe('when Redis is down', () => {
     })
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' })
-    const calls = stdout.trim().split('\n').map((line) => JSON.parse(line))
+    const calls = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line))
     expect(calls.map((call) => call.name)).toEqual(['dispatch', 'stats'])
     for (const call of calls) {
       expect(call).toMatchObject({
@@ -90,7 +93,9 @@ describe('when Redis goes away and comes back', () => {
       await eventually('the first event', async () => handled.includes(before.eventId))
 
       server.kill()
-      await expect(dispatcher.dispatch(aBookingCreated())).rejects.toMatchObject({ code: 'CS_ERR_REDIS_UNREACHABLE' })
+      await expect(dispatcher.dispatch(aBookingCreated())).rejects.toMatchObject({
+        code: 'CS_ERR_REDIS_UNREACHABLE',
+      })
       // Long enough for many reconnect attempts and failed polls: still one line.
       await new Promise((resolve) => setTimeout(resolve, 2_000))
       const unreachable = () => logs.filter(([, message]) => message.startsWith('redis unreachable'))

@@ -11,7 +11,11 @@ export interface QueueStats {
   lag: LagHistogram
 }
 
-export async function readQueueStats(queue: Queue, redis: Redis | Cluster, minutes: number): Promise<QueueStats> {
+export async function readQueueStats(
+  queue: Queue,
+  redis: Redis | Cluster,
+  minutes: number,
+): Promise<QueueStats> {
   const [counts, completedMetrics, failedMetrics, lag] = await Promise.all([
     queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed'),
     queue.getMetrics('completed', 0, minutes - 1),

@@ -5,8 +5,8 @@ import { type RedisServer, startRedis } from '@cachesaga/testkit'
 import { Queue } from 'bullmq'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { DEFAULT_QUEUE_PREFIX, Dispatcher, type DispatchEvent, type DomainEvent } from '../index.js'
-import { aRoomCleanedV1, appCatalog, oldProducerCatalog } from '../test-support/app-events.js'
+import { DEFAULT_QUEUE_PREFIX, type DispatchEvent, Dispatcher, type DomainEvent } from '../index.js'
+import { appCatalog, aRoomCleanedV1, oldProducerCatalog } from '../test-support/app-events.js'
 import { LEDGER_KEYS } from '../test-support/effect-ledger.js'
 import { aBookingCreated, oneOfEach } from '../test-support/events.js'
 import { eventually } from '../test-support/eventually.js'
@@ -112,7 +112,10 @@ describe('cachesaga-worker processes', () => {
       try {
         const sent = aRoomCleanedV1('room-3')
         expect(await oldProducer.dispatch(sent)).toMatchObject({ queue: 'rooms', deduplicated: false })
-        await eventually('the handler to run', async () => (await redis.exists(`test:room:${sent.eventId}`)) === 1)
+        await eventually(
+          'the handler to run',
+          async () => (await redis.exists(`test:room:${sent.eventId}`)) === 1,
+        )
         expect(JSON.parse((await redis.get(`test:room:${sent.eventId}`))!)).toEqual({
           ...sent,
           version: 2,
@@ -126,7 +129,10 @@ describe('cachesaga-worker processes', () => {
           message: 'room.cleaned v2: payload.cleanedBy: Invalid input: expected string, received undefined',
         })
         await dispatcher.dispatch({ ...upgraded, payload: { roomId: 'room-3', cleanedBy: 'sam' } })
-        await eventually('the second event', async () => (await redis.exists(`test:room:${upgraded.eventId}`)) === 1)
+        await eventually(
+          'the second event',
+          async () => (await redis.exists(`test:room:${upgraded.eventId}`)) === 1,
+        )
       } finally {
         await oldProducer.close()
       }
@@ -215,7 +221,9 @@ describe('cachesaga-worker processes', () => {
     it('prints its version', async () => {
       const worker = spawnWorker(server.url, ['--version'], { built: true })
       workers.push(worker)
-      const { version } = JSON.parse(readFileSync(`${PACKAGE_ROOT}package.json`, 'utf8')) as { version: string }
+      const { version } = JSON.parse(readFileSync(`${PACKAGE_ROOT}package.json`, 'utf8')) as {
+        version: string
+      }
       expect(await worker.exited).toEqual({ code: 0, signal: null })
       expect(worker.stdout().trim()).toBe(version)
     })
@@ -227,8 +235,10 @@ describe('cachesaga-worker processes', () => {
       expect(worker.stderr()).toContain("required option '--handlers <module>' not specified")
     })
 
-    it('loads a TypeScript handlers module through the application\'s tsx, without being started with it', async () => {
-      const worker = spawnWorker(server.url, ['--handlers', COUNTING_HANDLERS, '--queues', 'rooms'], { built: true })
+    it("loads a TypeScript handlers module through the application's tsx, without being started with it", async () => {
+      const worker = spawnWorker(server.url, ['--handlers', COUNTING_HANDLERS, '--queues', 'rooms'], {
+        built: true,
+      })
       workers.push(worker)
       await worker.ready
       worker.child.kill('SIGTERM')
@@ -263,7 +273,9 @@ describe('cachesaga-worker processes', () => {
       const worker = spawnWorker(server.url, ['--handlers', 'src/errors.ts'])
       workers.push(worker)
       expect((await worker.exited).code).toBe(2)
-      expect(worker.stderr()).toContain('src/errors.ts: the default export is not a defineHandlers({ ... }) object')
+      expect(worker.stderr()).toContain(
+        'src/errors.ts: the default export is not a defineHandlers({ ... }) object',
+      )
     })
   })
 })

@@ -22,7 +22,9 @@ const USAGE_CODES: readonly string[] = [
 
 const envSchema = z
   .object({
-    REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'REDIS_URL must be a redis:// or rediss:// URL' }).optional(),
+    REDIS_URL: z
+      .url({ protocol: /^rediss?$/, error: 'REDIS_URL must be a redis:// or rediss:// URL' })
+      .optional(),
     REDIS_CLUSTER_NODES: z
       .string()
       .regex(/^[^\s,:]+:\d+(,[^\s,:]+:\d+)*$/, 'REDIS_CLUSTER_NODES must be host:port,host:port,...')
@@ -54,21 +56,38 @@ function readCommandLine(argv: string[]) {
   const program = new Command('cachesaga-worker')
     .description('Runs cachesaga queue workers with the handlers of an application module.')
     .version(version, '-V, --version')
-    .requiredOption('--handlers <module>', 'module whose default export is defineHandlers({ ... }); .js, or .ts with tsx')
-    .option('--queues <names>', 'comma-separated queues (default: every queue the module has handlers for)', (value) =>
-      value.split(','),
+    .requiredOption(
+      '--handlers <module>',
+      'module whose default export is defineHandlers({ ... }); .js, or .ts with tsx',
+    )
+    .option(
+      '--queues <names>',
+      'comma-separated queues (default: every queue the module has handlers for)',
+      (value) => value.split(','),
     )
     .option('--concurrency <n>', 'jobs in parallel per queue (default: 8)', Number)
     .option('--prefix <prefix>', 'queue key prefix (default: {cachesaga})')
     .option('--timeout <duration>', 'how long start-up waits for Redis (default: 10s)', duration)
-    .option('--shutdown-timeout <duration>', 'deadline for in-flight jobs on SIGTERM (default: 30s)', duration)
-    .option('--lock-duration <duration>', `job lock duration (default: ${STALLED_DEFAULTS.lockDuration} ms)`, duration)
+    .option(
+      '--shutdown-timeout <duration>',
+      'deadline for in-flight jobs on SIGTERM (default: 30s)',
+      duration,
+    )
+    .option(
+      '--lock-duration <duration>',
+      `job lock duration (default: ${STALLED_DEFAULTS.lockDuration} ms)`,
+      duration,
+    )
     .option(
       '--stalled-interval <duration>',
       `stalled check interval (default: ${STALLED_DEFAULTS.stalledInterval} ms)`,
       duration,
     )
-    .option('--max-stalled-count <n>', `stalls before failing (default: ${STALLED_DEFAULTS.maxStalledCount})`, Number)
+    .option(
+      '--max-stalled-count <n>',
+      `stalls before failing (default: ${STALLED_DEFAULTS.maxStalledCount})`,
+      Number,
+    )
     .exitOverride()
   const flags = program.parse(argv).opts<Record<string, unknown>>()
   return {

@@ -16,7 +16,9 @@ const TYPESCRIPT = new Set(['.ts', '.mts', '.cts', '.tsx'])
 export async function loadHandlers(modulePath: string): Promise<WorkerHandlers> {
   const absolute = resolve(modulePath)
   if (!existsSync(absolute)) {
-    throw new QueueError('CSQ_ERR_INVALID_HANDLERS', `${modulePath}: no such file`, { details: { module: modulePath } })
+    throw new QueueError('CSQ_ERR_INVALID_HANDLERS', `${modulePath}: no such file`, {
+      details: { module: modulePath },
+    })
   }
   const url = pathToFileURL(absolute).href
   let loaded: { default?: unknown }

@@ -43,8 +43,10 @@ describe('the built-in booking events', () => {
     expect(failure({ ...event, payload: { ...event.payload, staffid: 'typo' } }).message).toContain(
       'payload: Unrecognized key: "staffid"',
     )
-    expect(failure({ ...event, payload: { ...event.payload, slot: { ...event.payload.slot, tz: 'UTC' } } }).message)
-      .toContain('payload.slot: Unrecognized key: "tz"')
+    expect(
+      failure({ ...event, payload: { ...event.payload, slot: { ...event.payload.slot, tz: 'UTC' } } })
+        .message,
+    ).toContain('payload.slot: Unrecognized key: "tz"')
     expect(failure({ ...event, traceId: 't' }).message).toContain('Unrecognized key: "traceId"')
   })
 
@@ -81,6 +83,8 @@ describe('the built-in booking events', () => {
 
   it('reject versions newer than this build, and versions that never existed', () => {
     expect(failure({ ...aBookingCreated(), version: 3 }).message).toContain('newer than this build')
-    expect(failure({ ...aBookingCreated(), version: 0 }).message).toContain('version: expected a positive integer')
+    expect(failure({ ...aBookingCreated(), version: 0 }).message).toContain(
+      'version: expected a positive integer',
+    )
   })
 })

@@ -61,7 +61,10 @@ export const calendarChanged = defineEvent('calendar.changed')
   .version(1, z.object({ calendarId: id, provider: id }))
   .options({
     queue: 'external-sync',
-    deduplication: { key: (event) => `${event.tenantId}:${event.payload.calendarId}`, keepLastIfActive: true },
+    deduplication: {
+      key: (event) => `${event.tenantId}:${event.payload.calendarId}`,
+      keepLastIfActive: true,
+    },
   })
 
 /** The four built-in definitions, to spread into an application's own catalog. */

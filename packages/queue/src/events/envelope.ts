@@ -20,8 +20,11 @@ export interface EventEnvelope {
 }
 
 /** An event as it travels and as a handler sees it, at one version of its definition. */
-export interface DomainEventShape<Type extends string = string, Version extends number = number, Payload = unknown>
-  extends EventEnvelope {
+export interface DomainEventShape<
+  Type extends string = string,
+  Version extends number = number,
+  Payload = unknown,
+> extends EventEnvelope {
   type: Type
   version: Version
   payload: Payload

@@ -8,7 +8,9 @@ const { EventEmitter2 } = eventemitter2
 type Namespace<T extends string> = T extends `${infer Head}.${string}` ? Head : never
 
 /** The events a bus carries: a catalog's, or any event when the bus is not typed by one. */
-export type BusEvent<C extends AnyEventCatalog> = 0 extends 1 & DefinitionsOf<C> ? DomainEventShape : DomainEvent<C>
+export type BusEvent<C extends AnyEventCatalog> = 0 extends 1 & DefinitionsOf<C>
+  ? DomainEventShape
+  : DomainEvent<C>
 
 /** An exact event type, a namespace wildcard such as `booking.*`, or `**` for every event. */
 export type EventPattern<C extends AnyEventCatalog = AnyEventCatalog> =

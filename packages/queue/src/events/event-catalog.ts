@@ -85,7 +85,9 @@ class Catalog implements EventCatalog {
     const issues: string[] = []
     const definition = typeof head.type === 'string' ? this.byType.get(head.type) : undefined
     if (definition === undefined) {
-      issues.push(`type: expected one of ${this.types.join(', ')}, got ${JSON.stringify(head.type) ?? 'nothing'}`)
+      issues.push(
+        `type: expected one of ${this.types.join(', ')}, got ${JSON.stringify(head.type) ?? 'nothing'}`,
+      )
     }
     const { version } = head
     if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {

@@ -20,8 +20,17 @@ const envelope = () => ({ eventId: randomUUID(), occurredAt: '2026-03-01T10:00:0
 
 describe('defining an event', () => {
   it('upcasts an older version through each upcaster, validating every step', () => {
-    const v1 = { type: 'staff.schedule.changed', version: 1, ...envelope(), payload: { staffId: 'ada', day: '2026-03-02' } }
-    expect(catalog.parse(v1)).toEqual({ ...v1, version: 2, payload: { staffId: 'ada', days: ['2026-03-02'] } })
+    const v1 = {
+      type: 'staff.schedule.changed',
+      version: 1,
+      ...envelope(),
+      payload: { staffId: 'ada', day: '2026-03-02' },
+    }
+    expect(catalog.parse(v1)).toEqual({
+      ...v1,
+      version: 2,
+      payload: { staffId: 'ada', days: ['2026-03-02'] },
+    })
     expect(() => catalog.parse({ ...v1, payload: { staffId: 'ada', day: 'monday' } })).toThrow(
       /^staff\.schedule\.changed v1: payload\.day: /,
     )
@@ -62,7 +71,10 @@ describe('defining an event', () => {
   it('refuses a malformed definition at once, with a code', () => {
     const v1 = defineEvent('room.booked').version(1, z.object({ roomId: z.string() }))
     expect(() => v1.version(3 as 2, z.object({}), () => ({}))).toThrow(
-      expect.objectContaining({ code: 'CSQ_ERR_INVALID_DEFINITION', message: expect.stringContaining('comes v2') }),
+      expect.objectContaining({
+        code: 'CSQ_ERR_INVALID_DEFINITION',
+        message: expect.stringContaining('comes v2'),
+      }),
     )
     expect(() => v1.options({ queue: 'a:b' })).toThrow(/without ":"/)
     expect(() => v1.options({ queue: 'cache-invalidation' })).toThrow(/reserved/)
@@ -79,7 +91,11 @@ describe('defining an event', () => {
       days: string[]
     }>()
     expectTypeOf<DomainEvent<typeof catalog>['type']>().toEqualTypeOf<
-      'booking.created' | 'booking.cancelled' | 'booking.rescheduled' | 'calendar.changed' | 'staff.schedule.changed'
+      | 'booking.created'
+      | 'booking.cancelled'
+      | 'booking.rescheduled'
+      | 'calendar.changed'
+      | 'staff.schedule.changed'
     >()
     const ok: DispatchEvent<typeof catalog> = {
       type: 'staff.schedule.changed',

@@ -94,14 +94,14 @@ export interface VersionedEvent<
 export type AnyEventDefinition = EventDefinition<string, any, number, string>
 
 /** The event a definition's handlers receive: its latest version, typed. */
-export type EventOf<D> = D extends EventDefinition<infer T, infer S, infer V, string>
-  ? DomainEventShape<T, V, z.output<S>>
-  : never
+export type EventOf<D> =
+  D extends EventDefinition<infer T, infer S, infer V, string> ? DomainEventShape<T, V, z.output<S>> : never
 
 /** What a producer hands to `dispatch` for a definition: the latest version's payload input; `version` may be left out. */
-export type DispatchEventOf<D> = D extends EventDefinition<infer T, infer S, infer V, string>
-  ? Omit<DomainEventShape<T, V, z.input<S>>, 'version'> & { version?: V }
-  : never
+export type DispatchEventOf<D> =
+  D extends EventDefinition<infer T, infer S, infer V, string>
+    ? Omit<DomainEventShape<T, V, z.input<S>>, 'version'> & { version?: V }
+    : never
 
 interface VersionStep {
   version: number
@@ -183,14 +183,17 @@ class Definition {
   }
 
   breakingVersion(version: number, payload: z.ZodType, reason: string): Definition {
-    if (reason.trim() === '') throw invalidDefinition(`${this.type} v${version}: give the reason older versions fail`)
+    if (reason.trim() === '')
+      throw invalidDefinition(`${this.type} v${version}: give the reason older versions fail`)
     return this.next(version, payload, { unreadable: reason })
   }
 
   options(options: EventOptions<DomainEventShape, string>): Definition {
     const queue = options.queue ?? this.settings.queue
     if (queue.length === 0 || queue.includes(':')) {
-      throw invalidDefinition(`${this.type}: queue "${queue}" must be non-empty and without ":" (BullMQ's rule)`)
+      throw invalidDefinition(
+        `${this.type}: queue "${queue}" must be non-empty and without ":" (BullMQ's rule)`,
+      )
     }
     if ((RESERVED_QUEUES as readonly string[]).includes(queue)) {
       throw invalidDefinition(`${this.type}: queue "${queue}" is reserved for cachesaga's own jobs`)

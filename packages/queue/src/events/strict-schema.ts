@@ -32,7 +32,9 @@ function strictDeep(schema: z.ZodType): z.ZodType {
   switch (def.type) {
     case 'object': {
       const shape = def.shape as Record<string, z.ZodType>
-      const strictShape = Object.fromEntries(Object.entries(shape).map(([key, value]) => [key, strictDeep(value)]))
+      const strictShape = Object.fromEntries(
+        Object.entries(shape).map(([key, value]) => [key, strictDeep(value)]),
+      )
       return clone({ shape: strictShape, catchall: def.catchall ?? z.never() })
     }
     case 'union':

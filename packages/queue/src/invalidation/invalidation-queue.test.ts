@@ -7,9 +7,9 @@ import { eventually } from '../test-support/eventually.js'
 import { scopedQueues } from '../test-support/scoped-queues.js'
 import { useRedis } from '../test-support/use-redis.js'
 import type { WorkerGroup } from '../worker/worker-group.js'
+import { startWorkers } from '../worker/worker-group.js'
 import type { WorkerLog } from '../worker/worker-log.js'
 import type { CacheInvalidator } from './invalidation-job.js'
-import { startWorkers } from '../worker/worker-group.js'
 import { InvalidationQueue } from './invalidation-queue.js'
 
 /** A real cache whose invalidations reject while `failuresLeft` is above zero, counting every call. */

@@ -1,6 +1,6 @@
+import { describeIssues } from '@cachesaga/common'
 import { type Processor, UnrecoverableError } from 'bullmq'
 import { z } from 'zod'
-import { describeIssues } from '@cachesaga/common'
 
 /** What a maintenance worker calls: a `Cache['warmer']` of @cachesaga/core fits. */
 export interface CacheMaintainer {

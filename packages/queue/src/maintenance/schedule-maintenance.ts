@@ -38,7 +38,8 @@ export async function scheduleCacheMaintenance(
   try {
     await queues.run(CACHE_MAINTENANCE_QUEUE, async (queue) => {
       for (const schedule of parsed.schedules) {
-        const repeat = schedule.every === undefined ? { pattern: schedule.pattern } : { every: schedule.every }
+        const repeat =
+          schedule.every === undefined ? { pattern: schedule.pattern } : { every: schedule.every }
         await queue.upsertJobScheduler(schedule.id, repeat, { name: schedule.job.task, data: schedule.job })
       }
     })

@@ -10,7 +10,11 @@ describe('dispatching domain events', () => {
 
   const setup = () => {
     const scoped = scopedQueues(env.redis)
-    const dispatcher = new Dispatcher({ redis: env.server.url, prefix: scoped.prefix, catalog: bookingCatalog })
+    const dispatcher = new Dispatcher({
+      redis: env.server.url,
+      prefix: scoped.prefix,
+      catalog: bookingCatalog,
+    })
     const close = async () => {
       await dispatcher.close()
       await scoped.close()
@@ -22,7 +26,12 @@ describe('dispatching domain events', () => {
     const { dispatcher, queue, close } = setup()
     try {
       const receipts = await Promise.all(oneOfEach().map((event) => dispatcher.dispatch(event)))
-      expect(receipts.map((receipt) => receipt.queue)).toEqual(['booking', 'cancellation', 'reschedule', 'external-sync'])
+      expect(receipts.map((receipt) => receipt.queue)).toEqual([
+        'booking',
+        'cancellation',
+        'reschedule',
+        'external-sync',
+      ])
       for (const receipt of receipts) {
         const job = await queue(receipt.queue).getJob(receipt.jobId)
         expect(job?.data).toMatchObject({ eventId: receipt.eventId })
@@ -104,7 +113,9 @@ describe('dispatching domain events', () => {
   it('collapses a burst of calendar.changed for one calendar into one pending sync', async () => {
     const { dispatcher, queue, close } = setup()
     try {
-      const receipts = await dispatcher.dispatchAll(Array.from({ length: 50 }, () => aCalendarChanged('cal-A')))
+      const receipts = await dispatcher.dispatchAll(
+        Array.from({ length: 50 }, () => aCalendarChanged('cal-A')),
+      )
       await dispatcher.dispatch(aCalendarChanged('cal-B'))
       expect(receipts.filter((receipt) => !receipt.deduplicated)).toHaveLength(1)
       expect(await queue('external-sync').getWaitingCount()).toBe(2)
@@ -115,10 +126,18 @@ describe('dispatching domain events', () => {
 
   it('refuses options that are not a Redis connection, naming the field', () => {
     expect(() => new Dispatcher({ redis: 'http://localhost:6379', catalog: bookingCatalog })).toThrow(
-      expect.objectContaining({ code: 'CSQ_ERR_INVALID_OPTIONS', message: expect.stringMatching(/^redis: /) }),
+      expect.objectContaining({
+        code: 'CSQ_ERR_INVALID_OPTIONS',
+        message: expect.stringMatching(/^redis: /),
+      }),
     )
-    expect(() => new Dispatcher({ redis: { cluster: [{ host: '127.0.0.1', port: 7000 }] }, prefix: 'app', catalog: bookingCatalog })).toThrow(
-      /prefix: on a Redis Cluster the prefix needs a hash tag .*"\{app\}"/,
-    )
+    expect(
+      () =>
+        new Dispatcher({
+          redis: { cluster: [{ host: '127.0.0.1', port: 7000 }] },
+          prefix: 'app',
+          catalog: bookingCatalog,
+        }),
+    ).toThrow(/prefix: on a Redis Cluster the prefix needs a hash tag .*"\{app\}"/)
   })
 })

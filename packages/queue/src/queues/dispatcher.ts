@@ -111,7 +111,10 @@ export class Dispatcher<C extends AnyEventCatalog> {
     const raw = input as Partial<DomainEventShape>
     const definition = typeof raw.type === 'string' ? this.catalog.definition(raw.type) : undefined
     // The typed input may leave `version` out: it is the latest, which is what the type describes.
-    const versioned = raw.version === undefined && definition !== undefined ? { ...raw, version: definition.latestVersion } : raw
+    const versioned =
+      raw.version === undefined && definition !== undefined
+        ? { ...raw, version: definition.latestVersion }
+        : raw
     const event = this.catalog.parse(versioned) as DomainEventShape
     return { event, definition: this.catalog.definition(event.type)!, jobId: randomUUID() }
   }
@@ -132,14 +135,19 @@ export class Dispatcher<C extends AnyEventCatalog> {
 }
 
 function dispatchOverrides(options: DispatchOptions | undefined): JobsOptions | undefined {
-  return options === undefined ? undefined : toBullJobOptions(parseOptions(dispatchOptionsSchema, options, 'options'))
+  return options === undefined
+    ? undefined
+    : toBullJobOptions(parseOptions(dispatchOptionsSchema, options, 'options'))
 }
 
 function jobOptions({ definition, event, jobId }: Outgoing, overrides: JobsOptions | undefined): JobsOptions {
   return { ...definition.jobOptions, ...overrides, jobId, deduplication: definition.deduplicationOf(event) }
 }
 
-function receipt<Q extends string>({ event, definition, jobId }: Outgoing, actual: string | undefined): DispatchReceipt<Q> {
+function receipt<Q extends string>(
+  { event, definition, jobId }: Outgoing,
+  actual: string | undefined,
+): DispatchReceipt<Q> {
   const id = actual ?? jobId
   return { eventId: event.eventId, queue: definition.queue as Q, jobId: id, deduplicated: id !== jobId }
 }

@@ -10,7 +10,11 @@ const NETWORK_CODES = new Set([
   'ENETUNREACH',
   'EAI_AGAIN',
 ])
-const CLIENT_ERROR_NAMES = new Set(['MaxRetriesPerRequestError', 'ClusterAllFailedError', 'ConnectionClosedError'])
+const CLIENT_ERROR_NAMES = new Set([
+  'MaxRetriesPerRequestError',
+  'ClusterAllFailedError',
+  'ConnectionClosedError',
+])
 const CLIENT_MESSAGES =
   /Command timed out|Connection is closed|Stream isn't writeable|Failed to refresh slots cache|None of startup nodes is available|ECONNREFUSED/
 

@@ -18,7 +18,9 @@ for (const [name, call] of Object.entries(calls)) {
   } catch (error) {
     const { code, message, details } = error as CachesagaError
     const coded = error instanceof CachesagaError
-    console.log(JSON.stringify({ name, coded, code, message, details, elapsedMs: performance.now() - started }))
+    console.log(
+      JSON.stringify({ name, coded, code, message, details, elapsedMs: performance.now() - started }),
+    )
   }
 }
 // The dispatcher and the admin are left open on purpose: their reconnect attempts must stay quiet too.

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { bookingCatalog, type DomainEvent } from '../index.js'
+import type { bookingCatalog, DomainEvent } from '../index.js'
 
 type Booking<T extends DomainEvent<typeof bookingCatalog>['type']> = DomainEvent<typeof bookingCatalog, T>
 
@@ -10,7 +10,9 @@ export const slot = (hour: number) => ({
 
 const envelope = () => ({ eventId: randomUUID(), occurredAt: new Date().toISOString(), tenantId: 'tenant-1' })
 
-export function aBookingCreated(overrides: Partial<Booking<'booking.created'>> = {}): Booking<'booking.created'> {
+export function aBookingCreated(
+  overrides: Partial<Booking<'booking.created'>> = {},
+): Booking<'booking.created'> {
   return {
     type: 'booking.created',
     version: 2,

@@ -48,7 +48,9 @@ export function spawnWorker(redisUrl: string, args: string[], options: SpawnOpti
       stderr += chunk.toString()
       if (stderr.includes('"worker ready"')) resolve()
     })
-    exited.then(({ code, signal }) => reject(new Error(`worker exited (${code ?? signal}) before ready:\n${stderr}`)))
+    exited.then(({ code, signal }) =>
+      reject(new Error(`worker exited (${code ?? signal}) before ready:\n${stderr}`)),
+    )
   })
   ready.catch(() => {})
   return { child, ready, exited, stdout: () => stdout, stderr: () => stderr }

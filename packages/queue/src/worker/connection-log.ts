@@ -40,6 +40,9 @@ export class ConnectionLog {
   private connectionError(error: Error): void {
     if (this.down) return
     this.down = true
-    this.log('error', 'redis unreachable; retrying in the background', { redis: this.target, cause: error.message })
+    this.log('error', 'redis unreachable; retrying in the background', {
+      redis: this.target,
+      cause: error.message,
+    })
   }
 }

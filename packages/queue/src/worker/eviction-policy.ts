@@ -16,7 +16,11 @@ export async function warnUnlessNoeviction(client: Redis | Cluster, log: WorkerL
   const policies = await readEvictionPolicies(client)
   const evicting = policies.find((policy) => policy !== 'noeviction')
   if (policies.length > 0 && evicting === undefined) return
-  log('warn', 'Redis maxmemory-policy should be noeviction: an evicting Redis can silently drop queued jobs', {
-    maxmemoryPolicy: evicting ?? 'unknown',
-  })
+  log(
+    'warn',
+    'Redis maxmemory-policy should be noeviction: an evicting Redis can silently drop queued jobs',
+    {
+      maxmemoryPolicy: evicting ?? 'unknown',
+    },
+  )
 }

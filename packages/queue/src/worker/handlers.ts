@@ -44,7 +44,9 @@ export interface WorkerHandlers<C extends AnyEventCatalog = AnyEventCatalog> {
  * Gives a handlers module its types: `export default defineHandlers({ catalog, events: { ... } })`; each handler gets
  * its event typed by the catalog, and a handler for a type outside it does not compile.
  */
-export function defineHandlers<C extends AnyEventCatalog = never>(handlers: WorkerHandlers<C>): WorkerHandlers<C> {
+export function defineHandlers<C extends AnyEventCatalog = never>(
+  handlers: WorkerHandlers<C>,
+): WorkerHandlers<C> {
   return handlers
 }
 
@@ -53,7 +55,8 @@ export function assertHandlers(value: unknown, source: string): asserts value is
   const fail = (message: string): never => {
     throw new QueueError('CSQ_ERR_INVALID_HANDLERS', `${source}: ${message}`, { details: { module: source } })
   }
-  if (typeof value !== 'object' || value === null) fail('the default export is not a defineHandlers({ ... }) object')
+  if (typeof value !== 'object' || value === null)
+    fail('the default export is not a defineHandlers({ ... }) object')
   const { catalog, events, invalidator, maintainer, ...rest } = value as Record<string, unknown>
   const unknownKeys = Object.keys(rest)
   if (unknownKeys.length > 0) {
@@ -70,11 +73,15 @@ export function assertHandlers(value: unknown, source: string): asserts value is
       if (typeof handler !== 'function') fail(`handler "${type}" is not a function`)
     }
   }
-  if (invalidator !== undefined && typeof (invalidator as CacheInvalidator<object>).invalidate !== 'function') {
+  if (
+    invalidator !== undefined &&
+    typeof (invalidator as CacheInvalidator<object>).invalidate !== 'function'
+  ) {
     fail('invalidator has no invalidate(target) method')
   }
   if (maintainer !== undefined) {
     const { warm, refresh } = maintainer as CacheMaintainer
-    if (typeof warm !== 'function' || typeof refresh !== 'function') fail('maintainer needs warm() and refresh()')
+    if (typeof warm !== 'function' || typeof refresh !== 'function')
+      fail('maintainer needs warm() and refresh()')
   }
 }

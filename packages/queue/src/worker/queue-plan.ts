@@ -19,10 +19,16 @@ export interface PlannedQueue {
  * run (each queue of the catalog, `cache-invalidation` given an invalidator, `cache-maintenance` given a maintainer).
  * Refuses, naming what is missing, a selected queue nothing here can run: its jobs would only pile up.
  */
-export function planQueues(handlers: WorkerHandlers, selected: readonly string[] | undefined): PlannedQueue[] {
+export function planQueues(
+  handlers: WorkerHandlers,
+  selected: readonly string[] | undefined,
+): PlannedQueue[] {
   const { catalog, events = {}, invalidator, maintainer } = handlers
   if (catalog === undefined && Object.keys(events).length > 0) {
-    throw new QueueError('CSQ_ERR_INVALID_HANDLERS', 'events need the catalog that defines them (catalog: ...)')
+    throw new QueueError(
+      'CSQ_ERR_INVALID_HANDLERS',
+      'events need the catalog that defines them (catalog: ...)',
+    )
   }
   const runnable = [
     ...(catalog?.queues ?? []),
@@ -64,7 +70,11 @@ export function planQueues(handlers: WorkerHandlers, selected: readonly string[]
 }
 
 function missing(queue: string, what: string): QueueError {
-  return new QueueError('CSQ_ERR_INVALID_HANDLERS', `queue ${queue} is selected but nothing here runs it: it needs ${what}`, {
-    details: { queue },
-  })
+  return new QueueError(
+    'CSQ_ERR_INVALID_HANDLERS',
+    `queue ${queue} is selected but nothing here runs it: it needs ${what}`,
+    {
+      details: { queue },
+    },
+  )
 }

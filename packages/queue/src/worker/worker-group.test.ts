@@ -12,7 +12,10 @@ import type { WorkerLog } from './worker-log.js'
 describe('workers running the handlers', () => {
   const env = useRedis()
 
-  const setup = async (events: EventHandlers<typeof bookingCatalog>, queues: ('booking' | 'external-sync')[]) => {
+  const setup = async (
+    events: EventHandlers<typeof bookingCatalog>,
+    queues: ('booking' | 'external-sync')[],
+  ) => {
     const scoped = scopedQueues(env.redis)
     const logs: Parameters<WorkerLog>[] = []
     const options = { redis: env.server.url, prefix: scoped.prefix, catalog: bookingCatalog }
@@ -122,12 +125,15 @@ describe('workers running the handlers', () => {
     const options = { redis: env.server.url, catalog: bookingCatalog, log: () => {} }
     await expect(startWorkers({ ...options, queues: ['cancellation'], events: {} })).rejects.toMatchObject({
       code: 'CSQ_ERR_INVALID_HANDLERS',
-      message: 'queue cancellation is selected but nothing here runs it: it needs a "booking.cancelled" handler',
+      message:
+        'queue cancellation is selected but nothing here runs it: it needs a "booking.cancelled" handler',
     })
-    await expect(startWorkers({ ...options, events: { 'booking.created': () => {} } })).rejects.toMatchObject({
-      code: 'CSQ_ERR_INVALID_HANDLERS',
-      message: expect.stringContaining('"booking.cancelled" handler'),
-    })
+    await expect(startWorkers({ ...options, events: { 'booking.created': () => {} } })).rejects.toMatchObject(
+      {
+        code: 'CSQ_ERR_INVALID_HANDLERS',
+        message: expect.stringContaining('"booking.cancelled" handler'),
+      },
+    )
     await expect(startWorkers({ ...options, queues: ['cache-invalidation'] })).rejects.toMatchObject({
       code: 'CSQ_ERR_INVALID_HANDLERS',
       message: expect.stringContaining('it needs an invalidator'),

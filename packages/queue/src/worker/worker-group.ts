@@ -84,7 +84,8 @@ export async function startWorkers<C extends AnyEventCatalog = never>(
   }
 
   try {
-    const unreachable = () => new RedisUnreachableError(target, settings.timeout, lastError ?? 'start-up did not finish')
+    const unreachable = () =>
+      new RedisUnreachableError(target, settings.timeout, lastError ?? 'start-up did not finish')
     await bounded(settings.timeout, unreachable, async () => {
       await waitForRedis(client, { timeoutMs: settings.timeout, target })
       for (const planned of plan) {
@@ -94,10 +95,7 @@ export async function startWorkers<C extends AnyEventCatalog = never>(
       await warnUnlessNoeviction(client, log)
     })
   } catch (error) {
-    await settleWithin(
-      Promise.all(workers.map((worker) => worker.close(true))),
-      1_000,
-    )
+    await settleWithin(Promise.all(workers.map((worker) => worker.close(true))), 1_000)
     await release()
     throw error
   }
@@ -130,14 +128,17 @@ function startWorker(
       log('error', 'could not record lag', { queue, error: String(error) }),
     )
     lagRecorders.push(lag)
-    worker.on('completed', (job) => lag.record(Date.now() - Date.parse((job.data as DomainEventShape).occurredAt)))
+    worker.on('completed', (job) =>
+      lag.record(Date.now() - Date.parse((job.data as DomainEventShape).occurredAt)),
+    )
     worker.on('failed', (job, error) =>
       log('warn', 'job failed', { queue, jobId: job?.id, attempt: job?.attemptsMade, reason: error.message }),
     )
   } else if (kind === 'invalidation') {
     worker.on('failed', (job, error) => {
       const deadLettered =
-        error instanceof UnrecoverableError || (job !== undefined && job.attemptsMade >= (job.opts.attempts ?? 1))
+        error instanceof UnrecoverableError ||
+        (job !== undefined && job.attemptsMade >= (job.opts.attempts ?? 1))
       log(
         deadLettered ? 'error' : 'warn',
         deadLettered ? 'invalidation dead-lettered' : 'invalidation failed, will retry',
@@ -153,7 +154,11 @@ function startWorker(
 }
 
 /** Runs start-up within `timeoutMs`: a Redis that stops answering half-way is reported as unreachable, not as a hang. */
-async function bounded(timeoutMs: number, unreachable: () => Error, work: () => Promise<void>): Promise<void> {
+async function bounded(
+  timeoutMs: number,
+  unreachable: () => Error,
+  work: () => Promise<void>,
+): Promise<void> {
   let timer: NodeJS.Timeout | undefined
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(unreachable()), timeoutMs)
