@@ -146,7 +146,9 @@ try {
   }
   if (selected.has('queue')) {
     log('queue')
-    sections.push('## Queue', await runQueueBench({ redisUrl: server.url }))
+    const { markdown, ratio } = await runQueueBench({ redisUrl: server.url, quick })
+    sections.push('## Queue', markdown)
+    atLeast('queue: events/s, cachesaga vs raw BullMQ with the same job options', ratio, 0.95, 'raw BullMQ')
   }
 } finally {
   admin.disconnect()
