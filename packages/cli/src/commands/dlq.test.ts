@@ -119,7 +119,7 @@ describe('cachesaga dlq', () => {
     const again = await dlq('retry', 'booking', first!)
     expect(again).toMatchObject({
       exitCode: 1,
-      stderr: `cachesaga: CSQ_ERR_UNKNOWN_JOB: no failed job ${first} on queue booking\n`,
+      stderr: `cachesaga: no failed job ${first} on queue booking\n`,
     })
   })
 
