@@ -278,4 +278,48 @@ describe('cachesaga-worker processes', () => {
       )
     })
   })
+
+  describe('while Redis goes away and comes back', () => {
+    it('logs each change once, as JSON lines only, and then handles what was dispatched', async () => {
+      const flaky = await startRedis({ args: ['--maxmemory-policy', 'noeviction'], allowExternal: false })
+      const client = new Redis(flaky.url)
+      client.on('error', () => {})
+      const producer = new Dispatcher({ redis: flaky.url, catalog: appCatalog, timeout: 500 })
+      try {
+        const worker = spawnWorker(flaky.url, ['--queues', 'rooms'])
+        workers.push(worker)
+        await worker.ready
+        flaky.kill()
+        await eventually('the outage to be logged', async () => worker.stderr().includes('redis unreachable'))
+        // Long enough for several reconnect attempts and failed polls.
+        await new Promise((resolve) => setTimeout(resolve, 1_500))
+        await flaky.restart()
+        const event = {
+          ...aRoomCleanedV1('room-9'),
+          version: 2 as const,
+          payload: { roomId: 'room-9', cleanedBy: 'kim' },
+        }
+        await eventually('a dispatch to succeed', () =>
+          producer.dispatch(event).then(
+            () => true,
+            () => false,
+          ),
+        )
+        await eventually(
+          'the worker to handle it',
+          async () => (await client.exists(`test:room:${event.eventId}`)) === 1,
+        )
+        const lines = worker.stderr().trim().split('\n')
+        const entries = lines.map((line) => JSON.parse(line) as { message: string })
+        expect(entries.filter(({ message }) => message.startsWith('redis unreachable'))).toHaveLength(1)
+        expect(entries.filter(({ message }) => message === 'redis connection restored')).toHaveLength(1)
+        worker.child.kill('SIGTERM')
+        expect((await worker.exited).code).toBe(0)
+      } finally {
+        await producer.close()
+        client.disconnect()
+        await flaky.stop()
+      }
+    })
+  })
 })

@@ -7,6 +7,8 @@ import { appCatalog } from './app-events.js'
 import { LEDGER_KEYS, recordEffectOnce } from './effect-ledger.js'
 
 const redis = new Redis(process.env.REDIS_URL ?? '')
+// Tests take Redis away on purpose; the worker's own log must be the only thing on stderr.
+redis.on('error', () => {})
 
 async function holdWhile(eventId: string, stage: 'before-effect' | 'after-effect'): Promise<void> {
   while ((await redis.get(`test:hold:${eventId}`)) === stage) await sleep(20)
