@@ -1,32 +1,20 @@
-import { spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import { getFreePort, type RedisServer, startRedis } from '@cachesaga/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { bookingCatalog } from './events/booking-events.js'
 import { Dispatcher } from './queues/dispatcher.js'
 import { aBookingCreated } from './test-support/events.js'
 import { eventually } from './test-support/eventually.js'
+import { runScript } from './test-support/run-script.js'
 import { startWorkers, type WorkerGroup } from './worker/worker-group.js'
 import type { WorkerLog } from './worker/worker-log.js'
-
-const packageRoot = fileURLToPath(new URL('..', import.meta.url))
 
 describe('when Redis is down', () => {
   it('dispatch and admin calls fail within their timeout with a coded error naming the Redis, printing nothing', async () => {
     const port = await getFreePort()
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/test-support/dispatch-to-nowhere.ts'], {
-      cwd: packageRoot,
-      env: { ...process.env, REDIS_URL: `redis://:s3cret@127.0.0.1:${port}` },
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString()
-    })
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString()
-    })
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
+    const { code, stdout, stderr } = await runScript(
+      'src/test-support/dispatch-to-nowhere.ts',
+      `redis://:s3cret@127.0.0.1:${port}`,
+    )
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' })
     const calls = stdout
       .trim()
