@@ -16,6 +16,8 @@ const CONCURRENCY = 32
 
 interface Round {
   eventsPerSec: number
+  /** CPU time an event cost: this process and the Redis server together, µs. Less moved by other load than time. */
+  cpuUsPerEvent: number
   /** occurredAt to the end of the handler, ms. */
   lagP50Ms: number
   lagP99Ms: number
@@ -39,6 +41,14 @@ function events(count: number): BookingCreated[] {
   }))
 }
 
+/** CPU time used so far by this process and by the Redis server, µs. */
+async function cpuUsedUs(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu')
+  const seconds = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0)
+  const own = process.cpuUsage()
+  return own.user + own.system + (seconds('used_cpu_user') + seconds('used_cpu_sys')) * 1e6
+}
+
 /** Resolves when `expected` handler calls have happened, collecting each call's lag. */
 function completionTracker(expected: number) {
   const lags: number[] = []
@@ -52,10 +62,11 @@ function completionTracker(expected: number) {
       lags.push(Date.now() - occurredAtMs)
       if (lags.length === expected) done()
     },
-    summary(elapsedMs: number): Round {
+    summary(elapsedMs: number, cpuUs: number): Round {
       lags.sort((a, b) => a - b)
       return {
         eventsPerSec: (expected / elapsedMs) * 1000,
+        cpuUsPerEvent: cpuUs / expected,
         lagP50Ms: percentile(lags, 50),
         lagP99Ms: percentile(lags, 99),
       }
@@ -91,9 +102,12 @@ async function rawBullmqRound(
   variant: RawVariant,
   count: number,
   batch: number,
+  meter: Redis,
 ) {
-  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null })
-  const queue = new Queue('booking', { connection, prefix })
+  // One connection for the producer and one for the worker, as cachesaga has (and as separate processes would).
+  const producer = new Redis(redisUrl, { maxRetriesPerRequest: null })
+  const consumer = new Redis(redisUrl, { maxRetriesPerRequest: null })
+  const queue = new Queue('booking', { connection: producer, prefix })
   const tracker = completionTracker(count)
   const worker = new Worker(
     'booking',
@@ -101,7 +115,7 @@ async function rawBullmqRound(
       tracker.record(Date.parse((job.data as { occurredAt: string }).occurredAt))
     },
     {
-      connection,
+      connection: consumer,
       prefix,
       concurrency: CONCURRENCY,
       ...(variant === 'job and worker options' ? CACHESAGA_WORKER_OPTIONS : {}),
@@ -109,6 +123,7 @@ async function rawBullmqRound(
   )
   await worker.waitUntilReady()
   const all = events(count)
+  const cpuBefore = await cpuUsedUs(meter)
   const started = performance.now()
   for (let i = 0; i < all.length; i += batch) {
     await queue.addBulk(
@@ -120,15 +135,17 @@ async function rawBullmqRound(
     )
   }
   await tracker.finished
-  const round = tracker.summary(performance.now() - started)
+  const elapsed = performance.now() - started
+  const round = tracker.summary(elapsed, (await cpuUsedUs(meter)) - cpuBefore)
   await worker.close()
   await queue.obliterate({ force: true })
   await queue.close()
-  connection.disconnect()
+  producer.disconnect()
+  consumer.disconnect()
   return round
 }
 
-async function cachesagaRound(redisUrl: string, prefix: string, count: number, batch: number) {
+async function cachesagaRound(redisUrl: string, prefix: string, count: number, batch: number, meter: Redis) {
   const tracker = completionTracker(count)
   const options = { redis: redisUrl, prefix, catalog: bookingCatalog }
   const workers = await startWorkers({
@@ -140,10 +157,12 @@ async function cachesagaRound(redisUrl: string, prefix: string, count: number, b
   })
   const dispatcher = new Dispatcher(options)
   const all = events(count)
+  const cpuBefore = await cpuUsedUs(meter)
   const started = performance.now()
   for (let i = 0; i < all.length; i += batch) await dispatcher.dispatchAll(all.slice(i, i + batch))
   await tracker.finished
-  const round = tracker.summary(performance.now() - started)
+  const elapsed = performance.now() - started
+  const round = tracker.summary(elapsed, (await cpuUsedUs(meter)) - cpuBefore)
   await workers.close({ timeout: '10s' })
   const admin = new QueueAdmin({ redis: redisUrl, prefix })
   const { lag } = await admin.stats('booking')
@@ -155,6 +174,18 @@ async function cachesagaRound(redisUrl: string, prefix: string, count: number, b
   return { ...round, histogramP99Ms: lag.p99Ms }
 }
 
+/** Microseconds one `catalog.parse` of a booking event takes here (what dispatch and the worker each pay), median. */
+function parseCostUs(): number {
+  const sample = events(5_000)
+  const runs: number[] = []
+  for (let run = 0; run < 5; run++) {
+    const started = performance.now()
+    for (const event of sample) bookingCatalog.parse(event)
+    runs.push(((performance.now() - started) * 1_000) / sample.length)
+  }
+  return medianOf(runs)
+}
+
 /** The round whose throughput is the median, with its lag figures. */
 function medianRound<T extends Round>(rounds: T[]): T {
   return [...rounds].sort((a, b) => a.eventsPerSec - b.eventsPerSec)[Math.floor(rounds.length / 2)]!
@@ -162,20 +193,23 @@ function medianRound<T extends Round>(rounds: T[]): T {
 
 export interface QueueBenchResult {
   markdown: string
-  /** cachesaga / raw BullMQ with the dispatcher's job options: the median of the per-round ratios. */
+  /** cachesaga / raw BullMQ with the dispatcher's job options, events/s: the median of the per-round ratios. */
   ratio: number
+  /** Raw BullMQ with those job options / cachesaga, CPU per event: the median of the per-round ratios. */
+  cpuRatio: number
 }
 
 /**
  * `booking.created` events end to end (enqueue, worker, no-op handler) through cachesaga (`dispatchAll` with
  * validation and deduplication, `startWorkers` with validation, lag histogram and BullMQ metrics) and through raw
  * BullMQ (`addBulk` plus a no-op `Worker`), plain, with the dispatcher's job options, and with the same worker options
- * too. Each round runs all four back to back on the same Redis; ratios are taken within a round, then the median.
+ * too. Each round runs all four back to back on the same Redis (producer and worker on connections of their own, as
+ * in separate processes); ratios are taken within a round, then the median.
  */
 export async function runQueueBench(opts: { redisUrl: string; quick?: boolean }): Promise<QueueBenchResult> {
   const count = opts.quick ? 2_000 : 10_000
   const batch = 1_000
-  const rounds = opts.quick ? 1 : 5
+  const rounds = opts.quick ? 1 : 7
   const results = {
     plain: [] as Round[],
     jobOptions: [] as Round[],
@@ -184,29 +218,46 @@ export async function runQueueBench(opts: { redisUrl: string; quick?: boolean })
   }
   const ratios: number[] = []
   const ratiosToSameWorker: number[] = []
+  const cpuRatios: number[] = []
+  const meter = new Redis(opts.redisUrl)
   for (let round = 0; round < rounds; round++) {
     const tag = `${round}-${randomUUID().slice(0, 6)}`
     // Alternate which path goes first, so warm-up and drift do not always favour one.
     const ours = async () =>
-      results.cachesaga.push(await cachesagaRound(opts.redisUrl, `{bench-cs-${tag}}`, count, batch))
+      results.cachesaga.push(await cachesagaRound(opts.redisUrl, `{bench-cs-${tag}}`, count, batch, meter))
     if (round % 2 === 1) await ours()
-    results.plain.push(await rawBullmqRound(opts.redisUrl, `{bench-raw-${tag}}`, 'plain', count, batch))
+    results.plain.push(
+      await rawBullmqRound(opts.redisUrl, `{bench-raw-${tag}}`, 'plain', count, batch, meter),
+    )
     results.jobOptions.push(
-      await rawBullmqRound(opts.redisUrl, `{bench-rawopts-${tag}}`, 'job options', count, batch),
+      await rawBullmqRound(opts.redisUrl, `{bench-rawopts-${tag}}`, 'job options', count, batch, meter),
     )
     results.workerOptions.push(
-      await rawBullmqRound(opts.redisUrl, `{bench-rawworker-${tag}}`, 'job and worker options', count, batch),
+      await rawBullmqRound(
+        opts.redisUrl,
+        `{bench-rawworker-${tag}}`,
+        'job and worker options',
+        count,
+        batch,
+        meter,
+      ),
     )
     if (round % 2 === 0) await ours()
     ratios.push(results.cachesaga[round]!.eventsPerSec / results.jobOptions[round]!.eventsPerSec)
     ratiosToSameWorker.push(
       results.cachesaga[round]!.eventsPerSec / results.workerOptions[round]!.eventsPerSec,
     )
+    cpuRatios.push(results.jobOptions[round]!.cpuUsPerEvent / results.cachesaga[round]!.cpuUsPerEvent)
   }
+  meter.disconnect()
   const ratio = medianOf(ratios)
+  const cpuRatio = medianOf(cpuRatios)
+  const parseUs = parseCostUs()
+  const rawUsPerEvent = 1e6 / medianRound(results.jobOptions).eventsPerSec
   const row = (name: string, r: Round) => [
     name,
     `${fmtOps(r.eventsPerSec)}/s`,
+    `${r.cpuUsPerEvent.toFixed(0)} µs`,
     `${r.lagP50Ms.toFixed(0)} ms`,
     `${r.lagP99Ms.toFixed(0)} ms`,
   ]
@@ -215,10 +266,11 @@ export async function runQueueBench(opts: { redisUrl: string; quick?: boolean })
   const markdown = [
     `${count.toLocaleString('en')} \`booking.created\` events end to end (enqueued in batches of ${batch}, one worker ` +
       `with concurrency ${CONCURRENCY}, no-op handler); median of ${rounds} rounds, the order alternating. Lag is from ` +
-      "the event's `occurredAt` to the end of its handler.",
+      "the event's `occurredAt` to the end of its handler. CPU per event is this process's and the Redis server's CPU " +
+      'time over the round, divided by the events: other load on the machine moves it much less than throughput.',
     '',
     table(
-      ['path', 'throughput', 'lag p50', 'lag p99'],
+      ['path', 'throughput', 'CPU per event', 'lag p50', 'lag p99'],
       [
         row('raw BullMQ (`addBulk` + `Worker`)', medianRound(results.plain)),
         row(
@@ -236,14 +288,19 @@ export async function runQueueBench(opts: { redisUrl: string; quick?: boolean })
     `cachesaga / raw BullMQ with the same job options: **${ratio.toFixed(2)}x** (median of per-round ratios: ` +
       `${ratios.map((r) => r.toFixed(2)).join(', ')}; target ≥ 0.95x, ${ratio >= 0.95 ? 'met' : 'NOT met'}). ` +
       `Against raw BullMQ with the same worker options as well: ${medianOf(ratiosToSameWorker).toFixed(2)}x. ` +
+      `In CPU per event, raw BullMQ with the same job options / cachesaga: **${cpuRatio.toFixed(2)}x** (per round: ` +
+      `${cpuRatios.map((r) => r.toFixed(2)).join(', ')}). ` +
       `Lag p99 as reported by \`QueueAdmin.stats\` (bucket upper bound): ${ours.histogramP99Ms ?? '-'} ms.`,
     '',
     `Where the time goes: the dispatcher's job options cost raw BullMQ ` +
       `${pct(1 - medianRound(results.jobOptions).eventsPerSec / medianRound(results.plain).eventsPerSec)} of its plain ` +
-      "throughput (deduplication and trimming in BullMQ's add and finish scripts). Of the rest, BullMQ's per-minute " +
-      'metrics (which `QueueAdmin.stats` reads) are paid inside its finish script; zod validation (once at dispatch, once ' +
-      'in the worker) costs about 3 µs an event each; the lag histogram is counted in memory and written once a second ' +
-      '(one pipelined HINCRBY per bucket), so it adds no round trip per job.',
+      "throughput (a job id, deduplication and trimming in BullMQ's add and finish scripts). On top of that cachesaga " +
+      `validates each event twice (at dispatch, and in the worker, since job data may come from other producers): ` +
+      `${parseUs.toFixed(1)} µs a parse in this run, ${pct((2 * parseUs) / rawUsPerEvent)} of the ` +
+      `${rawUsPerEvent.toFixed(0)} µs an event takes end to end; in production the two parses run in different ` +
+      "processes. BullMQ's per-minute metrics (read by `QueueAdmin.stats`) run inside its finish script (the third row " +
+      'measures them). The lag histogram is counted in memory and written once a second with one pipelined HINCRBY per ' +
+      'bucket, so it adds no round trip per job.',
   ].join('\n')
-  return { markdown, ratio }
+  return { markdown, ratio, cpuRatio }
 }
