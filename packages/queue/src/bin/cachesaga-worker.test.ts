@@ -5,7 +5,15 @@ import { type RedisServer, startRedis } from '@cachesaga/testkit'
 import { Queue } from 'bullmq'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { DEFAULT_QUEUE_PREFIX, type DispatchEvent, Dispatcher, type DomainEvent } from '../index.js'
+import {
+  CACHE_MAINTENANCE_QUEUE,
+  DEFAULT_QUEUE_PREFIX,
+  type DispatchEvent,
+  Dispatcher,
+  type DomainEvent,
+  InvalidationQueue,
+  scheduleCacheMaintenance,
+} from '../index.js'
 import { appCatalog, aRoomCleanedV1, oldProducerCatalog } from '../test-support/app-events.js'
 import { LEDGER_KEYS } from '../test-support/effect-ledger.js'
 import { aBookingCreated, oneOfEach } from '../test-support/events.js'
@@ -135,6 +143,35 @@ describe('cachesaga-worker processes', () => {
         )
       } finally {
         await oldProducer.close()
+      }
+    })
+
+    it("runs the package's own queues too: failed invalidations and scheduled maintenance", async () => {
+      const invalidations = new InvalidationQueue({ redis: server.url })
+      try {
+        await invalidations.schedule({
+          id: 'saga-7:invalidate:forward',
+          sagaId: 'saga-7',
+          step: 'invalidate',
+          target: { tags: ['staff:s7'] },
+          error: { name: 'Error', message: 'cache down' },
+        })
+        await scheduleCacheMaintenance({
+          redis: server.url,
+          schedules: [{ id: 'warm-staff', every: '100ms', job: { task: 'warm', names: ['staff'] } }],
+        })
+        await eventually('the invalidation', async () => (await redis.llen('test:invalidated')) === 1)
+        expect(JSON.parse((await redis.lindex('test:invalidated', 0))!)).toEqual({ tags: ['staff:s7'] })
+        await eventually('a maintenance run', async () => (await redis.llen('test:maintenance')) >= 1)
+        expect(await redis.lindex('test:maintenance', 0)).toBe('warm:staff')
+      } finally {
+        await invalidations.close()
+        const maintenance = new Queue(CACHE_MAINTENANCE_QUEUE, {
+          connection: redis,
+          prefix: DEFAULT_QUEUE_PREFIX,
+        })
+        await maintenance.removeJobScheduler('warm-staff')
+        await maintenance.close()
       }
     })
 

@@ -37,4 +37,15 @@ export default defineHandlers({
       await redis.set(`test:room:${event.eventId}`, JSON.stringify(event))
     },
   },
+  // The package's own queues, so one process runs them all: failed invalidations and scheduled maintenance.
+  invalidator: {
+    invalidate: async (target: object) => {
+      await redis.rpush('test:invalidated', JSON.stringify(target))
+      return { ok: true }
+    },
+  },
+  maintainer: {
+    warm: async (names) => redis.rpush('test:maintenance', `warm:${(names ?? []).join(',')}`),
+    refresh: async () => redis.rpush('test:maintenance', 'refresh'),
+  },
 })
