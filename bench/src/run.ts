@@ -147,7 +147,15 @@ try {
   }
   if (selected.has('queue')) {
     log('queue')
-    sections.push('## Queue', await runQueueBench({ redisUrl: server.url }))
+    const { markdown, ratio, cpuRatio } = await runQueueBench({ redisUrl: server.url, quick })
+    sections.push('## Queue', markdown)
+    atLeast('queue: events/s, cachesaga vs raw BullMQ with the same job options', ratio, 0.95, 'raw BullMQ')
+    atLeast(
+      'queue: CPU per event, raw BullMQ with the same job options vs cachesaga',
+      cpuRatio,
+      0.95,
+      'cachesaga',
+    )
   }
   if (selected.has('postgres')) {
     log('postgres')

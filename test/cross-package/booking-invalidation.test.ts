@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { type Cache, createCache } from '@cachesaga/core'
-import { Dispatcher, type DomainEventOf, QueueAdmin } from '@cachesaga/queue'
+import { bookingCatalog, Dispatcher, type DomainEvent, QueueAdmin } from '@cachesaga/queue'
 import { type RedisServer, startRedis } from '@cachesaga/testkit'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -20,7 +20,7 @@ async function eventually(check: () => Promise<boolean>, what: string, timeoutMs
   }
 }
 
-function bookingCreated(staffId: string): DomainEventOf<'booking.created'> {
+function bookingCreated(staffId: string): DomainEvent<typeof bookingCatalog, 'booking.created'> {
   return {
     type: 'booking.created',
     version: 2,
@@ -55,7 +55,7 @@ describe('a booking event handled by worker processes invalidates the cache of t
   let server: RedisServer
   let redis: Redis
   let cache: Cache
-  let dispatcher: Dispatcher
+  let dispatcher: Dispatcher<typeof bookingCatalog>
   const workers: ChildProcess[] = []
   const namespace = `xpkg-${randomUUID().slice(0, 8)}`
   const prefix = `xpkg-queues-${randomUUID().slice(0, 8)}`
@@ -65,7 +65,7 @@ describe('a booking event handled by worker processes invalidates the cache of t
     redis = new Redis(server.url)
     cache = createCache({ namespace, redis: server.url })
     await cache.ready()
-    dispatcher = new Dispatcher({ redisUrl: server.url, prefix })
+    dispatcher = new Dispatcher({ redis: server.url, prefix, catalog: bookingCatalog })
     for (let i = 0; i < 2; i++) {
       const worker = spawn(
         process.execPath,

@@ -1,8 +1,17 @@
 export type { DeadLetter, PurgeRequest } from './admin/dead-letters.js'
 export { QueueAdmin } from './admin/queue-admin.js'
 export type { QueueStats } from './admin/queue-stats.js'
-export { type ConnectionOptions, STALLED_DEFAULTS, type WorkerOptions } from './config.js'
+export { DEFAULT_QUEUE_PREFIX, type ProducerOptions, STALLED_DEFAULTS } from './config.js'
 export { QueueError, type QueueErrorCode } from './errors.js'
+export {
+  bookingCancelled,
+  bookingCatalog,
+  bookingCreated,
+  bookingEvents,
+  bookingRescheduled,
+  calendarChanged,
+} from './events/booking-events.js'
+export { type DomainEventShape, type EventEnvelope, type Slot, slotSchema } from './events/envelope.js'
 export {
   EventBus,
   type EventListener,
@@ -11,40 +20,40 @@ export {
   type ListenerFailure,
   type Signal,
 } from './events/event-bus.js'
-export { parseDomainEvent } from './events/parse.js'
 export {
-  bookingCancelledSchema,
-  bookingCreatedSchema,
-  bookingRescheduledSchema,
-  calendarChangedSchema,
+  type AnyEventCatalog,
+  type DispatchEvent,
   type DomainEvent,
-  type DomainEventOf,
-  type DomainEventType,
-  domainEventSchema,
-  type Slot,
-  slotSchema,
-} from './events/schemas.js'
+  defineCatalog,
+  type EventCatalog,
+  type EventTypeOf,
+  type QueueOf,
+} from './events/event-catalog.js'
+export {
+  type AnyEventDefinition,
+  type Deduplication,
+  type DispatchEventOf,
+  defineEvent,
+  type EventDefinition,
+  type EventOf,
+  type EventOptions,
+  type Upcaster,
+  type VersionedEvent,
+} from './events/event-definition.js'
+export { DEFAULT_JOB_OPTIONS, type DispatchOptions, type JobOptions } from './events/job-options.js'
 export type { CacheInvalidator, InvalidationJob } from './invalidation/invalidation-job.js'
 export { InvalidationQueue, type InvalidationQueueOptions } from './invalidation/invalidation-queue.js'
-export {
-  type InvalidationWorkerOptions,
-  startInvalidationWorker,
-} from './invalidation/invalidation-worker.js'
-export {
-  CACHE_MAINTENANCE_QUEUE,
-  type CacheMaintainer,
-  type MaintenanceSchedule,
-  scheduleCacheMaintenance,
-  startCacheMaintenanceWorker,
-} from './maintenance/cache-maintenance.js'
+export type { CacheMaintainer, MaintenanceTask } from './maintenance/cache-maintainer.js'
+export { type MaintenanceSchedule, scheduleCacheMaintenance } from './maintenance/schedule-maintenance.js'
 export type { LagHistogram } from './metrics/lag-histogram.js'
-export { Dispatcher, type DispatchReceipt } from './queues/dispatcher.js'
-export { type AnyQueueName, INVALIDATION_QUEUE, QUEUE_FOR_EVENT, type QueueName } from './queues/routing.js'
+export { Dispatcher, type DispatcherOptions, type DispatchReceipt } from './queues/dispatcher.js'
+export { CACHE_MAINTENANCE_QUEUE, INVALIDATION_QUEUE, type ReservedQueue } from './queues/internal-queues.js'
 export {
-  type DomainEventHandlers,
   defineHandlers,
   type EventHandler,
+  type EventHandlers,
   type HandlerContext,
+  type WorkerHandlers,
 } from './worker/handlers.js'
-export { startWorkers, type WorkerGroup } from './worker/worker-group.js'
+export { type StartWorkersOptions, startWorkers, type WorkerGroup } from './worker/worker-group.js'
 export type { LogLevel, WorkerLog } from './worker/worker-log.js'

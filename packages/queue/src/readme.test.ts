@@ -1,10 +1,7 @@
-import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
+import { runScript } from './test-support/run-script.js'
 import { useRedis } from './test-support/use-redis.js'
-
-const packageRoot = fileURLToPath(new URL('..', import.meta.url))
 
 describe('the README quick start', () => {
   const env = useRedis()
@@ -16,27 +13,20 @@ describe('the README quick start', () => {
   })
 
   it('runs and prints what it promises', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'examples/quick-start.ts'], {
-      cwd: packageRoot,
-      env: { ...process.env, REDIS_URL: env.server.url },
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString()
-    })
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString()
-    })
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
+    const { code, stdout, stderr } = await runScript('examples/quick-start.ts', env.server.url)
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' })
-    expect(stdout.trim().split('\n')).toEqual([
+    const printed = stdout.trim().split('\n')
+    expect(printed).toEqual([
       'bus saw booking.created',
       'queued on booking',
       'invalidate availability of dr-ada from 2026-03-02T09:00:00Z',
-      'CSQ_ERR_INVALID_EVENT: booking.created v2: eventId: Invalid UUID',
+      'invalidate the schedule of dr-ada on 2026-03-02, 2026-03-03',
+      '{"staffId":"dr-bo","days":["2026-03-04"]}',
+      'CSQ_ERR_INVALID_EVENT booking.created v2: eventId: Invalid UUID',
       'completed: 1, lag samples: 1',
     ])
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
+    expect(readme).toContain(`It prints:\n\n\`\`\`\n${printed.join('\n')}\n\`\`\``)
   })
 })
 
@@ -47,15 +37,7 @@ describe('the README cache maintenance example', () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
     const example = readFileSync(new URL('../examples/cache-maintenance.ts', import.meta.url), 'utf8')
     expect(readme).toContain(`\`\`\`ts\n${example}\`\`\``)
-    const child = spawn(process.execPath, ['--import', 'tsx', 'examples/cache-maintenance.ts'], {
-      cwd: packageRoot,
-      env: { ...process.env, REDIS_URL: env.server.url },
-    })
-    let stdout = ''
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString()
-    })
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
+    const { code, stdout } = await runScript('examples/cache-maintenance.ts', env.server.url)
     expect({ code, stdout }).toEqual({ code: 0, stdout: 'warmed: {"key":"service:haircut","minutes":30}\n' })
   })
 })

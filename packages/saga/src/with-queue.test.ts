@@ -1,12 +1,6 @@
 // @cachesaga/saga with @cachesaga/queue, as an application wires them: neither package imports the other; the
 // runner's `events` and `retryScheduler` are matched by shape.
-import {
-  EventBus,
-  InvalidationQueue,
-  type Signal,
-  startInvalidationWorker,
-  type WorkerGroup,
-} from '@cachesaga/queue'
+import { EventBus, InvalidationQueue, type Signal, startWorkers, type WorkerGroup } from '@cachesaga/queue'
 import { afterEach, describe, expect, it } from 'vitest'
 import { defineSaga } from './definition/define-saga.js'
 import type { SagaEvent, SagaEventName } from './events.js'
@@ -63,15 +57,15 @@ describe('saga transitions on the EventBus of @cachesaga/queue', () => {
 describe('non-blocking invalidation retried through the cache-invalidation queue', () => {
   const workers: WorkerGroup[] = []
   afterEach(async () => {
-    await Promise.all(workers.splice(0).map((worker) => worker.close({ deadlineMs: 5_000 })))
+    await Promise.all(workers.splice(0).map((worker) => worker.close({ timeout: '5s' })))
   })
 
   it('hands the failed invalidation to the queue, and a worker applies it to the real cache', async () => {
     const cache = await newCache()
     // The runner's path to the cache is down; the worker's is healthy (another process, in production).
     const chaos = new ChaosCache(cache)
-    const connection = { redisUrl: server.url, prefix: freshPrefix().replaceAll(':', '') }
-    const retries = new InvalidationQueue({ ...connection, backoffMs: 10 })
+    const connection = { redis: server.url, prefix: freshPrefix().replaceAll(':', '') }
+    const retries = new InvalidationQueue({ ...connection, backoff: 10 })
     const { runner } = testRunner(server.redis, { cache: chaos, retryScheduler: retries })
     let loads = 0
     const read = () => cache.getOrSet('staff:s1:profile', () => ++loads, { tags: ['staff:s1'] })
@@ -84,7 +78,7 @@ describe('non-blocking invalidation retried through the cache-invalidation queue
       expect(outcome).toMatchObject({ state: 'completed', deferredInvalidations: 1 })
       expect(await read()).toBe(1)
 
-      workers.push(await startInvalidationWorker({ ...connection, invalidator: cache, log: () => {} }))
+      workers.push(await startWorkers({ ...connection, invalidator: cache, log: () => {} }))
       await eventually(async () => ((await read()) === 2 ? true : undefined))
       expect(chaos.attempts).toEqual([{ tags: ['staff:s1'] }])
     } finally {

@@ -1,5 +1,5 @@
 import type { Cache, InvalidationTarget } from '@cachesaga/core'
-import { Dispatcher, EventBus, QUEUE_FOR_EVENT, QueueAdmin } from '@cachesaga/queue'
+import { bookingCatalog, Dispatcher, EventBus, QueueAdmin } from '@cachesaga/queue'
 import { createSagaRunner, type SagaRunner } from '@cachesaga/saga'
 import { Queue } from 'bullmq'
 import { Redis } from 'ioredis'
@@ -26,7 +26,7 @@ export interface ApiContext {
   bookings: BookingRepository
   runner: SagaRunner
   bookingSaga: BookingSaga
-  dispatcher: Dispatcher
+  dispatcher: Dispatcher<typeof bookingCatalog>
   queueAdmin: QueueAdmin
   /** BullMQ handles for bull-board only; producing and consuming goes through @cachesaga/queue. */
   boardQueues: Queue[]
@@ -52,7 +52,7 @@ export async function createApiContext(config: ApiConfig): Promise<ApiContext> {
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 })
   const cache = await createAvailabilityCache(config.REDIS_URL)
   const activity = new RecentActivity()
-  const bus = new EventBus()
+  const bus = new EventBus<Record<string, unknown>, typeof bookingCatalog>()
   bus.on('booking.created', (event) => {
     activity.add(`booking ${event.payload.bookingId.slice(0, 8)} confirmed for ${event.payload.slot.start}`)
   })
@@ -98,12 +98,12 @@ export async function createApiContext(config: ApiConfig): Promise<ApiContext> {
   })
   listener.on('failure', (error) => activity.add(`change listener: ${error.message}`))
   await listener.start()
-  const connection = { redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX }
-  const dispatcher = new Dispatcher(connection)
+  const connection = { redis: config.REDIS_URL, prefix: config.QUEUE_PREFIX }
+  const dispatcher = new Dispatcher({ ...connection, catalog: bookingCatalog })
   const queueAdmin = new QueueAdmin(connection)
   // BullMQ wants blocking-safe clients: no per-request retry limit.
   const boardRedis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null })
-  const boardQueues = Object.values(QUEUE_FOR_EVENT).map(
+  const boardQueues = bookingCatalog.queues.map(
     (name) => new Queue(name, { connection: boardRedis, prefix: config.QUEUE_PREFIX }),
   )
   return {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Cache } from '@cachesaga/core'
-import { EventBus } from '@cachesaga/queue'
+import { type bookingCatalog, EventBus } from '@cachesaga/queue'
 import { createSagaRunner, type SagaRunner } from '@cachesaga/saga'
 import { type RedisServer, startRedis } from '@cachesaga/testkit'
 import { Redis } from 'ioredis'
@@ -30,7 +30,7 @@ beforeAll(async () => {
   redis = new Redis(server.url)
   cache = await createAvailabilityCache(server.url)
   calendar = new SimulatedCalendarProvider(db.pool)
-  const bus = new EventBus()
+  const bus = new EventBus<Record<string, unknown>, typeof bookingCatalog>()
   bus.on('booking.created', (event) => {
     announced.push(event.payload.bookingId)
   })

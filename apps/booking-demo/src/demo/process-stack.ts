@@ -1,3 +1,4 @@
+import { DEFAULT_QUEUE_PREFIX } from '@cachesaga/queue'
 import { getFreePort } from '@cachesaga/testkit'
 import { APP_DIRECTORY, appModule, type StackProcess, spawnNode, stopProcess } from './child-process.js'
 
@@ -51,7 +52,7 @@ export class ProcessStack {
       ...process.env,
       DATABASE_URL: this.options.databaseUrl,
       REDIS_URL: this.options.redisUrl,
-      QUEUE_PREFIX: this.options.queuePrefix ?? 'cachesaga',
+      QUEUE_PREFIX: this.options.queuePrefix ?? DEFAULT_QUEUE_PREFIX,
     }
   }
 
@@ -93,7 +94,7 @@ export class ProcessStack {
           '--concurrency',
           '4',
           '--prefix',
-          this.options.queuePrefix ?? 'cachesaga',
+          this.options.queuePrefix ?? DEFAULT_QUEUE_PREFIX,
           ...(this.options.workerFlags ?? []),
         ],
         env: this.env,

@@ -1,4 +1,4 @@
-import { parseDomainEvent } from '@cachesaga/queue'
+import { bookingCatalog } from '@cachesaga/queue'
 import { describe, expect, it } from 'vitest'
 import type { BookingEvent } from '../bookings/booking-events.js'
 import { outboxToDomainEvent } from './to-domain-event.js'
@@ -20,7 +20,7 @@ const message = (event: BookingEvent, outboxId = '42') => ({
 describe('outbox rows as queue events', () => {
   it('become valid queue events of the current versions', () => {
     const confirmed = outboxToDomainEvent(message({ type: 'booking.confirmed', ...booked }))
-    expect(parseDomainEvent(confirmed)).toMatchObject({
+    expect(bookingCatalog.parse(confirmed)).toMatchObject({
       type: 'booking.created',
       version: 2,
       payload: { slot: { start: booked.startsAt, end: booked.endsAt } },
@@ -32,12 +32,12 @@ describe('outbox rows as queue events', () => {
         previous: { startsAt: '2026-12-07T06:00:00.000Z', endsAt: '2026-12-07T07:00:00.000Z' },
       }),
     )
-    expect(parseDomainEvent(moved)).toMatchObject({
+    expect(bookingCatalog.parse(moved)).toMatchObject({
       type: 'booking.rescheduled',
       payload: { from: { start: '2026-12-07T06:00:00.000Z' }, to: { start: booked.startsAt } },
     })
     expect(
-      parseDomainEvent(outboxToDomainEvent(message({ type: 'booking.cancelled', ...booked }))),
+      bookingCatalog.parse(outboxToDomainEvent(message({ type: 'booking.cancelled', ...booked }))),
     ).toMatchObject({
       type: 'booking.cancelled',
     })

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { DomainEvent } from '@cachesaga/queue'
+import type { bookingCatalog, DomainEvent } from '@cachesaga/queue'
 import type { BookingEvent } from '../bookings/booking-events.js'
 import type { OutboxMessage } from '../outbox/outbox-relay.js'
 
@@ -7,7 +7,11 @@ import type { OutboxMessage } from '../outbox/outbox-relay.js'
  * The queue's event for a booking event: `booking.confirmed` is the queue's `booking.created`, and the
  * queue names times `slot`, `from` and `to`.
  */
-export function toDomainEvent(event: BookingEvent, eventId: string, occurredAt: Date): DomainEvent {
+export function toDomainEvent(
+  event: BookingEvent,
+  eventId: string,
+  occurredAt: Date,
+): DomainEvent<typeof bookingCatalog> {
   const envelope = { eventId, occurredAt: occurredAt.toISOString(), tenantId: event.tenantId }
   const slot = { start: event.startsAt, end: event.endsAt }
   switch (event.type) {
@@ -21,18 +25,19 @@ export function toDomainEvent(event: BookingEvent, eventId: string, occurredAt: 
     case 'booking.cancelled':
       return {
         type: 'booking.cancelled',
-        version: 1,
+        version: 2,
         ...envelope,
-        payload: { bookingId: event.bookingId, staffId: event.staffId, slot },
+        payload: { bookingId: event.bookingId, staffId: event.staffId, serviceId: event.serviceId, slot },
       }
     case 'booking.rescheduled':
       return {
         type: 'booking.rescheduled',
-        version: 2,
+        version: 3,
         ...envelope,
         payload: {
           bookingId: event.bookingId,
           staffId: event.staffId,
+          serviceId: event.serviceId,
           from: { start: event.previous.startsAt, end: event.previous.endsAt },
           to: slot,
         },
@@ -44,7 +49,7 @@ export function toDomainEvent(event: BookingEvent, eventId: string, occurredAt: 
  * An outbox row as a queue event. The event id is derived from the row id (a name-based UUID), so a row
  * relayed twice after a crash is the same event and the queue's deduplication absorbs it.
  */
-export function outboxToDomainEvent(message: OutboxMessage): DomainEvent {
+export function outboxToDomainEvent(message: OutboxMessage): DomainEvent<typeof bookingCatalog> {
   return toDomainEvent(
     message.event,
     nameBasedUuid(`booking-demo-outbox:${message.outboxId}`),

@@ -1,4 +1,4 @@
-import { QUEUE_FOR_EVENT, type QueueName, type QueueStats } from '@cachesaga/queue'
+import { bookingCatalog, type QueueStats } from '@cachesaga/queue'
 import { SAGA_STATES } from '@cachesaga/saga'
 import type { ApiContext } from '../api/api-context.js'
 import { HEALTH_THRESHOLDS, judgeHealth } from './judge-health.js'
@@ -51,7 +51,7 @@ export async function collectHealth(context: ApiContext) {
 }
 
 async function readQueueDepths(context: ApiContext) {
-  const names = Object.values(QUEUE_FOR_EVENT) as QueueName[]
+  const names = bookingCatalog.queues
   const stats = await Promise.all(names.map((name) => context.queueAdmin.stats(name, 1)))
   return Object.fromEntries(names.map((name, index) => [name, summarize(stats[index]!)]))
 }

@@ -1,4 +1,4 @@
-import { Dispatcher } from '@cachesaga/queue'
+import { bookingCatalog, Dispatcher } from '@cachesaga/queue'
 import pg from 'pg'
 import { z } from 'zod'
 import { HistoryPruner } from '../db/history-pruner.js'
@@ -19,7 +19,7 @@ const relayEnvSchema = storesEnvSchema.extend({
 const env = parseInput(relayEnvSchema, process.env, 'env')
 const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 4 })
 pool.on('error', () => {})
-const dispatcher = new Dispatcher({ redisUrl: env.REDIS_URL, prefix: env.QUEUE_PREFIX })
+const dispatcher = new Dispatcher({ redis: env.REDIS_URL, prefix: env.QUEUE_PREFIX, catalog: bookingCatalog })
 const relay = new OutboxRelay({
   pool,
   publish: async (message) => {

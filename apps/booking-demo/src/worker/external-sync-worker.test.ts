@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { Dispatcher, QueueAdmin } from '@cachesaga/queue'
+import { bookingCatalog, Dispatcher, QueueAdmin } from '@cachesaga/queue'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SimulatedCalendarProvider } from '../calendar/simulated-calendar-provider.js'
 import { waitFor } from '../demo/api-client.js'
@@ -8,7 +8,7 @@ import { type RunningStack, startRunningStack } from '../test-support/running-st
 
 /** No API: the test plays the webhook. Workers notice a dead worker's job after 2 s instead of ~15 s. */
 let stack: RunningStack
-let dispatcher: Dispatcher
+let dispatcher: Dispatcher<typeof bookingCatalog>
 let admin: QueueAdmin
 beforeAll(async () => {
   stack = await startRunningStack('sync_worker', {
@@ -16,8 +16,8 @@ beforeAll(async () => {
     workers: 1,
     workerFlags: ['--lock-duration', '2000', '--stalled-interval', '500'],
   })
-  dispatcher = new Dispatcher({ redisUrl: stack.redis.url })
-  admin = new QueueAdmin({ redisUrl: stack.redis.url })
+  dispatcher = new Dispatcher({ redis: stack.redis.url, catalog: bookingCatalog })
+  admin = new QueueAdmin({ redis: stack.redis.url })
 }, 120_000)
 afterAll(async () => {
   await Promise.all([dispatcher?.close(), admin?.close()])

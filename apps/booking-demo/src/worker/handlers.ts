@@ -1,4 +1,4 @@
-import { defineHandlers } from '@cachesaga/queue'
+import { bookingCatalog, defineHandlers } from '@cachesaga/queue'
 import pg from 'pg'
 import { targetForBookedTimes, targetForStaffEdit } from '../cache/availability-targets.js'
 import { createAvailabilityCache } from '../cache/create-availability-cache.js'
@@ -26,13 +26,16 @@ async function invalidateBookedTimes(staffId: string, slots: { start: string; en
 }
 
 export default defineHandlers({
-  'booking.created': (event) => invalidateBookedTimes(event.payload.staffId, [event.payload.slot]),
-  'booking.cancelled': (event) => invalidateBookedTimes(event.payload.staffId, [event.payload.slot]),
-  'booking.rescheduled': (event) =>
-    invalidateBookedTimes(event.payload.staffId, [event.payload.from, event.payload.to]),
-  'calendar.changed': async (event) => {
-    // A provider outage throws CalendarUnavailableError: the job is retried with the queue's backoff.
-    const result = await syncCalendar(pool, calendar, event.payload.calendarId)
-    await cache.invalidate(targetForStaffEdit(event.tenantId, result.staffId))
+  catalog: bookingCatalog,
+  events: {
+    'booking.created': (event) => invalidateBookedTimes(event.payload.staffId, [event.payload.slot]),
+    'booking.cancelled': (event) => invalidateBookedTimes(event.payload.staffId, [event.payload.slot]),
+    'booking.rescheduled': (event) =>
+      invalidateBookedTimes(event.payload.staffId, [event.payload.from, event.payload.to]),
+    'calendar.changed': async (event) => {
+      // A provider outage throws CalendarUnavailableError: the job is retried with the queue's backoff.
+      const result = await syncCalendar(pool, calendar, event.payload.calendarId)
+      await cache.invalidate(targetForStaffEdit(event.tenantId, result.staffId))
+    },
   },
 })

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { startWorkers } from '@cachesaga/queue'
+import { bookingCatalog, startWorkers } from '@cachesaga/queue'
 import { Queue, QueueEvents } from 'bullmq'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -12,16 +12,17 @@ const env = useCli()
  * would, fail validation in a real worker and land in the failed set without retries.
  */
 async function deadLetters(count: number) {
-  const prefix = `t${randomUUID().slice(0, 8)}`
+  const prefix = `{t${randomUUID().slice(0, 8)}}`
   const connection = new Redis(env.url, { maxRetriesPerRequest: null })
   const queue = new Queue('booking', { connection, prefix })
   const events = new QueueEvents('booking', { connection: { url: env.url }, prefix })
   await events.waitUntilReady()
   const workers = await startWorkers({
-    redisUrl: env.url,
+    redis: env.url,
     prefix,
+    catalog: bookingCatalog,
     queues: ['booking'],
-    handlers: { 'booking.created': () => {} },
+    events: { 'booking.created': () => {} },
     log: () => {},
   })
   const jobIds: string[] = []
@@ -34,7 +35,7 @@ async function deadLetters(count: number) {
     await expect(job.waitUntilFinished(events)).rejects.toThrow(/eventId/)
     jobIds.push(job.id!)
   }
-  await workers.close({ deadlineMs: 5_000 })
+  await workers.close({ timeout: '5s' })
   await events.close()
   return {
     prefix,
@@ -118,7 +119,7 @@ describe('cachesaga dlq', () => {
     const again = await dlq('retry', 'booking', first!)
     expect(again).toMatchObject({
       exitCode: 1,
-      stderr: `cachesaga: CSQ_ERR_UNKNOWN_JOB: no failed job ${first} on queue booking\n`,
+      stderr: `cachesaga: no failed job ${first} on queue booking\n`,
     })
   })
 

@@ -1,8 +1,8 @@
 import {
-  type AnyQueueName,
+  bookingCatalog,
+  DEFAULT_QUEUE_PREFIX,
   type DeadLetter,
   INVALIDATION_QUEUE,
-  QUEUE_FOR_EVENT,
   QueueAdmin,
 } from '@cachesaga/queue'
 import { z } from 'zod'
@@ -11,11 +11,11 @@ import { confirmationFlags, confirmed } from '../confirmation.js'
 import { count } from '../output/result.js'
 import type { CommandModule } from './command.js'
 
-const QUEUES: readonly AnyQueueName[] = [...Object.values(QUEUE_FOR_EVENT), INVALIDATION_QUEUE]
-const queue = z.enum(QUEUES as [AnyQueueName, ...AnyQueueName[]], {
+const QUEUES: readonly string[] = [...bookingCatalog.queues, INVALIDATION_QUEUE]
+const queue = z.enum(QUEUES as [string, ...string[]], {
   error: `expected one of ${QUEUES.join(', ')}`,
 })
-const prefix = z.string().min(1, 'must not be empty').default('cachesaga')
+const prefix = z.string().min(1, 'must not be empty').default(DEFAULT_QUEUE_PREFIX)
 
 const listSchema = z.object({
   queue: queue.optional(),
@@ -37,7 +37,7 @@ async function withAdmin<T>(
   use: (admin: QueueAdmin) => Promise<T>,
 ) {
   await context.redis()
-  const admin = new QueueAdmin({ redisUrl: context.redisUrl, prefix: queuePrefix })
+  const admin = new QueueAdmin({ redis: context.redisUrl, prefix: queuePrefix })
   try {
     return await use(admin)
   } finally {
@@ -49,7 +49,10 @@ export const dlqCommand: CommandModule = (program, action) => {
   const dlq = program
     .command('dlq')
     .description("Dead letters: queue jobs that used up their attempts (BullMQ's failed sets).")
-    .option('--prefix <prefix>', 'queue key prefix, as given to the workers (default: cachesaga)')
+    .option(
+      '--prefix <prefix>',
+      `queue key prefix, as given to the workers (default: ${DEFAULT_QUEUE_PREFIX})`,
+    )
   dlq
     .command('list')
     .description('List dead letters with their reasons, most recent first.')

@@ -1,6 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { Dispatcher } from '@cachesaga/queue'
+import { bookingCatalog, Dispatcher } from '@cachesaga/queue'
 import { type RedisServer, startRedis } from '@cachesaga/testkit'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { bookingCreated, jobsPerEventId } from '../test-support/queued-events.js'
@@ -13,7 +13,7 @@ type Event = ReturnType<typeof bookingCreated>
 let db: TestDatabase
 let redis: RedisServer
 let prefix: string
-let dispatcher: Dispatcher
+let dispatcher: Dispatcher<typeof bookingCatalog>
 const running: OutboxRelay<Event>[] = []
 const children: ChildProcess[] = []
 
@@ -28,7 +28,7 @@ afterAll(async () => {
 beforeEach(async () => {
   await db.pool.query('TRUNCATE cachesaga.outbox')
   prefix = `outbox-${Math.random().toString(36).slice(2, 8)}`
-  dispatcher = new Dispatcher({ redisUrl: redis.url, prefix })
+  dispatcher = new Dispatcher({ redis: redis.url, prefix, catalog: bookingCatalog })
 })
 afterEach(async () => {
   for (const child of children.splice(0)) child.kill('SIGKILL')

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Queue } from 'bullmq'
-import type { Redis } from 'ioredis'
+import type { Cluster, Redis } from 'ioredis'
 import { QueueError } from '../errors.js'
 
 export interface DeadLetter {
@@ -52,7 +52,7 @@ export async function retryAllDeadLetters(queue: Queue): Promise<void> {
 }
 
 /** First half of a purge: returns a short-lived token that `purgeDeadLetters` must be given back. */
-export async function requestPurge(queue: Queue, redis: Redis): Promise<PurgeRequest> {
+export async function requestPurge(queue: Queue, redis: Redis | Cluster): Promise<PurgeRequest> {
   const token = randomUUID()
   const requestedAt = Date.now()
   await redis.set(purgeTokenKey(queue, token), String(requestedAt), 'PX', PURGE_TOKEN_TTL_MS)
@@ -63,7 +63,7 @@ export async function requestPurge(queue: Queue, redis: Redis): Promise<PurgeReq
  * Deletes the jobs that had failed when the token was issued; later failures are kept, since nobody
  * confirmed those. GETDEL consumes the token atomically, so it works once. Returns how many were deleted.
  */
-export async function purgeDeadLetters(queue: Queue, redis: Redis, token: string): Promise<number> {
+export async function purgeDeadLetters(queue: Queue, redis: Redis | Cluster, token: string): Promise<number> {
   const requestedAt = await redis.getdel(purgeTokenKey(queue, token))
   if (requestedAt === null) {
     throw new QueueError('CSQ_ERR_PURGE_TOKEN', `purge token for ${queue.name} is unknown, used or expired`)

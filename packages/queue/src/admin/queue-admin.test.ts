@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
+import { bookingCatalog } from '../events/booking-events.js'
 import { Dispatcher } from '../queues/dispatcher.js'
-import { bookingCreated } from '../test-support/events.js'
+import { aBookingCreated } from '../test-support/events.js'
 import { eventually } from '../test-support/eventually.js'
 import { scopedQueues } from '../test-support/scoped-queues.js'
 import { useRedis } from '../test-support/use-redis.js'
@@ -13,25 +14,26 @@ describe('operating the queues', () => {
   /** Bad events land in the failed set: raw jobs that fail validation, as a broken producer would send. */
   const setup = async () => {
     const scoped = scopedQueues(env.redis)
-    const options = { redisUrl: env.server.url, prefix: scoped.prefix }
+    const options = { redis: env.server.url, prefix: scoped.prefix }
     const admin = new QueueAdmin(options)
-    const dispatcher = new Dispatcher(options)
+    const dispatcher = new Dispatcher({ ...options, catalog: bookingCatalog })
     let healthy = 0
     const group = await startWorkers({
       ...options,
+      catalog: bookingCatalog,
       queues: ['booking'],
-      handlers: { 'booking.created': () => void healthy++ },
+      events: { 'booking.created': () => void healthy++ },
       log: () => {},
     })
     const failOne = async (tag: string) => {
       const job = await scoped
         .queue('booking')
-        .add('booking.created', { ...bookingCreated(), tenantId: '', tag })
+        .add('booking.created', { ...aBookingCreated(), tenantId: '', tag })
       await eventually(`job ${tag} to fail`, async () => (await job.getState()) === 'failed')
       return job.id!
     }
     const close = async () => {
-      await group.close({ deadlineMs: 5_000 })
+      await group.close({ timeout: '5s' })
       await Promise.all([admin.close(), dispatcher.close(), scoped.close()])
     }
     return { admin, dispatcher, failOne, healthy: () => healthy, close, queue: scoped.queue }
@@ -103,7 +105,7 @@ describe('operating the queues', () => {
     const { admin, dispatcher, failOne, healthy, close } = await setup()
     try {
       const fiveSecondsAgo = new Date(Date.now() - 5_000).toISOString()
-      for (let i = 0; i < 3; i++) await dispatcher.dispatch(bookingCreated({ occurredAt: fiveSecondsAgo }))
+      for (let i = 0; i < 3; i++) await dispatcher.dispatch(aBookingCreated({ occurredAt: fiveSecondsAgo }))
       await eventually('three completions', async () => healthy() === 3)
       await failOne('bad')
 

@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq'
-import type { Redis } from 'ioredis'
+import type { Cluster, Redis } from 'ioredis'
 import { type LagHistogram, lagHistogramKey, readLagHistogram } from '../metrics/lag-histogram.js'
 
 export interface QueueStats {
@@ -11,7 +11,11 @@ export interface QueueStats {
   lag: LagHistogram
 }
 
-export async function readQueueStats(queue: Queue, redis: Redis, minutes: number): Promise<QueueStats> {
+export async function readQueueStats(
+  queue: Queue,
+  redis: Redis | Cluster,
+  minutes: number,
+): Promise<QueueStats> {
   const [counts, completedMetrics, failedMetrics, lag] = await Promise.all([
     queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed'),
     queue.getMetrics('completed', 0, minutes - 1),

@@ -1,12 +1,29 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { type RedisServer, startRedis } from '@cachesaga/testkit'
 import { Queue } from 'bullmq'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Dispatcher, type DomainEvent, QUEUE_FOR_EVENT } from '../index.js'
+import {
+  CACHE_MAINTENANCE_QUEUE,
+  DEFAULT_QUEUE_PREFIX,
+  type DispatchEvent,
+  Dispatcher,
+  type DomainEvent,
+  InvalidationQueue,
+  scheduleCacheMaintenance,
+} from '../index.js'
+import { appCatalog, aRoomCleanedV1, oldProducerCatalog } from '../test-support/app-events.js'
 import { LEDGER_KEYS } from '../test-support/effect-ledger.js'
-import { bookingCreated, oneOfEach } from '../test-support/events.js'
+import { aBookingCreated, oneOfEach } from '../test-support/events.js'
 import { eventually } from '../test-support/eventually.js'
-import { spawnWorker, type WorkerProcess } from '../test-support/worker-process.js'
+import {
+  COUNTING_HANDLERS,
+  PACKAGE_ROOT,
+  spawnWorker,
+  type WorkerProcess,
+} from '../test-support/worker-process.js'
 
 // Short locks so a SIGKILLed worker's job is recovered in about a second rather than ~15 s.
 const FAST_STALL_FLAGS = ['--lock-duration', '2000', '--stalled-interval', '500', '--concurrency', '16']
@@ -14,7 +31,7 @@ const FAST_STALL_FLAGS = ['--lock-duration', '2000', '--stalled-interval', '500'
 describe('cachesaga-worker processes', () => {
   let server: RedisServer
   let redis: Redis
-  let dispatcher: Dispatcher
+  let dispatcher: Dispatcher<typeof appCatalog>
   let bookingQueue: Queue
   const workers: WorkerProcess[] = []
 
@@ -32,8 +49,8 @@ describe('cachesaga-worker processes', () => {
     // A private server: the ledger keys of the counting handlers are fixed names.
     server = await startRedis({ args: ['--maxmemory-policy', 'noeviction'], allowExternal: false })
     redis = new Redis(server.url)
-    dispatcher = new Dispatcher({ redisUrl: server.url })
-    bookingQueue = new Queue(QUEUE_FOR_EVENT['booking.created'], { connection: redis, prefix: 'cachesaga' })
+    dispatcher = new Dispatcher({ redis: server.url, catalog: appCatalog })
+    bookingQueue = new Queue('booking', { connection: redis, prefix: DEFAULT_QUEUE_PREFIX })
   })
 
   afterAll(async () => {
@@ -62,7 +79,7 @@ describe('cachesaga-worker processes', () => {
     })
 
     it('applies each of 1,000 events (duplicates included) exactly once', async () => {
-      const unique: DomainEvent[] = []
+      const unique: DomainEvent<typeof appCatalog>[] = []
       while (unique.length < 800)
         unique.push(...oneOfEach().filter((event) => event.type !== 'calendar.changed'))
       unique.length = 800
@@ -70,7 +87,7 @@ describe('cachesaga-worker processes', () => {
       // in the last batch, after their originals have most likely completed.
       const sameBatch = unique.filter((_, i) => i % 8 === 0)
       const late = unique.filter((_, i) => i % 8 === 4)
-      const batches: unknown[][] = []
+      const batches: DispatchEvent<typeof appCatalog>[][] = []
       for (let i = 0; i < unique.length; i += 100) {
         const batch = unique.slice(i, i + 100)
         batches.push([...batch, ...sameBatch.filter((event) => batch.includes(event))])
@@ -98,8 +115,68 @@ describe('cachesaga-worker processes', () => {
       expect(redelivered.some((count) => count >= 2)).toBe(true)
     })
 
+    it("handles an app's own event sent by an old producer, upcast to the version the handler knows", async () => {
+      const oldProducer = new Dispatcher({ redis: server.url, catalog: oldProducerCatalog })
+      try {
+        const sent = aRoomCleanedV1('room-3')
+        expect(await oldProducer.dispatch(sent)).toMatchObject({ queue: 'rooms', deduplicated: false })
+        await eventually(
+          'the handler to run',
+          async () => (await redis.exists(`test:room:${sent.eventId}`)) === 1,
+        )
+        expect(JSON.parse((await redis.get(`test:room:${sent.eventId}`))!)).toEqual({
+          ...sent,
+          version: 2,
+          payload: { roomId: 'room-3', cleanedBy: 'unknown' },
+        })
+        // An upgraded producer sends version 2, typed: TypeScript rejects the old payload.
+        const upgraded = { ...sent, eventId: crypto.randomUUID(), version: 2 as const }
+        // @ts-expect-error version 2 requires cleanedBy
+        await expect(dispatcher.dispatch(upgraded)).rejects.toMatchObject({
+          code: 'CSQ_ERR_INVALID_EVENT',
+          message: 'room.cleaned v2: payload.cleanedBy: Invalid input: expected string, received undefined',
+        })
+        await dispatcher.dispatch({ ...upgraded, payload: { roomId: 'room-3', cleanedBy: 'sam' } })
+        await eventually(
+          'the second event',
+          async () => (await redis.exists(`test:room:${upgraded.eventId}`)) === 1,
+        )
+      } finally {
+        await oldProducer.close()
+      }
+    })
+
+    it("runs the package's own queues too: failed invalidations and scheduled maintenance", async () => {
+      const invalidations = new InvalidationQueue({ redis: server.url })
+      try {
+        await invalidations.schedule({
+          id: 'saga-7:invalidate:forward',
+          sagaId: 'saga-7',
+          step: 'invalidate',
+          target: { tags: ['staff:s7'] },
+          error: { name: 'Error', message: 'cache down' },
+        })
+        await scheduleCacheMaintenance({
+          redis: server.url,
+          schedules: [{ id: 'warm-staff', every: '100ms', job: { task: 'warm', names: ['staff'] } }],
+        })
+        await eventually('the invalidation', async () => (await redis.llen('test:invalidated')) === 1)
+        expect(JSON.parse((await redis.lindex('test:invalidated', 0))!)).toEqual({ tags: ['staff:s7'] })
+        await eventually('a maintenance run', async () => (await redis.llen('test:maintenance')) >= 1)
+        expect(await redis.lindex('test:maintenance', 0)).toBe('warm:staff')
+      } finally {
+        await invalidations.close()
+        const maintenance = new Queue(CACHE_MAINTENANCE_QUEUE, {
+          connection: redis,
+          prefix: DEFAULT_QUEUE_PREFIX,
+        })
+        await maintenance.removeJobScheduler('warm-staff')
+        await maintenance.close()
+      }
+    })
+
     it('recovers the job of a SIGKILLed worker on the other worker, and its effect still happens once', async () => {
-      const event = bookingCreated()
+      const event = aBookingCreated()
       // The handler applies its effect, then stays in flight: the crash lands after the effect but
       // before BullMQ records completion, the case an idempotency key exists for.
       await redis.set(`test:hold:${event.eventId}`, 'after-effect')
@@ -124,7 +201,7 @@ describe('cachesaga-worker processes', () => {
     it('stops taking jobs, lets the in-flight job finish, then exits 0', async () => {
       const worker = start()
       await worker.ready
-      const inFlight = bookingCreated()
+      const inFlight = aBookingCreated()
       await redis.set(`test:hold:${inFlight.eventId}`, 'before-effect')
       const { jobId } = await dispatcher.dispatch(inFlight)
       await eventually(
@@ -134,7 +211,7 @@ describe('cachesaga-worker processes', () => {
 
       worker.child.kill('SIGTERM')
       await eventually('the stopping log line', async () => worker.stderr().includes('stopping'))
-      const late = await dispatcher.dispatch(bookingCreated())
+      const late = await dispatcher.dispatch(aBookingCreated())
       await redis.del(`test:hold:${inFlight.eventId}`)
 
       expect(await worker.exited).toEqual({ code: 0, signal: null })
@@ -146,7 +223,7 @@ describe('cachesaga-worker processes', () => {
     it('exits 1 when in-flight jobs outlive the shutdown deadline', async () => {
       const worker = start([...FAST_STALL_FLAGS, '--shutdown-timeout', '300'])
       await worker.ready
-      const stuck = bookingCreated()
+      const stuck = aBookingCreated()
       await redis.set(`test:hold:${stuck.eventId}`, 'before-effect')
       await dispatcher.dispatch(stuck)
       await eventually(
@@ -178,19 +255,108 @@ describe('cachesaga-worker processes', () => {
       }
     })
 
-    it('refuses bad flags and names the option', async () => {
-      const worker = spawnWorker(server.url, ['--concurrency', 'many', '--queues', 'booking,nope'])
+    it('prints its version', async () => {
+      const worker = spawnWorker(server.url, ['--version'], { built: true })
+      workers.push(worker)
+      const { version } = JSON.parse(readFileSync(`${PACKAGE_ROOT}package.json`, 'utf8')) as {
+        version: string
+      }
+      expect(await worker.exited).toEqual({ code: 0, signal: null })
+      expect(worker.stdout().trim()).toBe(version)
+    })
+
+    it('exits 2 without --handlers, like every usage error', async () => {
+      const worker = spawnWorker(server.url, [], { built: true })
       workers.push(worker)
       expect((await worker.exited).code).toBe(2)
-      expect(worker.stderr()).toContain('concurrency')
-      expect(worker.stderr()).toContain('queues.1')
+      expect(worker.stderr()).toContain("required option '--handlers <module>' not specified")
+    })
+
+    it("loads a TypeScript handlers module through the application's tsx, without being started with it", async () => {
+      const worker = spawnWorker(server.url, ['--handlers', COUNTING_HANDLERS, '--queues', 'rooms'], {
+        built: true,
+      })
+      workers.push(worker)
+      await worker.ready
+      worker.child.kill('SIGTERM')
+      expect((await worker.exited).code).toBe(0)
+    })
+
+    it('says how to run a TypeScript handlers module where tsx cannot be found', async () => {
+      const elsewhere = mkdtempSync(join(tmpdir(), 'cachesaga-worker-'))
+      try {
+        writeFileSync(join(elsewhere, 'handlers.ts'), 'export default {}\n')
+        const worker = spawnWorker(server.url, ['--handlers', 'handlers.ts'], { built: true, cwd: elsewhere })
+        workers.push(worker)
+        expect((await worker.exited).code).toBe(2)
+        expect(worker.stderr()).toContain('"code":"CSQ_ERR_INVALID_HANDLERS"')
+        expect(worker.stderr()).toContain('npm install --save-dev tsx')
+      } finally {
+        rmSync(elsewhere, { recursive: true, force: true })
+      }
+    })
+
+    it('refuses bad flags and names the option', async () => {
+      const badNumber = spawnWorker(server.url, ['--concurrency', 'many'])
+      const badQueue = spawnWorker(server.url, ['--queues', 'booking,nope'])
+      workers.push(badNumber, badQueue)
+      expect((await badNumber.exited).code).toBe(2)
+      expect(badNumber.stderr()).toContain('"error":"concurrency: ')
+      expect((await badQueue.exited).code).toBe(2)
+      expect(badQueue.stderr()).toContain('"error":"queues.1: \\"nope\\" is not a queue of this worker')
     })
 
     it('refuses a handlers module without a handlers default export', async () => {
       const worker = spawnWorker(server.url, ['--handlers', 'src/errors.ts'])
       workers.push(worker)
       expect((await worker.exited).code).toBe(2)
-      expect(worker.stderr()).toContain('src/errors.ts: the default export is not a handlers object')
+      expect(worker.stderr()).toContain(
+        'src/errors.ts: the default export is not a defineHandlers({ ... }) object',
+      )
+    })
+  })
+
+  describe('while Redis goes away and comes back', () => {
+    it('logs each change once, as JSON lines only, and then handles what was dispatched', async () => {
+      const flaky = await startRedis({ args: ['--maxmemory-policy', 'noeviction'], allowExternal: false })
+      const client = new Redis(flaky.url)
+      client.on('error', () => {})
+      const producer = new Dispatcher({ redis: flaky.url, catalog: appCatalog, timeout: 500 })
+      try {
+        const worker = spawnWorker(flaky.url, ['--queues', 'rooms'])
+        workers.push(worker)
+        await worker.ready
+        flaky.kill()
+        await eventually('the outage to be logged', async () => worker.stderr().includes('redis unreachable'))
+        // Long enough for several reconnect attempts and failed polls.
+        await new Promise((resolve) => setTimeout(resolve, 1_500))
+        await flaky.restart()
+        const event = {
+          ...aRoomCleanedV1('room-9'),
+          version: 2 as const,
+          payload: { roomId: 'room-9', cleanedBy: 'kim' },
+        }
+        await eventually('a dispatch to succeed', () =>
+          producer.dispatch(event).then(
+            () => true,
+            () => false,
+          ),
+        )
+        await eventually(
+          'the worker to handle it',
+          async () => (await client.exists(`test:room:${event.eventId}`)) === 1,
+        )
+        const lines = worker.stderr().trim().split('\n')
+        const entries = lines.map((line) => JSON.parse(line) as { message: string })
+        expect(entries.filter(({ message }) => message.startsWith('redis unreachable'))).toHaveLength(1)
+        expect(entries.filter(({ message }) => message === 'redis connection restored')).toHaveLength(1)
+        worker.child.kill('SIGTERM')
+        expect((await worker.exited).code).toBe(0)
+      } finally {
+        await producer.close()
+        client.disconnect()
+        await flaky.stop()
+      }
     })
   })
 })

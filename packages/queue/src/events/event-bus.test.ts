@@ -1,7 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { bookingCreated, calendarChanged, oneOfEach } from '../test-support/events.js'
+import { aBookingCreated, aCalendarChanged, oneOfEach } from '../test-support/events.js'
+import type { bookingCatalog } from './booking-events.js'
 import { EventBus, type ListenerFailure } from './event-bus.js'
-import type { DomainEvent } from './schemas.js'
+import type { DomainEvent } from './event-catalog.js'
+
+/** A bus typed by the built-in catalog, with untyped signals. */
+const bookingBus = () => new EventBus<Record<string, unknown>, typeof bookingCatalog>()
 
 describe('the in-process event bus', () => {
   let unhandled: unknown[]
@@ -16,7 +20,7 @@ describe('the in-process event bus', () => {
   })
 
   it('delivers by exact type, namespace wildcard and catch-all', async () => {
-    const bus = new EventBus()
+    const bus = bookingBus()
     const seen: string[] = []
     bus.on('booking.created', (event) => {
       seen.push(`exact:${event.payload.bookingId.slice(0, 2)}`)
@@ -43,7 +47,7 @@ describe('the in-process event bus', () => {
   })
 
   it('runs every listener when some throw or reject, and reports each failure by listener name', async () => {
-    const bus = new EventBus()
+    const bus = bookingBus()
     const failures: ListenerFailure[] = []
     bus.onListenerFailed((failure) => {
       failures.push(failure)
@@ -69,7 +73,7 @@ describe('the in-process event bus', () => {
       ran.push('healthy')
     })
 
-    const event = bookingCreated()
+    const event = aBookingCreated()
     await bus.publish(event)
 
     expect(ran.sort()).toEqual(['healthy', 'rejecter', 'thrower'])
@@ -88,7 +92,7 @@ describe('the in-process event bus', () => {
   })
 
   it('keeps going when a failure reporter itself throws', async () => {
-    const bus = new EventBus()
+    const bus = bookingBus()
     const warnings: string[] = []
     const onWarning = (warning: Error) => warnings.push(warning.message)
     process.on('warning', onWarning)
@@ -96,14 +100,14 @@ describe('the in-process event bus', () => {
       bus.onListenerFailed(() => {
         throw new Error('reporter down')
       })
-      const delivered: DomainEvent[] = []
+      const delivered: DomainEvent<typeof bookingCatalog>[] = []
       bus.on('calendar.changed', () => {
         throw new Error('listener down')
       })
       bus.on('calendar.changed', (event) => {
         delivered.push(event)
       })
-      const event = calendarChanged('cal-9')
+      const event = aCalendarChanged('cal-9')
       await bus.publish(event)
       await new Promise((resolve) => setImmediate(resolve))
       expect(delivered).toEqual([event])
@@ -146,7 +150,7 @@ describe('the in-process event bus', () => {
     })
 
     it('keeps signals and domain events apart, both ways', async () => {
-      const bus = new EventBus()
+      const bus = bookingBus()
       const domain: string[] = []
       const signals: string[] = []
       bus.on('**', (event) => {
@@ -156,7 +160,7 @@ describe('the in-process event bus', () => {
         signals.push(signal.name)
       })
       await bus.emit('booking.created', { not: 'a domain event' })
-      await bus.publish(bookingCreated())
+      await bus.publish(aBookingCreated())
       expect(domain).toEqual(['booking.created'])
       expect(signals).toEqual(['booking.created'])
     })
@@ -205,14 +209,14 @@ describe('the in-process event bus', () => {
   })
 
   it('stops delivering after unsubscribe', async () => {
-    const bus = new EventBus()
+    const bus = bookingBus()
     let calls = 0
     const off = bus.on('booking.created', () => {
       calls++
     })
-    await bus.publish(bookingCreated())
+    await bus.publish(aBookingCreated())
     off()
-    await bus.publish(bookingCreated())
+    await bus.publish(aBookingCreated())
     expect(calls).toBe(1)
   })
 })

@@ -1,20 +1,29 @@
 import eventemitter2 from 'eventemitter2'
-import type { DomainEvent, DomainEventOf, DomainEventType } from './schemas.js'
+import type { DomainEventShape } from './envelope.js'
+import type { AnyEventCatalog, DefinitionsOf, DomainEvent } from './event-catalog.js'
 
 // eventemitter2 is CommonJS; its class is reachable as a property of the default export.
 const { EventEmitter2 } = eventemitter2
 
 type Namespace<T extends string> = T extends `${infer Head}.${string}` ? Head : never
 
+/** The events a bus carries: a catalog's, or any event when the bus is not typed by one. */
+export type BusEvent<C extends AnyEventCatalog> = 0 extends 1 & DefinitionsOf<C>
+  ? DomainEventShape
+  : DomainEvent<C>
+
 /** An exact event type, a namespace wildcard such as `booking.*`, or `**` for every event. */
-export type EventPattern = DomainEventType | `${Namespace<DomainEventType>}.*` | '**'
+export type EventPattern<C extends AnyEventCatalog = AnyEventCatalog> =
+  | BusEvent<C>['type']
+  | `${Namespace<BusEvent<C>['type']>}.*`
+  | '**'
 
 /** The events a pattern matches, so a `booking.*` listener is typed for booking events only. */
-export type EventsMatching<P extends EventPattern> = P extends DomainEventType
-  ? DomainEventOf<P>
+export type EventsMatching<C extends AnyEventCatalog, P extends string> = P extends BusEvent<C>['type']
+  ? Extract<BusEvent<C>, { type: P }>
   : P extends `${infer Head}.*`
-    ? Extract<DomainEvent, { type: `${Head}.${string}` }>
-    : DomainEvent
+    ? Extract<BusEvent<C>, { type: `${Head}.${string}` }>
+    : BusEvent<C>
 
 export type EventListener<E> = (event: E) => void | Promise<void>
 
@@ -51,7 +60,7 @@ export type SignalsMatching<S extends SignalMap, P extends string> = P extends k
 export interface ListenerFailure {
   listener: string
   /** The domain event, or the signal, the listener failed on. */
-  event: DomainEvent | Signal
+  event: DomainEventShape | Signal
   error: unknown
 }
 
@@ -67,18 +76,19 @@ const emitterOptions = { wildcard: true, delimiter: '.', maxListeners: 0 } as co
  *
  * Besides domain events the bus carries signals (`emit(name, payload)`, `onSignal(pattern, listener)`), with the
  * same guarantees. `emit` has the shape of @cachesaga/saga's `SagaEventEmitter`, so a bus passed as a saga runner's
- * `events` receives every saga transition: `new EventBus<Record<SagaEventName, SagaEvent>>()` types them.
+ * `events` receives every saga transition: `new EventBus<Record<SagaEventName, SagaEvent>>()` types them. The second
+ * type parameter, a catalog (`EventBus<SignalMap, typeof catalog>`), types the domain events.
  */
-export class EventBus<Signals extends SignalMap = SignalMap> {
+export class EventBus<Signals extends SignalMap = SignalMap, C extends AnyEventCatalog = AnyEventCatalog> {
   private readonly domain = new EventEmitter2(emitterOptions)
   private readonly signals = new EventEmitter2(emitterOptions)
   private readonly failureListeners = new Set<EventListener<ListenerFailure>>()
   private unnamed = 0
 
   /** Subscribes to a type or wildcard; `name` identifies the listener in failure reports. Returns an unsubscribe. */
-  on<P extends EventPattern>(
+  on<P extends EventPattern<C>>(
     pattern: P,
-    listener: EventListener<EventsMatching<P>>,
+    listener: EventListener<EventsMatching<C, P>>,
     options: { name?: string } = {},
   ): () => void {
     return this.subscribe(this.domain, pattern, listener, options.name)
@@ -102,7 +112,7 @@ export class EventBus<Signals extends SignalMap = SignalMap> {
   }
 
   /** Runs every matching listener and resolves when all have settled; never rejects. */
-  async publish(event: DomainEvent): Promise<void> {
+  async publish(event: BusEvent<C>): Promise<void> {
     await this.domain.emitAsync(event.type, event)
   }
 
@@ -115,7 +125,7 @@ export class EventBus<Signals extends SignalMap = SignalMap> {
     await this.signals.emitAsync(name, signal)
   }
 
-  private subscribe<E extends DomainEvent | Signal>(
+  private subscribe<E extends DomainEventShape | Signal>(
     emitter: InstanceType<typeof EventEmitter2>,
     pattern: string,
     listener: EventListener<E>,

@@ -2,15 +2,15 @@ import { randomUUID } from 'node:crypto'
 import { type Cache, createCache, type InvalidationTarget } from '@cachesaga/core'
 import { afterEach, describe, expect, it } from 'vitest'
 import { QueueAdmin } from '../admin/queue-admin.js'
-import { INVALIDATION_QUEUE } from '../queues/routing.js'
+import { INVALIDATION_QUEUE } from '../queues/internal-queues.js'
 import { eventually } from '../test-support/eventually.js'
 import { scopedQueues } from '../test-support/scoped-queues.js'
 import { useRedis } from '../test-support/use-redis.js'
 import type { WorkerGroup } from '../worker/worker-group.js'
+import { startWorkers } from '../worker/worker-group.js'
 import type { WorkerLog } from '../worker/worker-log.js'
 import type { CacheInvalidator } from './invalidation-job.js'
 import { InvalidationQueue } from './invalidation-queue.js'
-import { startInvalidationWorker } from './invalidation-worker.js'
 
 /** A real cache whose invalidations reject while `failuresLeft` is above zero, counting every call. */
 class FlakyCache implements CacheInvalidator<InvalidationTarget> {
@@ -46,16 +46,16 @@ describe('the cache-invalidation queue', () => {
 
   const setup = async (options: { failures?: number; attempts?: number } = {}) => {
     const scoped = scopedQueues(env.redis)
-    const connection = { redisUrl: env.server.url, prefix: scoped.prefix }
+    const connection = { redis: env.server.url, prefix: scoped.prefix }
     const cache = createCache({ namespace: `inv-${randomUUID().slice(0, 8)}`, redis: env.server.url })
     await cache.ready()
     const flaky = new FlakyCache(cache, options.failures ?? 0)
-    const queue = new InvalidationQueue({ ...connection, attempts: options.attempts ?? 3, backoffMs: 10 })
+    const queue = new InvalidationQueue({ ...connection, attempts: options.attempts ?? 3, backoff: 10 })
     const admin = new QueueAdmin(connection)
     const logs: Parameters<WorkerLog>[] = []
     let worker: WorkerGroup | undefined
     const startWorker = async () => {
-      worker = await startInvalidationWorker({
+      worker = await startWorkers({
         ...connection,
         invalidator: flaky,
         log: (...entry) => logs.push(entry),
@@ -66,7 +66,7 @@ describe('the cache-invalidation queue', () => {
       () => scoped.close(),
       () => admin.close(),
       () => queue.close(),
-      async () => expect(await worker?.close({ deadlineMs: 5_000 })).not.toEqual({ forced: true }),
+      async () => expect(await worker?.close({ timeout: '5s' })).not.toEqual({ forced: true }),
     )
     let loads = 0
     const read = () => cache.getOrSet('staff:s1:profile', () => ++loads, { tags: ['staff:s1'] })

@@ -1,14 +1,11 @@
 import { Queue } from 'bullmq'
 import { describe, expect, it } from 'vitest'
+import { CACHE_MAINTENANCE_QUEUE } from '../queues/internal-queues.js'
 import { eventually } from '../test-support/eventually.js'
 import { useRedis } from '../test-support/use-redis.js'
-import type { WorkerGroup } from '../worker/worker-group.js'
-import {
-  CACHE_MAINTENANCE_QUEUE,
-  type CacheMaintainer,
-  scheduleCacheMaintenance,
-  startCacheMaintenanceWorker,
-} from './cache-maintenance.js'
+import { startWorkers, type WorkerGroup } from '../worker/worker-group.js'
+import type { CacheMaintainer } from './cache-maintainer.js'
+import { scheduleCacheMaintenance } from './schedule-maintenance.js'
 
 const redis = useRedis()
 const quiet = () => {}
@@ -27,13 +24,13 @@ function recordingMaintainer(calls: string[]): CacheMaintainer {
 
 describe('scheduled cache maintenance', () => {
   it('two workers and two scheduling instances produce exactly one run per tick', async () => {
-    const prefix = 'maint-once'
+    const prefix = '{maint-once}'
     const calls: string[] = []
     const workers: WorkerGroup[] = []
     for (let i = 0; i < 2; i++) {
       workers.push(
-        await startCacheMaintenanceWorker({
-          redisUrl: redis.server.url,
+        await startWorkers({
+          redis: redis.server.url,
           prefix,
           maintainer: recordingMaintainer(calls),
           log: quiet,
@@ -42,10 +39,10 @@ describe('scheduled cache maintenance', () => {
     }
     // Every instance upserts the same schedule at startup: still one scheduler.
     const schedule = { id: 'warm-staff', every: 200, job: { task: 'warm' as const, names: ['staff'] } }
-    await scheduleCacheMaintenance({ redisUrl: redis.server.url, prefix, schedules: [schedule] })
-    await scheduleCacheMaintenance({ redisUrl: redis.server.url, prefix, schedules: [schedule] })
+    await scheduleCacheMaintenance({ redis: redis.server.url, prefix, schedules: [schedule] })
+    await scheduleCacheMaintenance({ redis: redis.server.url, prefix, schedules: [schedule] })
     await eventually('four maintenance runs', async () => calls.length >= 4)
-    await Promise.all(workers.map((worker) => worker.close({ deadlineMs: 5_000 })))
+    await Promise.all(workers.map((worker) => worker.close({ timeout: '5s' })))
 
     const queue = new Queue(CACHE_MAINTENANCE_QUEUE, { connection: redis.redis, prefix })
     try {
@@ -64,28 +61,31 @@ describe('scheduled cache maintenance', () => {
 
   it('a refresh schedule calls one sweep per run', async () => {
     const calls: string[] = []
-    const worker = await startCacheMaintenanceWorker({
-      redisUrl: redis.server.url,
-      prefix: 'maint-refresh',
+    const worker = await startWorkers({
+      redis: redis.server.url,
+      prefix: '{maint-refresh}',
       maintainer: recordingMaintainer(calls),
       log: quiet,
     })
     await scheduleCacheMaintenance({
-      redisUrl: redis.server.url,
-      prefix: 'maint-refresh',
+      redis: redis.server.url,
+      prefix: '{maint-refresh}',
       schedules: [{ id: 'sweep', every: 100, job: { task: 'refresh' } }],
     })
     await eventually('a refresh run', async () => calls.length >= 1)
-    await worker.close({ deadlineMs: 5_000 })
+    await worker.close({ timeout: '5s' })
     expect(calls[0]).toBe('refresh')
   })
 
   it('rejects a schedule with neither every nor pattern, naming the field', async () => {
     await expect(
       scheduleCacheMaintenance({
-        redisUrl: redis.server.url,
+        redis: redis.server.url,
         schedules: [{ id: 'x', job: { task: 'refresh' } }],
       }),
-    ).rejects.toThrow(/CSQ_ERR_INVALID_OPTIONS.*every/)
+    ).rejects.toMatchObject({
+      code: 'CSQ_ERR_INVALID_OPTIONS',
+      message: 'schedules.0.every: give exactly one of every or pattern',
+    })
   })
 })

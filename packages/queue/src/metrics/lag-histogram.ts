@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis'
+import type { Cluster, Redis } from 'ioredis'
 
 /** Upper bounds (ms) of the lag buckets; a final unbounded bucket catches the rest. */
 export const LAG_BUCKET_BOUNDS_MS = [
@@ -16,7 +16,7 @@ export interface LagHistogram {
   p99Ms: number | undefined
 }
 
-/** Where a queue's lag histogram lives; shared by every worker process of that queue. */
+/** Where a queue's lag histogram lives: under the prefix, so on a cluster it shares the queue's slot. */
 export function lagHistogramKey(prefix: string, queue: string): string {
   return `${prefix}:${queue}:cachesaga:lag`
 }
@@ -36,7 +36,7 @@ export class LagRecorder {
   private readonly timer: NodeJS.Timeout
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: Redis | Cluster,
     private readonly key: string,
     onError: (error: unknown) => void,
     flushEveryMs = 1_000,
@@ -67,7 +67,7 @@ export class LagRecorder {
   }
 }
 
-export async function readLagHistogram(redis: Redis, key: string): Promise<LagHistogram> {
+export async function readLagHistogram(redis: Redis | Cluster, key: string): Promise<LagHistogram> {
   const raw = await redis.hgetall(key)
   const buckets = [...LAG_BUCKET_BOUNDS_MS, Number.POSITIVE_INFINITY].map((upToMs) => ({
     upToMs,

@@ -1,71 +1,104 @@
 import { randomUUID } from 'node:crypto'
-import type { ConnectionOptions } from '../config.js'
+import { CachesagaError } from '@cachesaga/common'
+import type { JobsOptions, Queue } from 'bullmq'
+import { type ProducerOptions, parseOptions } from '../config.js'
 import { QueueError } from '../errors.js'
-import { parseDomainEvent } from '../events/parse.js'
-import type { DomainEvent } from '../events/schemas.js'
+import type { DomainEventShape } from '../events/envelope.js'
+import type { AnyEventCatalog, DispatchEvent, QueueOf } from '../events/event-catalog.js'
+import type { AnyEventDefinition } from '../events/event-definition.js'
+import { type DispatchOptions, dispatchOptionsSchema, toBullJobOptions } from '../events/job-options.js'
 import { QueueSet } from './queue-set.js'
-import { jobOptionsFor, QUEUE_FOR_EVENT, type QueueName } from './routing.js'
 
-export interface DispatchReceipt {
+export interface DispatcherOptions<C extends AnyEventCatalog> extends ProducerOptions {
+  /** The events this dispatcher accepts; anything else fails to compile, and to parse at run time. */
+  catalog: C
+}
+
+export interface DispatchReceipt<Queue extends string = string> {
   eventId: string
-  queue: QueueName
+  queue: Queue
   jobId: string
-  /** True when a pending job absorbed this event (same event id, or same calendar for syncs). */
+  /** True when a pending job absorbed this event (same deduplication key, by default the same event id). */
   deduplicated: boolean
 }
 
-/** Validates domain events and enqueues each on its queue. */
-export class Dispatcher {
+/** One validated event on its way to a queue. */
+interface Outgoing {
+  event: DomainEventShape
+  definition: AnyEventDefinition
+  jobId: string
+}
+
+/**
+ * Validates events against the catalog (upcasting older versions) and enqueues each on its definition's queue with its
+ * definition's job options and deduplication. Every call waits for Redis at most `timeout` (default 5 s) and then fails
+ * with `RedisUnreachableError` (`CS_ERR_REDIS_UNREACHABLE`), naming the Redis and the cause.
+ */
+export class Dispatcher<C extends AnyEventCatalog> {
+  private readonly catalog: C
   private readonly queues: QueueSet
 
-  constructor(options: ConnectionOptions) {
-    this.queues = new QueueSet(options)
-  }
-
-  /** Validates then enqueues one event; throws `CSQ_ERR_INVALID_EVENT` naming the field at fault. */
-  async dispatch(input: unknown): Promise<DispatchReceipt> {
-    const event = parseDomainEvent(input)
-    const jobId = randomUUID()
-    const job = await this.queues
-      .get(QUEUE_FOR_EVENT[event.type])
-      .add(event.type, event, jobOptionsFor(event, jobId))
-    return receipt(event, jobId, job.id)
+  constructor(options: DispatcherOptions<C>) {
+    const { catalog, ...connection } = options
+    this.catalog = catalog
+    this.queues = new QueueSet(connection)
   }
 
   /**
-   * Validates every event first (nothing is enqueued if one is invalid), then enqueues them with one
-   * round trip per queue.
+   * Validates then enqueues one event; `options` may delay it or give it a priority. Throws `CSQ_ERR_INVALID_EVENT`
+   * naming the field at fault, before anything is sent.
    */
-  async dispatchAll(inputs: readonly unknown[]): Promise<DispatchReceipt[]> {
-    const events = inputs.map((input, index) => {
+  async dispatch(event: DispatchEvent<C>, options?: DispatchOptions): Promise<DispatchReceipt<QueueOf<C>>> {
+    const outgoing = this.prepare(event)
+    const overrides = dispatchOverrides(options)
+    const { definition } = outgoing
+    return this.enqueue(definition.queue, async (queue) => {
+      const job = await queue.add(definition.type, outgoing.event, jobOptions(outgoing, overrides))
+      return receipt(outgoing, job.id)
+    })
+  }
+
+  /**
+   * Validates every event first (nothing is enqueued if one is invalid: `events[3]: ...`), then enqueues them with one
+   * round trip per queue, all within one timeout. Receipts come back in the order of `events`.
+   */
+  async dispatchAll(
+    events: readonly DispatchEvent<C>[],
+    options?: DispatchOptions,
+  ): Promise<DispatchReceipt<QueueOf<C>>[]> {
+    const overrides = dispatchOverrides(options)
+    const byQueue = new Map<string, { index: number; outgoing: Outgoing }[]>()
+    events.forEach((event, index) => {
+      let outgoing: Outgoing
       try {
-        return parseDomainEvent(input)
+        outgoing = this.prepare(event)
       } catch (error) {
-        throw new QueueError('CSQ_ERR_INVALID_EVENT', `events[${index}]: ${(error as QueueError).reason}`, {
+        const { message, details } = error as QueueError
+        throw new QueueError('CSQ_ERR_INVALID_EVENT', `events[${index}]: ${message}`, {
           cause: error,
+          details: { ...details, index },
         })
       }
+      const batch = byQueue.get(outgoing.definition.queue)
+      if (batch === undefined) byQueue.set(outgoing.definition.queue, [{ index, outgoing }])
+      else batch.push({ index, outgoing })
     })
-    const byQueue = new Map<QueueName, number[]>()
-    events.forEach((event, index) => {
-      const name = QUEUE_FOR_EVENT[event.type]
-      byQueue.set(name, [...(byQueue.get(name) ?? []), index])
-    })
-    const receipts: DispatchReceipt[] = []
+    const receipts: DispatchReceipt<QueueOf<C>>[] = new Array(events.length)
     await Promise.all(
-      [...byQueue].map(async ([name, indexes]) => {
-        const batch = indexes.map((index) => ({ index, event: events[index]!, jobId: randomUUID() }))
-        const jobs = await this.queues.get(name).addBulk(
-          batch.map(({ event, jobId }) => ({
-            name: event.type,
-            data: event,
-            opts: jobOptionsFor(event, jobId),
-          })),
-        )
-        batch.forEach(({ index, event, jobId }, i) => {
-          receipts[index] = receipt(event, jobId, jobs[i]?.id)
-        })
-      }),
+      [...byQueue].map(([name, batch]) =>
+        this.enqueue(name, async (queue) => {
+          const jobs = await queue.addBulk(
+            batch.map(({ outgoing }) => ({
+              name: outgoing.definition.type,
+              data: outgoing.event,
+              opts: jobOptions(outgoing, overrides),
+            })),
+          )
+          batch.forEach(({ index, outgoing }, i) => {
+            receipts[index] = receipt(outgoing, jobs[i]?.id)
+          })
+        }),
+      ),
     )
     return receipts
   }
@@ -73,14 +106,48 @@ export class Dispatcher {
   close(): Promise<void> {
     return this.queues.close()
   }
+
+  private prepare(input: DispatchEvent<C>): Outgoing {
+    const raw = input as Partial<DomainEventShape>
+    const definition = typeof raw.type === 'string' ? this.catalog.definition(raw.type) : undefined
+    // The typed input may leave `version` out: it is the latest, which is what the type describes.
+    const versioned =
+      raw.version === undefined && definition !== undefined
+        ? { ...raw, version: definition.latestVersion }
+        : raw
+    const event = this.catalog.parse(versioned) as DomainEventShape
+    return { event, definition: this.catalog.definition(event.type)!, jobId: randomUUID() }
+  }
+
+  private async enqueue<T>(name: string, work: (queue: Queue) => Promise<T>): Promise<T> {
+    try {
+      return await this.queues.run(name, work)
+    } catch (error) {
+      if (error instanceof CachesagaError) throw error
+      const reason = error instanceof Error ? error.message : String(error)
+      throw new QueueError(
+        'CSQ_ERR_ENQUEUE_FAILED',
+        `Redis at ${this.queues.connection.target} refused the job for queue ${name}: ${reason}`,
+        { cause: error, details: { queue: name } },
+      )
+    }
+  }
 }
 
-function receipt(event: DomainEvent, requestedJobId: string, jobId: string | undefined): DispatchReceipt {
-  const actual = jobId ?? requestedJobId
-  return {
-    eventId: event.eventId,
-    queue: QUEUE_FOR_EVENT[event.type],
-    jobId: actual,
-    deduplicated: actual !== requestedJobId,
-  }
+function dispatchOverrides(options: DispatchOptions | undefined): JobsOptions | undefined {
+  return options === undefined
+    ? undefined
+    : toBullJobOptions(parseOptions(dispatchOptionsSchema, options, 'options'))
+}
+
+function jobOptions({ definition, event, jobId }: Outgoing, overrides: JobsOptions | undefined): JobsOptions {
+  return { ...definition.jobOptions, ...overrides, jobId, deduplication: definition.deduplicationOf(event) }
+}
+
+function receipt<Q extends string>(
+  { event, definition, jobId }: Outgoing,
+  actual: string | undefined,
+): DispatchReceipt<Q> {
+  const id = actual ?? jobId
+  return { eventId: event.eventId, queue: definition.queue as Q, jobId: id, deduplicated: id !== jobId }
 }

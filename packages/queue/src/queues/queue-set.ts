@@ -1,32 +1,44 @@
 import { Queue } from 'bullmq'
-import type { Redis } from 'ioredis'
-import { type ConnectionOptions, connectionOptionsSchema, parseOptions } from '../config.js'
-import { connectRedis } from './connection.js'
-import type { AnyQueueName } from './routing.js'
+import { type ProducerOptions, parseOptions, producerOptionsSchema } from '../config.js'
+import { ProducerConnection } from '../redis/producer-connection.js'
+import { settleWithin } from '../redis/settle-within.js'
 
-/** BullMQ `Queue` handles over one Redis connection, opened on first use. */
+/** BullMQ `Queue` handles over one producer connection, each opened on first use; every call is bounded. */
 export class QueueSet {
-  readonly redis: Redis
-  private readonly prefix: string
-  private readonly queues = new Map<AnyQueueName, Queue>()
+  readonly connection: ProducerConnection
+  readonly prefix: string
+  private readonly queues = new Map<string, Queue>()
 
-  constructor(options: ConnectionOptions) {
-    const parsed = parseOptions(connectionOptionsSchema, options)
-    this.redis = connectRedis(parsed.redisUrl, 'producer')
+  constructor(options: ProducerOptions) {
+    const parsed = parseOptions(producerOptionsSchema, options)
+    this.connection = new ProducerConnection(parsed.redis, parsed.timeout)
     this.prefix = parsed.prefix
   }
 
-  get(name: AnyQueueName): Queue {
+  /** Runs `work` on the queue `name` within the timeout (see `ProducerConnection.run`). */
+  run<T>(name: string, work: (queue: Queue) => Promise<T>): Promise<T> {
+    return this.connection.run(() => work(this.get(name)))
+  }
+
+  private get(name: string): Queue {
     let queue = this.queues.get(name)
-    if (!queue) {
-      queue = new Queue(name, { connection: this.redis, prefix: this.prefix })
-      this.queues.set(name, queue)
+    if (queue === undefined) {
+      const created = new Queue(name, { connection: this.connection.client, prefix: this.prefix })
+      // The connection's own listener keeps the cause; without one BullMQ prints each error with its stack.
+      created.on('error', () => {})
+      // A handle whose start-up failed stays failed in BullMQ: forget it, so the next call starts afresh.
+      created.waitUntilReady().catch(() => {
+        if (this.queues.get(name) === created) this.queues.delete(name)
+      })
+      this.queues.set(name, created)
+      queue = created
     }
     return queue
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.queues.values()].map((queue) => queue.close()))
-    this.redis.disconnect()
+    const { timeoutMs } = this.connection
+    await Promise.all([...this.queues.values()].map((queue) => settleWithin(queue.close(), timeoutMs)))
+    await this.connection.close()
   }
 }

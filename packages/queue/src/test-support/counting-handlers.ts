@@ -3,9 +3,12 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
 import { defineHandlers, type HandlerContext } from '../index.js'
+import { appCatalog } from './app-events.js'
 import { LEDGER_KEYS, recordEffectOnce } from './effect-ledger.js'
 
 const redis = new Redis(process.env.REDIS_URL ?? '')
+// Tests take Redis away on purpose; the worker's own log must be the only thing on stderr.
+redis.on('error', () => {})
 
 async function holdWhile(eventId: string, stage: 'before-effect' | 'after-effect'): Promise<void> {
   while ((await redis.get(`test:hold:${eventId}`)) === stage) await sleep(20)
@@ -21,10 +24,28 @@ async function countedEffect(eventId: string, context: HandlerContext): Promise<
 }
 
 export default defineHandlers({
-  'booking.created': (event, context) => countedEffect(event.eventId, context),
-  'booking.cancelled': (event, context) => countedEffect(event.eventId, context),
-  'booking.rescheduled': (event, context) => countedEffect(event.eventId, context),
-  'calendar.changed': async (event) => {
-    await redis.incr(`test:sync-runs:${event.payload.calendarId}`)
+  catalog: appCatalog,
+  events: {
+    'booking.created': (event, context) => countedEffect(event.eventId, context),
+    'booking.cancelled': (event, context) => countedEffect(event.eventId, context),
+    'booking.rescheduled': (event, context) => countedEffect(event.eventId, context),
+    'calendar.changed': async (event) => {
+      await redis.incr(`test:sync-runs:${event.payload.calendarId}`)
+    },
+    // The event as the handler received it: at its latest version, whatever the producer sent.
+    'room.cleaned': async (event) => {
+      await redis.set(`test:room:${event.eventId}`, JSON.stringify(event))
+    },
+  },
+  // The package's own queues, so one process runs them all: failed invalidations and scheduled maintenance.
+  invalidator: {
+    invalidate: async (target: object) => {
+      await redis.rpush('test:invalidated', JSON.stringify(target))
+      return { ok: true }
+    },
+  },
+  maintainer: {
+    warm: async (names) => redis.rpush('test:maintenance', `warm:${(names ?? []).join(',')}`),
+    refresh: async () => redis.rpush('test:maintenance', 'refresh'),
   },
 })

@@ -1,15 +1,17 @@
 import { randomUUID } from 'node:crypto'
 import { Queue } from 'bullmq'
-import type { Redis } from 'ioredis'
-import type { AnyQueueName } from '../index.js'
+import type { Cluster, Redis } from 'ioredis'
 
-/** Raw BullMQ queue handles under a fresh prefix, so tests sharing a server never see each other's jobs. */
-export function scopedQueues(redis: Redis) {
-  const prefix = `t${randomUUID().slice(0, 8)}`
-  const queues = new Map<AnyQueueName, Queue>()
+/**
+ * Raw BullMQ queue handles under a fresh prefix, so tests sharing a server never see each other's jobs. The prefix is
+ * a hash tag, as on a cluster it must be.
+ */
+export function scopedQueues(redis: Redis | Cluster) {
+  const prefix = `{t${randomUUID().slice(0, 8)}}`
+  const queues = new Map<string, Queue>()
   return {
     prefix,
-    queue(name: AnyQueueName): Queue {
+    queue(name: string): Queue {
       if (!queues.has(name)) queues.set(name, new Queue(name, { connection: redis, prefix }))
       return queues.get(name)!
     },

@@ -1,28 +1,48 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
-const packageRoot = fileURLToPath(new URL('../..', import.meta.url))
+export const PACKAGE_ROOT = fileURLToPath(new URL('../..', import.meta.url))
 export const COUNTING_HANDLERS = 'src/test-support/counting-handlers.ts'
+/** The built binary, as users run it: plain node, no TypeScript loader. */
+export const BUILT_BIN = `${PACKAGE_ROOT}bin/cachesaga-worker.js`
 
 export interface WorkerProcess {
   child: ChildProcess
   /** Resolves once the worker logged that it is ready; rejects if it exits first. */
   ready: Promise<void>
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+  stdout(): string
   stderr(): string
 }
 
-/** Spawns `cachesaga-worker` from source as a real child process. */
-export function spawnWorker(redisUrl: string, args: string[]): WorkerProcess {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'src/bin/cachesaga-worker.ts', '--handlers', COUNTING_HANDLERS, ...args],
-    { cwd: packageRoot, env: { ...process.env, REDIS_URL: redisUrl }, stdio: ['ignore', 'ignore', 'pipe'] },
-  )
+interface SpawnOptions {
+  /** Run `bin/cachesaga-worker.js` (needs `pnpm build`) instead of the source through tsx. */
+  built?: boolean
+  cwd?: string
+  env?: Record<string, string>
+}
+
+/**
+ * Spawns `cachesaga-worker` as a real child process against `redisUrl`, with the counting handlers unless `args` name
+ * other ones.
+ */
+export function spawnWorker(redisUrl: string, args: string[], options: SpawnOptions = {}): WorkerProcess {
+  const command = options.built
+    ? [BUILT_BIN]
+    : ['--import', 'tsx', 'src/bin/cachesaga-worker.ts', '--handlers', COUNTING_HANDLERS]
+  const child = spawn(process.execPath, [...command, ...args], {
+    cwd: options.cwd ?? PACKAGE_ROOT,
+    env: { ...process.env, REDIS_URL: redisUrl, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stdout = ''
   let stderr = ''
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   )
+  child.stdout?.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString()
+  })
   const ready = new Promise<void>((resolve, reject) => {
     child.stderr?.on('data', (chunk: Buffer) => {
       stderr += chunk.toString()
@@ -33,5 +53,5 @@ export function spawnWorker(redisUrl: string, args: string[]): WorkerProcess {
     )
   })
   ready.catch(() => {})
-  return { child, ready, exited, stderr: () => stderr }
+  return { child, ready, exited, stdout: () => stdout, stderr: () => stderr }
 }

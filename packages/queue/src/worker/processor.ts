@@ -1,29 +1,31 @@
 import { type Processor, UnrecoverableError } from 'bullmq'
-import { parseDomainEvent } from '../events/parse.js'
-import type { DomainEvent } from '../events/schemas.js'
-import { EVENT_FOR_QUEUE, type QueueName } from '../queues/routing.js'
+import type { DomainEventShape } from '../events/envelope.js'
+import type { AnyEventCatalog } from '../events/event-catalog.js'
 import type { EventHandler } from './handlers.js'
 
 /**
- * Turns a queue's jobs into handler calls. A payload that does not parse, or an event on the wrong
- * queue, can never succeed on retry, so it fails with `UnrecoverableError` straight into the failed set.
+ * Turns a queue's jobs into handler calls by event type. A payload that does not parse, or an event whose type is not
+ * routed to this queue, can never succeed on retry, so it fails with `UnrecoverableError` straight into the failed set.
  */
-export function createProcessor(
-  queue: QueueName,
-  handler: EventHandler<DomainEvent['type']>,
+export function eventProcessor(
+  catalog: AnyEventCatalog,
+  queue: string,
+  handlers: ReadonlyMap<string, EventHandler<DomainEventShape>>,
 ): Processor<unknown, void> {
-  const expected = EVENT_FOR_QUEUE[queue]
   return async (job) => {
-    let event: DomainEvent
+    let event: DomainEventShape
     try {
-      event = parseDomainEvent(job.data)
+      event = catalog.parse(job.data)
     } catch (error) {
       throw new UnrecoverableError((error as Error).message)
     }
-    if (event.type !== expected) {
-      throw new UnrecoverableError(`${event.type} does not belong on queue ${queue} (expected ${expected})`)
+    const handler = handlers.get(event.type)
+    if (handler === undefined) {
+      throw new UnrecoverableError(
+        `${event.type} does not belong on queue ${queue} (its queue is ${catalog.definition(event.type)?.queue})`,
+      )
     }
-    await handler(event as never, {
+    await handler(event, {
       idempotencyKey: event.eventId,
       attempt: Math.max(1, job.attemptsStarted),
       queue,

@@ -1,29 +1,28 @@
 import { describe, expect, it } from 'vitest'
+import { bookingCatalog } from '../events/booking-events.js'
 import { Dispatcher } from '../queues/dispatcher.js'
-import { bookingCreated, calendarChanged } from '../test-support/events.js'
+import { aBookingCreated, aCalendarChanged } from '../test-support/events.js'
 import { eventually } from '../test-support/eventually.js'
 import { scopedQueues } from '../test-support/scoped-queues.js'
 import { useRedis } from '../test-support/use-redis.js'
-import type { DomainEventHandlers } from './handlers.js'
+import type { EventHandlers } from './handlers.js'
 import { startWorkers } from './worker-group.js'
 import type { WorkerLog } from './worker-log.js'
 
 describe('workers running the handlers', () => {
   const env = useRedis()
 
-  const setup = async (handlers: DomainEventHandlers, queues: ('booking' | 'external-sync')[]) => {
+  const setup = async (
+    events: EventHandlers<typeof bookingCatalog>,
+    queues: ('booking' | 'external-sync')[],
+  ) => {
     const scoped = scopedQueues(env.redis)
     const logs: Parameters<WorkerLog>[] = []
-    const dispatcher = new Dispatcher({ redisUrl: env.server.url, prefix: scoped.prefix })
-    const group = await startWorkers({
-      redisUrl: env.server.url,
-      prefix: scoped.prefix,
-      queues,
-      handlers,
-      log: (...entry) => logs.push(entry),
-    })
+    const options = { redis: env.server.url, prefix: scoped.prefix, catalog: bookingCatalog }
+    const dispatcher = new Dispatcher(options)
+    const group = await startWorkers({ ...options, queues, events, log: (...entry) => logs.push(entry) })
     const close = async () => {
-      expect(await group.close({ deadlineMs: 5_000 })).toEqual({ forced: false })
+      expect(await group.close({ timeout: '5s' })).toEqual({ forced: false })
       await dispatcher.close()
       await scoped.close()
     }
@@ -35,7 +34,7 @@ describe('workers running the handlers', () => {
     const { queue, close } = await setup({ 'booking.created': () => void calls++ }, ['booking'])
     try {
       // Enqueued behind dispatch's back, as an old producer or a hand-written job would.
-      const event = bookingCreated()
+      const event = aBookingCreated()
       const job = await queue('booking').add(
         'booking.created',
         { ...event, payload: { bookingId: 'b-1' } },
@@ -65,7 +64,7 @@ describe('workers running the handlers', () => {
       ['booking'],
     )
     try {
-      const { jobId } = await dispatcher.dispatch(bookingCreated())
+      const { jobId } = await dispatcher.dispatch(aBookingCreated())
       await eventually(
         'the job to complete',
         async () => (await queue('booking').getJobState(jobId)) === 'completed',
@@ -99,10 +98,10 @@ describe('workers running the handlers', () => {
       ['external-sync'],
     )
     try {
-      const first = await dispatcher.dispatch(calendarChanged('cal-1'))
+      const first = await dispatcher.dispatch(aCalendarChanged('cal-1'))
       await eventually('the first sync to start', async () => runs === 1)
       const burst = []
-      for (let i = 0; i < 99; i++) burst.push(await dispatcher.dispatch(calendarChanged('cal-1')))
+      for (let i = 0; i < 99; i++) burst.push(await dispatcher.dispatch(aCalendarChanged('cal-1')))
       burstSent()
       await eventually('the queue to drain', async () => {
         const {
@@ -122,12 +121,27 @@ describe('workers running the handlers', () => {
     }
   })
 
-  it('refuses to start a queue whose handler is missing', async () => {
-    await expect(
-      startWorkers({ redisUrl: env.server.url, queues: ['cancellation'], handlers: {} }),
-    ).rejects.toMatchObject({
+  it('refuses to start a queue whose handler is missing, or a queue nothing here runs', async () => {
+    const options = { redis: env.server.url, catalog: bookingCatalog, log: () => {} }
+    await expect(startWorkers({ ...options, queues: ['cancellation'], events: {} })).rejects.toMatchObject({
       code: 'CSQ_ERR_INVALID_HANDLERS',
-      message: expect.stringContaining('booking.cancelled'),
+      message:
+        'queue cancellation is selected but nothing here runs it: it needs a "booking.cancelled" handler',
+    })
+    await expect(startWorkers({ ...options, events: { 'booking.created': () => {} } })).rejects.toMatchObject(
+      {
+        code: 'CSQ_ERR_INVALID_HANDLERS',
+        message: expect.stringContaining('"booking.cancelled" handler'),
+      },
+    )
+    await expect(startWorkers({ ...options, queues: ['cache-invalidation'] })).rejects.toMatchObject({
+      code: 'CSQ_ERR_INVALID_HANDLERS',
+      message: expect.stringContaining('it needs an invalidator'),
+    })
+    // @ts-expect-error not a queue of the catalog
+    await expect(startWorkers({ ...options, queues: ['bookings'], events: {} })).rejects.toMatchObject({
+      code: 'CSQ_ERR_INVALID_OPTIONS',
+      message: expect.stringMatching(/^queues\.0: "bookings" is not a queue of this worker/),
     })
   })
 
@@ -138,11 +152,11 @@ describe('workers running the handlers', () => {
     })
     let started = false
     const scoped = scopedQueues(env.redis)
+    const options = { redis: env.server.url, prefix: scoped.prefix, catalog: bookingCatalog }
     const group = await startWorkers({
-      redisUrl: env.server.url,
-      prefix: scoped.prefix,
+      ...options,
       queues: ['booking'],
-      handlers: {
+      events: {
         'booking.created': async () => {
           started = true
           await stuck
@@ -150,11 +164,11 @@ describe('workers running the handlers', () => {
       },
       log: () => {},
     })
-    const dispatcher = new Dispatcher({ redisUrl: env.server.url, prefix: scoped.prefix })
+    const dispatcher = new Dispatcher(options)
     try {
-      await dispatcher.dispatch(bookingCreated())
+      await dispatcher.dispatch(aBookingCreated())
       await eventually('the job to start', async () => started)
-      expect(await group.close({ deadlineMs: 100 })).toEqual({ forced: true })
+      expect(await group.close({ timeout: 100 })).toEqual({ forced: true })
     } finally {
       release()
       await dispatcher.close()

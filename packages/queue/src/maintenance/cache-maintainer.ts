@@ -1,0 +1,26 @@
+import { describeIssues } from '@cachesaga/common'
+import { type Processor, UnrecoverableError } from 'bullmq'
+import { z } from 'zod'
+
+/** What a maintenance worker calls: a `Cache['warmer']` of @cachesaga/core fits. */
+export interface CacheMaintainer {
+  warm(names?: readonly string[]): Promise<unknown>
+  refresh(): Promise<unknown>
+}
+
+/** A maintenance job: warm some registered names (all when left out), or one refresh sweep. */
+export const maintenanceTaskSchema = z.discriminatedUnion('task', [
+  z.strictObject({ task: z.literal('warm'), names: z.array(z.string().min(1)).min(1).optional() }),
+  z.strictObject({ task: z.literal('refresh') }),
+])
+
+export type MaintenanceTask = z.input<typeof maintenanceTaskSchema>
+
+/** `warm` jobs call `maintainer.warm(names)`, `refresh` jobs one sweep; a malformed job fails at once, never retried. */
+export function maintenanceProcessor(maintainer: CacheMaintainer): Processor {
+  return async (job) => {
+    const task = maintenanceTaskSchema.safeParse(job.data)
+    if (!task.success) throw new UnrecoverableError(`invalid job: ${describeIssues(task.error.issues)}`)
+    return task.data.task === 'warm' ? maintainer.warm(task.data.names) : maintainer.refresh()
+  }
+}
