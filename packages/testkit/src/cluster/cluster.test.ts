@@ -1,7 +1,7 @@
 import { connect } from 'node:net'
 import { Cluster, Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type RedisCluster, startRedisCluster } from './index.js'
+import { type RedisCluster, startRedisCluster } from '../index.js'
 
 describe('startRedisCluster', () => {
   let cluster: RedisCluster
