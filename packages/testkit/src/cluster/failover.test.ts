@@ -162,4 +162,24 @@ describe('startRedisCluster({ replicas: 1 })', () => {
       reader.disconnect()
     }
   })
+
+  it('creates a user on every node, and on a node that is down when it restarts', async () => {
+    const replica = (await cluster.topology()).masters[0]!.replicas[0]!
+    await replica.kill()
+    await cluster.createUser({
+      name: 'late',
+      password: 'l',
+      rules: ['+@connection', '+info', '+cluster', '+@read', '~*'],
+    })
+    await replica.restart()
+    await cluster.waitUntilConsistent()
+    for (const node of cluster.servers) {
+      const late = new Redis(node.urlFor('late'), { maxRetriesPerRequest: 0 })
+      try {
+        expect(await late.ping()).toBe('PONG')
+      } finally {
+        late.disconnect()
+      }
+    }
+  })
 })

@@ -16,7 +16,6 @@ import {
   installSnapshot,
   persistenceArgs,
   type RedisSnapshot,
-  type RestartFrom,
   saveAside,
 } from './persistence.js'
 import type { RedisServer, RestartOptions } from './server.js'
@@ -133,6 +132,10 @@ export class OwnedRedisServer implements RedisServer {
     child.stdout?.on('data', collect)
     child.stderr?.on('data', collect)
     const closed = new Promise<void>((resolve) => child.once('close', () => resolve()))
+    // A server that dies by itself is down too, so a cluster stops counting it as running.
+    child.once('exit', () => {
+      if (this.child === child && this.status !== 'stopped') this.status = 'down'
+    })
     try {
       await eventually(
         `redis-server on port ${this.port} answering PING`,
@@ -172,7 +175,7 @@ export class OwnedRedisServer implements RedisServer {
   }
 
   async restart(options: RestartOptions = {}): Promise<void> {
-    const { from } = parseInput(restartSchema, options, 'restart.options') as { from: RestartFrom }
+    const { from } = parseInput(restartSchema, options, 'restart.options')
     if (this.status === 'stopped') {
       throw new TestkitError('TESTKIT_ERR_INVALID_INPUT', `redis-server on port ${this.port} was stopped`)
     }
@@ -186,10 +189,12 @@ export class OwnedRedisServer implements RedisServer {
       )
     }
     await this.kill()
-    // Without persistence nothing on disk counts, not even a file a SAVE left behind.
-    if (from === 'empty' || (from === 'disk' && this.config.persistence === 'none'))
+    if (typeof from === 'object') {
+      installSnapshot(this.dataDir, from)
+    } else if (from === 'empty' || this.config.persistence === 'none') {
+      // Without persistence nothing on disk counts, not even a file a SAVE left behind.
       clearDataset(this.dataDir)
-    if (typeof from === 'object') installSnapshot(this.dataDir, from)
+    }
     // Redis with appendonly on ignores an RDB and starts empty when it has no AOF, so a snapshot is loaded
     // with the AOF off, and the AOF is then rebuilt from the loaded dataset.
     const rebuildAof = typeof from === 'object' && this.config.persistence === 'aof'
