@@ -8,6 +8,7 @@ import { nodeOptionsShape, type RedisAclUser, type RedisNodeOptions } from '../r
 import { OwnedRedisServer } from '../redis/owned-server.js'
 import { CLUSTER_CONFIG_FILE } from '../redis/persistence.js'
 import type { RedisServer } from '../redis/server.js'
+import { Elections } from './elections.js'
 import { type Joining, joinCluster } from './join.js'
 import { disagreements, type NodeView, readView, slotOwners } from './views.js'
 
@@ -74,7 +75,8 @@ export interface RedisCluster {
   masterOf(key: string): Promise<RedisServer>
   /**
    * Promotes a running replica of `master` (`CLUSTER FAILOVER` on it) and resolves with it once every
-   * running node agrees it serves the master's slots and the cluster is consistent again.
+   * running node agrees it serves the master's slots and the cluster is consistent again. A replica the
+   * harness saw win an election is asked only once Redis has forgotten that election (see `elections.ts`).
    */
   failover(master: RedisServer, options?: FailoverOptions): Promise<RedisServer>
   /**
@@ -102,10 +104,15 @@ const failoverSchema = z.strictObject({
 const waitSchema = z.strictObject({ timeoutMs: z.number().positive().finite().default(SETTLE_TIMEOUT_MS) })
 
 class OwnedRedisCluster implements RedisCluster {
+  private readonly elections: Elections
+
   constructor(
     private readonly members: readonly Joining[],
     private readonly users: AclUsers,
-  ) {}
+    nodeTimeoutMs: number,
+  ) {
+    this.elections = new Elections(nodeTimeoutMs)
+  }
 
   get nodes(): Array<{ host: string; port: number }> {
     return this.members.map(({ server }) => ({ host: server.host, port: server.port }))
@@ -157,7 +164,9 @@ class OwnedRedisCluster implements RedisCluster {
   }
 
   async topology(): Promise<ClusterTopology> {
-    return this.toTopology(await readView(this.running()[0]!))
+    const topology = this.toTopology(await readView(this.running()[0]!))
+    this.elections.observe(topology)
+    return topology
   }
 
   async masterOf(key: string): Promise<RedisServer> {
@@ -171,26 +180,30 @@ class OwnedRedisCluster implements RedisCluster {
   }
 
   /** One probe of consistency: the topology when settled, else an error listing what is not. */
-  private async settled(): Promise<ClusterTopology> {
+  private async settled(tookOver?: OwnedRedisServer): Promise<ClusterTopology> {
     const states = new Map(this.members.map(({ server }) => [server.port, server.state] as const))
     const views = await Promise.all(this.running().map(readView))
     const problems = disagreements(views, states)
     if (problems.length > 0) throw new Error(problems.join('; '))
-    return this.toTopology(views[0]!)
+    const topology = this.toTopology(views[0]!)
+    this.elections.observe(topology, tookOver)
+    return topology
   }
 
   private async settle(
     what: string,
     timeoutMs: number,
-    extra?: (topology: ClusterTopology) => string | undefined,
+    failover?: { replica: OwnedRedisServer; old: OwnedRedisServer; slots: string; takeover: boolean },
   ) {
     try {
       return await eventually(
         what,
         async () => {
-          const topology = await this.settled()
-          const pending = extra?.(topology)
-          if (pending) throw new Error(pending)
+          const topology = await this.settled(failover?.takeover ? failover.replica : undefined)
+          const served = failover && topology.masters.find(({ node }) => node === failover.replica)
+          if (failover && JSON.stringify(served?.slots) !== failover.slots) {
+            throw new Error(`:${failover.replica.port} does not serve the slots of :${failover.old.port} yet`)
+          }
           return topology
         },
         { timeoutMs, intervalMs: 50 },
@@ -224,22 +237,18 @@ class OwnedRedisCluster implements RedisCluster {
       })
     }
     const chosen = mode ?? (old.state === 'running' ? 'graceful' : 'force')
+    if (chosen !== 'takeover') await this.elections.settled(replica)
     await replica.admin((client) =>
       chosen === 'graceful'
         ? client.call('CLUSTER', 'FAILOVER')
         : client.call('CLUSTER', 'FAILOVER', chosen.toUpperCase()),
     )
-    const slots = JSON.stringify(entry.slots)
-    await this.settle(
-      `:${replica.port} taking over from :${old.port} (${chosen} failover)`,
-      timeoutMs,
-      (now) => {
-        const served = now.masters.find(({ node }) => node === replica)
-        return served && JSON.stringify(served.slots) === slots
-          ? undefined
-          : `:${replica.port} does not serve the slots of :${old.port} yet`
-      },
-    )
+    await this.settle(`:${replica.port} taking over from :${old.port} (${chosen} failover)`, timeoutMs, {
+      replica,
+      old,
+      slots: JSON.stringify(entry.slots),
+      takeover: chosen === 'takeover',
+    })
     return replica
   }
 
@@ -315,6 +324,7 @@ export async function startRedisCluster(options: StartRedisClusterOptions = {}):
   const cluster = new OwnedRedisCluster(
     started.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : [])),
     users,
+    nodeTimeoutMs,
   )
   try {
     const failed = started.find((outcome) => outcome.status === 'rejected')

@@ -131,6 +131,17 @@ describe('startRedisCluster({ replicas: 1 })', () => {
     await cluster.waitUntilConsistent()
   })
 
+  it('fails the same pair over and back and over again, waiting out what Redis remembers of an election', async () => {
+    await client.set('booking:back-and-forth', 'kept')
+    const first = await cluster.masterOf('booking:back-and-forth')
+    const second = await cluster.failover(first)
+    expect(await cluster.failover(second)).toBe(first)
+    // `second` won an election moments ago; asked again at once, Redis 7.0 would promote it with a stale epoch.
+    expect(await cluster.failover(first)).toBe(second)
+    expect(await cluster.masterOf('booking:back-and-forth')).toBe(second)
+    expect(await client.get('booking:back-and-forth')).toBe('kept')
+  })
+
   it('refuses to fail over a node that serves no slots', async () => {
     const { masters } = await cluster.topology()
     const replica = masters[0]!.replicas[0]!

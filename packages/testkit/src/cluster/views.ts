@@ -10,6 +10,8 @@ export interface SeenNode {
   flags: ReadonlySet<string>
   /** The id of its master, for a replica. */
   masterId: string | undefined
+  /** The config epoch of its slot claims: the higher claim wins. */
+  configEpoch: number
   /** Slot ranges it serves, inclusive. */
   slots: Array<[number, number]>
 }
@@ -30,12 +32,15 @@ export function parseClusterNodes(text: string): SeenNode[] {
     .split('\n')
     .filter((line) => line.trim() !== '')
     .map((line) => {
-      const [id = '', address = '', flags = '', master = '-', , , , , ...slots] = line.trim().split(' ')
+      const [id = '', address = '', flags = '', master = '-', , , epoch = '0', , ...slots] = line
+        .trim()
+        .split(' ')
       return {
         id,
         port: Number(address.slice(address.lastIndexOf(':') + 1).split('@')[0]),
         flags: new Set(flags.split(',')),
         masterId: master === '-' ? undefined : master,
+        configEpoch: Number(epoch),
         slots: slots
           // `[slot->-node]` entries are migrations in progress, not ownership.
           .filter((slot) => !slot.startsWith('['))
@@ -81,6 +86,31 @@ export function slotOwners(view: NodeView): Array<{ from: number; to: number; po
 const ABNORMAL = ['fail', 'fail?', 'handshake', 'noaddr']
 
 /**
+ * A node that believes it serves slots the other nodes give to a node with a higher config epoch: they ignore
+ * its claim for good. Redis 7.0 does this to a replica promoted again soon after it won an election (see
+ * `elections.ts`), so say so rather than leave a bare disagreement.
+ */
+function ignoredClaim(view: NodeView, views: readonly NodeView[]): string | undefined {
+  const self = view.nodes.find(({ flags }) => flags.has('myself'))
+  if (!self?.flags.has('master') || self.slots.length === 0) return undefined
+  const [from, to] = self.slots[0]!
+  for (const other of views) {
+    if (other === view) continue
+    const owner = other.nodes.find(
+      (node) => node.flags.has('master') && node.slots.some(([a, b]) => a <= from && from <= b),
+    )
+    if (owner && owner.id !== self.id && owner.configEpoch > self.configEpoch) {
+      return (
+        `:${view.port} claims slots ${from}-${to} with config epoch ${self.configEpoch}, which the others ignore ` +
+        `for :${owner.port}'s ${owner.configEpoch} (a replica promoted again within moments of winning an ` +
+        'election: Redis 7.0 reuses the old election)'
+      )
+    }
+  }
+  return undefined
+}
+
+/**
  * What keeps the running nodes from forming a settled cluster, in words; empty when they do: every running
  * node reports `cluster_state:ok`, knows every other running node without a failure flag, agrees with the
  * others on who serves which slot and on each node's role (as that node states it), every slot is served by
@@ -105,6 +135,8 @@ export function disagreements(views: readonly NodeView[], states: ReadonlyMap<nu
     if (JSON.stringify(owners) !== referenceSlots) {
       problems.push(`${at} and :${reference?.port} disagree on which node serves which slots`)
     }
+    const ignored = ignoredClaim(view, views)
+    if (ignored) problems.push(ignored)
     const covered = owners.reduce((sum, { from, to }) => sum + to - from + 1, 0)
     if (covered !== SLOTS) problems.push(`${at} sees ${SLOTS - covered} slots served by no node`)
     for (const { from, to, port } of owners) {
