@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks'
 import { Redis, type RedisOptions } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { eventually } from './eventually.js'
 import { type FaultProxy, getFreePort, type RedisServer, startFaultProxy, startRedis } from './index.js'
-import { waitUntil } from './wait-until.js'
 
 describe('startFaultProxy', () => {
   let server: RedisServer
@@ -74,7 +74,7 @@ describe('startFaultProxy', () => {
       await droppedConnection
 
       proxy.blackhole(false)
-      await waitUntil('a PING through the healed proxy', async () => (await client.ping()) === 'PONG', {
+      await eventually('a PING through the healed proxy', async () => (await client.ping()) === 'PONG', {
         timeoutMs: 15_000,
         intervalMs: 50,
       })
@@ -91,7 +91,7 @@ describe('startFaultProxy', () => {
       await expect(client.ping()).rejects.toThrow(/timed out/i)
 
       proxy.resetAll()
-      await waitUntil('a PING after resetAll', async () => (await client.ping()) === 'PONG', {
+      await eventually('a PING after resetAll', async () => (await client.ping()) === 'PONG', {
         timeoutMs: 15_000,
         intervalMs: 50,
       })

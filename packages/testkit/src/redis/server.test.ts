@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type RedisServer, startRedis } from './index.js'
+import { type RedisServer, startRedis } from '../index.js'
 
 describe('startRedis', () => {
   let server: RedisServer

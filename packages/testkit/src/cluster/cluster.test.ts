@@ -1,7 +1,7 @@
 import { connect } from 'node:net'
 import { Cluster, Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type RedisCluster, startRedisCluster } from './index.js'
+import { type RedisCluster, startRedisCluster } from '../index.js'
 
 describe('startRedisCluster', () => {
   let cluster: RedisCluster
@@ -11,7 +11,12 @@ describe('startRedisCluster', () => {
   beforeAll(async () => {
     cluster = await startRedisCluster()
     client = new Cluster([...cluster.nodes])
-    for (const { host, port } of cluster.nodes) direct.set(port, new Redis({ host, port }))
+    client.on('error', () => {}) // one test takes a master down on purpose
+    for (const { host, port } of cluster.nodes) {
+      const connection = new Redis({ host, port })
+      connection.on('error', () => {})
+      direct.set(port, connection)
+    }
   })
   afterAll(async () => {
     client?.disconnect()
@@ -59,6 +64,26 @@ describe('startRedisCluster', () => {
       }
       expect(await client.get(key)).toBe(`value of ${key}`)
     }
+  })
+
+  it('reports three masters without replicas, in slot order, as the handles of its servers', async () => {
+    const { masters } = await cluster.topology()
+    expect(masters.map(({ node }) => node)).toEqual(cluster.servers)
+    expect(masters.map(({ slots }) => slots[0]?.[0])).toEqual([0, 5461, 10_922])
+    for (const { replicas } of masters) expect(replicas).toEqual([])
+  })
+
+  it('says what is wrong while a master without a replica is down, and settles once it is back', async () => {
+    const master = await cluster.masterOf('booking:down')
+    await master.kill()
+    const failure = await cluster.waitUntilConsistent({ timeoutMs: 300 }).catch((error: unknown) => error)
+    expect(failure).toMatchObject({ code: 'TESTKIT_ERR_CLUSTER_UNSETTLED' })
+    expect((failure as Error).message).toMatch(new RegExp(`served by :${master.port}, which is down`))
+
+    await master.restart()
+    const { masters } = await cluster.waitUntilConsistent()
+    expect(masters.map(({ node }) => node)).toContain(master)
+    expect(await client.set('booking:down', 'up again')).toBe('OK')
   })
 
   it('stops every node', async () => {
