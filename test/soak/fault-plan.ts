@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { FaultProxy, RedisServer } from '@cachesaga/testkit'
+import type { FaultProxy, RedisServer, RedisSnapshot } from '@cachesaga/testkit'
 import { Redis } from 'ioredis'
 import { now } from './records.js'
 import type { FaultWindow } from './staleness-checker.js'
@@ -13,6 +13,7 @@ export const FAULT_KINDS = [
   'debug-sleep',
   'client-pause',
   'partition',
+  'rollback',
 ] as const
 export type FaultKind = (typeof FAULT_KINDS)[number]
 
@@ -20,6 +21,8 @@ export interface FaultTargets {
   redis: RedisServer
   /** One proxy per node: a partition blackholes one node's connections only. */
   proxies: readonly FaultProxy[]
+  /** A copy of the cache's Redis taken seconds ago: what a rollback restarts from. */
+  olderSnapshot(): RedisSnapshot | undefined
 }
 
 /** A short-lived admin connection straight to the server (not through any proxy). */
@@ -51,7 +54,7 @@ export async function injectFault(
     case 'kill-restart':
       await targets.redis.kill()
       await sleep(between(200, 2_000))
-      await targets.redis.restart()
+      await targets.redis.restart({ from: 'empty' })
       break
     case 'client-kill-pubsub':
       await targets.redis.killPubSubClients()
@@ -67,6 +70,14 @@ export async function injectFault(
         client.call('CLIENT', 'PAUSE', String(between(500, 2_000)), 'ALL'),
       )
       break
+    case 'rollback': {
+      // Redis restarted from an older snapshot (a crash with stale RDB/AOF, or a lagging replica promoted):
+      // old entries and their old generation counters come back together.
+      const snapshot = targets.olderSnapshot()
+      if (snapshot === undefined) return { kind, node, start, end: now() }
+      await targets.redis.restart({ from: snapshot })
+      break
+    }
     case 'partition': {
       // The node's connections stay open but carry nothing: only timeouts and heartbeats notice.
       node = Math.floor(random() * targets.proxies.length)

@@ -3,7 +3,13 @@ import { randomUUID } from 'node:crypto'
 import { once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
-import { type FaultProxy, type RedisServer, startFaultProxy, startRedis } from '@cachesaga/testkit'
+import {
+  type FaultProxy,
+  type RedisServer,
+  type RedisSnapshot,
+  startFaultProxy,
+  startRedis,
+} from '@cachesaga/testkit'
 import { Redis } from 'ioredis'
 import { type FaultKind, injectFault } from './fault-plan.js'
 import type { FinalReads, NodeBatch, ReadRecord } from './records.js'
@@ -56,8 +62,22 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const truth = await startRedis({ allowExternal: false })
   const cacheRedis: RedisServer = await startRedis({
     allowExternal: false,
+    persistence: 'rdb',
     args: ['--enable-debug-command', 'local'],
   })
+  // Snapshots every few seconds; a rollback restarts from the one before the latest, seconds old.
+  const snapshots: RedisSnapshot[] = []
+  const snapshotter = options.faults.includes('rollback')
+    ? setInterval(() => {
+        cacheRedis.snapshot().then(
+          (snapshot) => {
+            snapshots.push(snapshot)
+            if (snapshots.length > 2) snapshots.shift()
+          },
+          () => {},
+        )
+      }, 2_000)
+    : undefined
   const proxies: FaultProxy[] = []
   const children: ChildProcess[] = []
   const readsByNode = new Map<number, ReadRecord[]>()
@@ -112,7 +132,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       await sleep(Math.min(deadline - Date.now(), min + random() * (max - min)))
       if (options.faults.length === 0 || Date.now() >= deadline) continue
       const kind = options.faults[Math.floor(random() * options.faults.length)]!
-      const fault = await injectFault(kind, { redis: cacheRedis, proxies }, random)
+      const fault = await injectFault(
+        kind,
+        { redis: cacheRedis, proxies, olderSnapshot: () => snapshots[0] },
+        random,
+      )
       faults.push(fault)
       options.log(
         `fault ${kind}${fault.node === undefined ? '' : ` on node ${fault.node}`}: ${Math.round(fault.end - fault.start)} ms`,
@@ -159,6 +183,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       errors,
     }
   } finally {
+    clearInterval(snapshotter)
     for (const child of children) if (child.exitCode === null) child.kill('SIGKILL')
     for (const proxy of proxies) await proxy.close()
     await cacheRedis.stop()
