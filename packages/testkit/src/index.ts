@@ -7,5 +7,6 @@ export {
   startPostgres,
   type TestDatabase,
 } from './postgres.js'
+export { type RadicaleServer, type StartRadicaleOptions, startRadicale } from './radicale.js'
 export { type RedisCluster, startRedisCluster } from './redis-cluster.js'
 export { type RedisServer, type StartRedisOptions, startRedis } from './redis-server.js'
