@@ -1,0 +1,48 @@
+/** A local date and time with no zone attached, as written in an iCalendar `DTSTART` without `Z`. */
+export interface WallTime {
+  year: number
+  /** 1-12 */
+  month: number
+  day: number
+  hour: number
+  minute: number
+  second: number
+}
+
+/**
+ * The instant a wall-clock time denotes in an IANA zone, from the runtime's own zone database (`Intl`).
+ * Two passes settle the offset around a daylight-saving change; a time that does not exist (skipped by
+ * the change) lands after the gap, as calendar clients do.
+ */
+export function wallTimeToInstant(wall: WallTime, timeZone: string): Date {
+  const asUtc = Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute, wall.second)
+  const firstGuess = asUtc - offsetAt(asUtc, timeZone)
+  return new Date(asUtc - offsetAt(firstGuess, timeZone))
+}
+
+/** The zone's offset from UTC at `instant`, in milliseconds. Throws `RangeError` for a zone `Intl` does not know. */
+function offsetAt(instant: number, timeZone: string): number {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    })
+      .formatToParts(new Date(instant))
+      .map((part) => [part.type, Number(part.value)]),
+  )
+  const wallAsUtc = Date.UTC(
+    parts.year!,
+    parts.month! - 1,
+    parts.day!,
+    parts.hour!,
+    parts.minute!,
+    parts.second!,
+  )
+  return wallAsUtc - Math.floor(instant / 1000) * 1000
+}
