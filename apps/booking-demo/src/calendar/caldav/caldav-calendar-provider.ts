@@ -1,5 +1,5 @@
 import { durationSchema } from '@cachesaga/common'
-import { deleteObject, makeCalendar, syncCollection, updateObject } from 'tsdav'
+import { deleteObject, makeCalendar, propfind, syncCollection, updateObject } from 'tsdav'
 import { z } from 'zod'
 import { parseInput } from '../../parse-input.js'
 import { CalendarError } from '../calendar-error.js'
@@ -64,15 +64,25 @@ export class CalDavCalendarProvider implements CalendarProvider {
   /** Creates the calendar collection (MKCALENDAR) unless it exists. */
   async ensureCalendar(calendarId: string): Promise<void> {
     const url = this.calendarUrl(calendarId)
-    const [answer] = await makeCalendar({
+    // Servers answer MKCALENDAR on an existing collection with 405 or 409, and 409 also means "no parent":
+    // asking first keeps the two apart.
+    const [found] = await propfind({
+      url,
+      props: { 'd:resourcetype': {} },
+      depth: '0',
+      fetch: this.transport.fetch,
+    })
+    if (found?.ok) return
+    if (found?.status !== 404) {
+      throw this.transport.failure('BOOKING_ERR_CALENDAR_REFUSED', 'PROPFIND', url, found?.status ?? 0)
+    }
+    const [made] = await makeCalendar({
       url,
       props: { displayname: calendarId },
       fetch: this.transport.fetch,
     })
-    const status = answer?.status ?? 0
-    // 405: RFC 4791 §5.3.1's answer when the collection is already there.
-    if (status >= 300 && status !== 405)
-      throw this.transport.failure('BOOKING_ERR_CALENDAR_REFUSED', 'MKCALENDAR', url, status)
+    if (!made?.ok)
+      throw this.transport.failure('BOOKING_ERR_CALENDAR_REFUSED', 'MKCALENDAR', url, made?.status ?? 0)
   }
 
   async putEvent(calendarId: string, event: BookingCalendarEvent): Promise<void> {
@@ -134,7 +144,8 @@ export class CalDavCalendarProvider implements CalendarProvider {
       }
       const id = eventIdOf(path)
       if (answer.status === 404) {
-        events.push({ id, bookingId: null, busy: [] })
+        // A deletion. A full listing may name objects deleted long ago too (Radicale does): nothing to replace.
+        if (syncToken !== null) events.push({ id, bookingId: null, busy: [] })
         continue
       }
       const data = calendarData(answer.props?.calendarData)
