@@ -27,10 +27,10 @@ export async function startDemoCalendar(env: NodeJS.ProcessEnv): Promise<DemoCal
   return { url: calendarHome(radicale), owned: true, stop: () => radicale.stop() }
 }
 
-/** The calendar home of the demo's user on a Radicale (any password logs in; one is set so logs show it redacted). */
-export function calendarHome(radicale: RadicaleServer): string {
-  const url = new URL('demo/', radicale.url)
-  url.username = 'demo'
+/** A user's calendar home on a Radicale (any password logs in; one is set so logs show it redacted). */
+export function calendarHome(radicale: RadicaleServer, user = 'demo'): string {
+  const url = new URL(`${user}/`, radicale.url)
+  url.username = user
   url.password = 'not-a-secret'
   return url.href
 }
