@@ -8,6 +8,7 @@ import { CONTENDERS, TAGGING_CONTENDERS } from './contenders.js'
 import { describeMachine } from './machine.js'
 import { fmtUs } from './measure.js'
 import { runCacheReadsBench } from './suites/cache-reads.js'
+import { runCalendarSyncBench } from './suites/calendar-sync.js'
 import { runPatternsBench } from './suites/patterns.js'
 import { runPropagationBench } from './suites/propagation.js'
 import { runQueueBench } from './suites/queue.js'
@@ -15,7 +16,7 @@ import { runStampedeBench } from './suites/stampede.js'
 import { runTagsBench } from './suites/tags.js'
 import { TARGETS, type TargetCheck, targetsTable } from './targets.js'
 
-const SUITES = ['cache', 'stampede', 'propagation', 'tags', 'patterns', 'queue'] as const
+const SUITES = ['cache', 'stampede', 'propagation', 'tags', 'patterns', 'queue', 'calendar'] as const
 type Suite = (typeof SUITES)[number]
 
 const { values } = parseArgs({
@@ -147,6 +148,11 @@ try {
   if (selected.has('queue')) {
     log('queue')
     sections.push('## Queue', await runQueueBench({ redisUrl: server.url }))
+  }
+  if (selected.has('calendar')) {
+    log('calendar sync')
+    const calendar = await runCalendarSyncBench({ events: 1_000, changes: 10, rounds: quick ? 1 : 3 })
+    sections.push('## External calendar sync (CalDAV)', calendar)
   }
 } finally {
   admin.disconnect()

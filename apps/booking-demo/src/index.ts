@@ -9,6 +9,7 @@ export {
   CalDavCalendarProvider,
   type CalDavCalendarProviderOptions,
 } from './calendar/caldav/caldav-calendar-provider.js'
+export { type Appointment, OtherCalendarApp } from './calendar/caldav/other-calendar-app.js'
 export { CalendarError, type CalendarErrorCode } from './calendar/calendar-error.js'
 export type {
   BookingCalendarEvent,
