@@ -70,7 +70,7 @@ export async function runCalendarSyncBench(options: CalendarSyncOptions): Promis
         props: { 'd:getetag': {}, 'c:calendar-data': {} },
         syncLevel: 1,
         syncToken: '',
-        headers: { depth: '1', ...getBasicAuthHeaders({ username: 'bench', password: '' }) },
+        headers: { depth: '0', ...getBasicAuthHeaders({ username: 'bench', password: '' }) },
       })
     for (let round = 0; round < options.rounds; round++) {
       const started = performance.now()

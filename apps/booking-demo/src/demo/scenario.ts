@@ -1,5 +1,6 @@
 import type pg from 'pg'
 import { OtherCalendarApp } from '../calendar/caldav/other-calendar-app.js'
+import { wallTimeOf } from '../calendar/ical/wall-time.js'
 import { demoIds } from '../seed/seed-demo-data.js'
 import { ApiClient, type AvailabilityAnswer, waitFor } from './api-client.js'
 
@@ -215,18 +216,7 @@ export function mondayAhead(weeksAhead: number): string {
 
 /** The local wall time (`2026-01-12T09:00`) of an instant in a zone, as a person's calendar app shows it. */
 function wallTime(instant: string, timeZone: string): string {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-CA', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-    })
-      .formatToParts(new Date(instant))
-      .map((part) => [part.type, part.value]),
-  )
-  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}`
+  const { year, month, day, hour, minute } = wallTimeOf(new Date(instant), timeZone)
+  const two = (n: number) => String(n).padStart(2, '0')
+  return `${year}-${two(month)}-${two(day)}T${two(hour)}:${two(minute)}`
 }

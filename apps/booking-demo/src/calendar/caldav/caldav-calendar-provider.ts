@@ -116,7 +116,8 @@ export class CalDavCalendarProvider implements CalendarProvider {
       props: { 'd:getetag': {}, 'c:calendar-data': {} },
       syncLevel: 1,
       syncToken: syncToken ?? '',
-      headers: { depth: '1' },
+      // RFC 6578 §3.2: the report is sent with Depth 0 (its scope is the body's sync-level); SabreDAV insists.
+      headers: { depth: '0' },
       fetch: this.transport.fetch,
     })
     const first = answers[0]

@@ -20,8 +20,8 @@ export function wallTimeToInstant(wall: WallTime, timeZone: string): Date {
   return new Date(asUtc - offsetAt(firstGuess, timeZone))
 }
 
-/** The zone's offset from UTC at `instant`, in milliseconds. Throws `RangeError` for a zone `Intl` does not know. */
-function offsetAt(instant: number, timeZone: string): number {
+/** The wall-clock time of an instant in an IANA zone. Throws `RangeError` for a zone `Intl` does not know. */
+export function wallTimeOf(instant: Date | number, timeZone: string): WallTime {
   const parts = Object.fromEntries(
     new Intl.DateTimeFormat('en-US', {
       timeZone,
@@ -36,13 +36,19 @@ function offsetAt(instant: number, timeZone: string): number {
       .formatToParts(new Date(instant))
       .map((part) => [part.type, Number(part.value)]),
   )
-  const wallAsUtc = Date.UTC(
-    parts.year!,
-    parts.month! - 1,
-    parts.day!,
-    parts.hour!,
-    parts.minute!,
-    parts.second!,
-  )
+  return {
+    year: parts.year!,
+    month: parts.month!,
+    day: parts.day!,
+    hour: parts.hour!,
+    minute: parts.minute!,
+    second: parts.second!,
+  }
+}
+
+/** The zone's offset from UTC at `instant`, in milliseconds. */
+function offsetAt(instant: number, timeZone: string): number {
+  const wall = wallTimeOf(instant, timeZone)
+  const wallAsUtc = Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute, wall.second)
   return wallAsUtc - Math.floor(instant / 1000) * 1000
 }
