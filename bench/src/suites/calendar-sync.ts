@@ -48,9 +48,9 @@ export async function runCalendarSyncBench(options: CalendarSyncOptions): Promis
     const otherApp = new OtherCalendarApp(home.href)
     await provider.ensureCalendar(calendar)
     const names = Array.from({ length: options.events }, (_, i) => `appointment-${i}`)
-    for (let i = 0; i < names.length; i += 20) {
+    for (let i = 0; i < names.length; i += 5) {
       await Promise.all(
-        names.slice(i, i + 20).map((name, j) => otherApp.put(calendar, appointment(name, i + j))),
+        names.slice(i, i + 5).map((name, j) => otherApp.put(calendar, appointment(name, i + j))),
       )
     }
     const measure = async (run: () => Promise<unknown>): Promise<Sample> => {

@@ -39,7 +39,19 @@ export default defineHandlers({
       if (errorCode(error) !== 'BOOKING_ERR_CALENDAR_REFUSED') throw error
       throw Object.assign(new UnrecoverableError((error as Error).message), { cause: error })
     })
+    if (result.status !== 'applied') return
+    if (result.unreadable.length > 0) {
+      // Someone else's malformed events do not stop the sync; a person should know which were skipped.
+      console.warn(
+        JSON.stringify({
+          level: 'warn',
+          msg: 'calendar objects skipped: their iCalendar data did not parse',
+          calendarId: event.payload.calendarId,
+          objects: result.unreadable,
+        }),
+      )
+    }
     // After the commit: a reader that refills from here on sees the new busy blocks.
-    if (result.status === 'applied' && result.invalidate !== null) await cache.invalidate(result.invalidate)
+    if (result.invalidate !== null) await cache.invalidate(result.invalidate)
   },
 })

@@ -23,16 +23,7 @@ export function wallTimeToInstant(wall: WallTime, timeZone: string): Date {
 /** The wall-clock time of an instant in an IANA zone. Throws `RangeError` for a zone `Intl` does not know. */
 export function wallTimeOf(instant: Date | number, timeZone: string): WallTime {
   const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    })
+    formatterFor(timeZone)
       .formatToParts(new Date(instant))
       .map((part) => [part.type, Number(part.value)]),
   )
@@ -51,4 +42,25 @@ function offsetAt(instant: number, timeZone: string): number {
   const wall = wallTimeOf(instant, timeZone)
   const wallAsUtc = Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute, wall.second)
   return wallAsUtc - Math.floor(instant / 1000) * 1000
+}
+
+/** Making a formatter costs far more than using one, and a calendar has few zones: one per zone, kept. */
+const formatters = new Map<string, Intl.DateTimeFormat>()
+
+function formatterFor(timeZone: string): Intl.DateTimeFormat {
+  let formatter = formatters.get(timeZone)
+  if (formatter === undefined) {
+    formatter = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    })
+    formatters.set(timeZone, formatter)
+  }
+  return formatter
 }
