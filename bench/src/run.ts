@@ -151,7 +151,7 @@ try {
   }
   if (selected.has('calendar')) {
     log('calendar sync')
-    const calendar = await runCalendarSyncBench({ events: 1_000, changes: 10, rounds: quick ? 1 : 3 })
+    const calendar = await runCalendarSyncBench({ events: 1_000, changes: 10, rounds: quick ? 1 : 5 })
     sections.push('## External calendar sync (CalDAV)', calendar)
   }
 } finally {

@@ -46,6 +46,20 @@ describe('reading busy time from an iCalendar object', () => {
     expect(busy(ics)).toEqual(['2026-01-12T03:30:00.000Z 2026-01-12T04:30:00.000Z'])
   })
 
+  it("prefers the runtime's zone database for an IANA TZID over the VTIMEZONE the server generated for it", () => {
+    const stale = [
+      'BEGIN:VTIMEZONE',
+      'TZID:Europe/Berlin',
+      'BEGIN:STANDARD',
+      'DTSTART:19700101T000000',
+    ].concat(['TZOFFSETFROM:+0530', 'TZOFFSETTO:+0530', 'END:STANDARD', 'END:VTIMEZONE'])
+    const ics = calendar(
+      stale,
+      vevent('DTSTART;TZID=Europe/Berlin:20260112T090000', 'DTEND;TZID=Europe/Berlin:20260112T100000'),
+    )
+    expect(busy(ics)).toEqual(['2026-01-12T08:00:00.000Z 2026-01-12T09:00:00.000Z'])
+  })
+
   it('reads a TZID without a VTIMEZONE as an IANA zone, daylight saving included', () => {
     const winter = calendar(
       vevent('DTSTART;TZID=Europe/Berlin:20260112T090000', 'DTEND;TZID=Europe/Berlin:20260112T100000'),

@@ -1,6 +1,6 @@
 import ICAL from 'ical.js'
 import type { BusyWindow } from '../calendar-provider.js'
-import { wallTimeToInstant } from './wall-time.js'
+import { isKnownTimeZone, wallTimeToInstant } from './wall-time.js'
 
 /** The property the demo writes on the events of its own bookings. */
 export const BOOKING_ID_PROPERTY = 'x-cachesaga-booking-id'
@@ -26,8 +26,9 @@ type IcalComponent = InstanceType<typeof ICAL.Component>
 /**
  * Reads the busy time of one calendar object (an iCalendar document: one event, or a recurring event with
  * its exceptions) inside `window`. Recurrences (`RRULE`, `RDATE`, `EXDATE`, overridden and cancelled
- * instances) are expanded by ical.js. Times keep their zone from the event: a `VTIMEZONE` in the document
- * when there is one, else the `TZID` as an IANA zone, else (floating times, all-day events) `timeZone`.
+ * instances) are expanded by ical.js. Times keep their zone from the event: the `TZID` as an IANA zone when
+ * the runtime knows it, else the `VTIMEZONE` the document defines for it, else (floating times, all-day
+ * events) `timeZone`.
  * Cancelled (`STATUS:CANCELLED`) and free (`TRANSP:TRANSPARENT`) occurrences are not busy.
  * Throws when the document does not parse.
  */
@@ -84,9 +85,13 @@ function occurrences(
   return found
 }
 
-/** An all-day event without an end lasts its day; a timed one without an end takes no time (RFC 5545). */
+/**
+ * An all-day event without an end lasts its day; a timed one without an end takes no time (RFC 5545).
+ * No comparison here: comparing ical.js times expands their zone's rules, the slowest thing ical.js does,
+ * and the caller drops intervals that end before they start anyway.
+ */
 function endOf(start: IcalTime, end: IcalTime | null | undefined): IcalTime | null {
-  if (end && end.compare(start) > 0) return end
+  if (end) return end
   return start.isDate ? null : start
 }
 
@@ -103,9 +108,10 @@ function isBusy(component: IcalComponent): boolean {
 }
 
 /**
- * The instant of an iCalendar time. ical.js resolves UTC and zones defined by a `VTIMEZONE` in the
- * document; a `TZID` without one (common in practice) is read as an IANA zone name, and floating times
- * and dates belong to the calendar owner's zone.
+ * The instant of an iCalendar time. A `TZID` naming a zone the runtime knows (an IANA name, which is what
+ * servers generate their `VTIMEZONE`s from) is read from the runtime's zone database, quickly; a zone only
+ * the object defines (`TZID:Clinic Time` with its `VTIMEZONE`) is converted by ical.js; floating times and
+ * dates belong to the calendar owner's zone. A `TZID` that is neither fails, and the object is unreadable.
  */
 function toInstant(
   time: IcalTime,
@@ -114,8 +120,10 @@ function toInstant(
   timeZone: string,
 ): Date {
   if (!time.isDate && time.zone?.tzid === 'UTC') return new Date(time.toUnixTime() * 1000)
-  if (!time.isDate && time.zone?.component) return new Date(time.toUnixTime() * 1000)
   const tzid = time.isDate ? undefined : tzidOf(component, property)
+  if (tzid !== undefined && !isKnownTimeZone(tzid) && time.zone?.component) {
+    return new Date(time.toUnixTime() * 1000)
+  }
   return wallTimeToInstant(
     {
       year: time.year,

@@ -44,6 +44,16 @@ function offsetAt(instant: number, timeZone: string): number {
   return wallAsUtc - Math.floor(instant / 1000) * 1000
 }
 
+/** True for a zone name the runtime's zone database knows (`Europe/Berlin`, `UTC`), false otherwise. */
+export function isKnownTimeZone(timeZone: string): boolean {
+  try {
+    formatterFor(timeZone)
+    return true
+  } catch {
+    return false
+  }
+}
+
 /** Making a formatter costs far more than using one, and a calendar has few zones: one per zone, kept. */
 const formatters = new Map<string, Intl.DateTimeFormat>()
 
