@@ -1,5 +1,5 @@
 import { redactUrl } from '@cachesaga/common'
-import { CalendarError } from '../calendar-error.js'
+import { CalendarError, type CalendarErrorCode } from '../calendar-error.js'
 
 /**
  * The only way the CalDAV provider reaches the network: every request (tsdav's included, through its
@@ -68,15 +68,7 @@ export class CalDavTransport {
   }
 
   /** A coded error for an answer with `status`, naming the server (redacted), the method and the path. */
-  failure(
-    code:
-      | 'BOOKING_ERR_CALENDAR_UNAVAILABLE'
-      | 'BOOKING_ERR_CALENDAR_REFUSED'
-      | 'BOOKING_ERR_CALENDAR_SYNC_TOKEN_REJECTED',
-    method: string,
-    url: string,
-    status: number,
-  ): CalendarError {
+  failure(code: CalendarErrorCode, method: string, url: string, status: number): CalendarError {
     const path = new URL(url).pathname
     return new CalendarError(code, `${method} ${path} on ${this.server} answered ${status}`, {
       details: { server: this.server, method, path, status },
