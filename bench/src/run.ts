@@ -8,6 +8,7 @@ import { CONTENDERS, TAGGING_CONTENDERS } from './contenders.js'
 import { describeMachine } from './machine.js'
 import { fmtUs } from './measure.js'
 import { runCacheReadsBench } from './suites/cache-reads.js'
+import { runCalendarSyncBench } from './suites/calendar-sync.js'
 import { runPatternsBench } from './suites/patterns.js'
 import { runPostgresBench } from './suites/postgres.js'
 import { runPropagationBench } from './suites/propagation.js'
@@ -16,7 +17,7 @@ import { runStampedeBench } from './suites/stampede.js'
 import { runTagsBench } from './suites/tags.js'
 import { TARGETS, type TargetCheck, targetsTable } from './targets.js'
 
-const SUITES = ['cache', 'stampede', 'propagation', 'tags', 'patterns', 'queue', 'postgres'] as const
+const SUITES = ['cache', 'stampede', 'propagation', 'tags', 'patterns', 'queue', 'postgres', 'calendar'] as const
 type Suite = (typeof SUITES)[number]
 
 const { values } = parseArgs({
@@ -161,6 +162,11 @@ try {
     log('postgres')
     const { markdown } = await runPostgresBench({ redisUrl: server.url, rate: 500, seconds: quick ? 5 : 30 })
     sections.push('## PostgreSQL change capture', markdown)
+  }
+  if (selected.has('calendar')) {
+    log('calendar sync')
+    const calendar = await runCalendarSyncBench({ events: 1_000, changes: 10, rounds: quick ? 1 : 5 })
+    sections.push('## External calendar sync (CalDAV)', calendar)
   }
 } finally {
   admin.disconnect()

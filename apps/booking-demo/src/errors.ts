@@ -6,8 +6,6 @@ export type BookingDemoErrorCode =
   | 'BOOKING_ERR_TIME_NOT_OFFERED'
   /** The booking, staff member, service or calendar named does not exist (or belongs to another tenant). */
   | 'BOOKING_ERR_NOT_FOUND'
-  /** The external calendar provider failed in a way worth retrying. */
-  | 'BOOKING_ERR_CALENDAR_UNAVAILABLE'
   /** An option or a payload from outside did not parse; the message names the field. */
   | 'BOOKING_ERR_INVALID_INPUT'
   /** A migration file is misnamed or failed to apply. */
@@ -41,14 +39,5 @@ export class SlotTakenError extends BookingDemoError {
       `staff ${staffId} already has a confirmed booking overlapping ${startsAt.toISOString()}..${endsAt.toISOString()}`,
       options,
     )
-  }
-}
-
-/** The external calendar provider is briefly unavailable; the same call may succeed later. */
-export class CalendarUnavailableError extends BookingDemoError {
-  override readonly name = 'CalendarUnavailableError'
-
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('BOOKING_ERR_CALENDAR_UNAVAILABLE', message, options)
   }
 }

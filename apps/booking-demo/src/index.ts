@@ -5,9 +5,19 @@ export {
 } from './availability/load-availability.js'
 export type { BookedTime, BookingEvent } from './bookings/booking-events.js'
 export { type Booking, BookingRepository, type ConfirmBookingInput } from './bookings/booking-repository.js'
-export type { CalendarChanges, CalendarProvider } from './calendar/calendar-provider.js'
-export { type CalendarEventInput, SimulatedCalendarProvider } from './calendar/simulated-calendar-provider.js'
-export { type CalendarSyncResult, syncCalendar } from './calendar/sync-calendar.js'
+export {
+  CalDavCalendarProvider,
+  type CalDavCalendarProviderOptions,
+} from './calendar/caldav/caldav-calendar-provider.js'
+export { type Appointment, OtherCalendarApp } from './calendar/caldav/other-calendar-app.js'
+export { CalendarError, type CalendarErrorCode } from './calendar/calendar-error.js'
+export type {
+  BookingCalendarEvent,
+  BusyWindow,
+  CalendarChanges,
+  CalendarProvider,
+} from './calendar/calendar-provider.js'
+export { type CalendarSyncResult, type FullSyncReason, syncCalendar } from './calendar/sync-calendar.js'
 export {
   type Change,
   ChangeListener,
@@ -24,7 +34,6 @@ export { migrate } from './db/migrate.js'
 export {
   BookingDemoError,
   type BookingDemoErrorCode,
-  CalendarUnavailableError,
   SlotTakenError,
 } from './errors.js'
 export {

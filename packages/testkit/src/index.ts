@@ -16,6 +16,7 @@ export {
   startPostgres,
   type TestDatabase,
 } from './postgres.js'
+export { type RadicaleServer, type StartRadicaleOptions, startRadicale } from './radicale.js'
 export type { RedisCredentials } from './redis/acl.js'
 export type { RedisAclUser, RedisNodeOptions, RedisPersistence } from './redis/options.js'
 export type { RedisSnapshot, RestartFrom } from './redis/persistence.js'

@@ -10,7 +10,7 @@ import { SlotHolds } from '../bookings/slot-holds.js'
 import { AvailabilityReader } from '../cache/availability-reader.js'
 import { targetForStaffEdit } from '../cache/availability-targets.js'
 import { createAvailabilityCache } from '../cache/create-availability-cache.js'
-import { SimulatedCalendarProvider } from '../calendar/simulated-calendar-provider.js'
+import { calendarProviderFromEnv } from '../calendar/caldav/caldav-env.js'
 import { ChangeListener } from '../changes/change-listener.js'
 import { LatencyWindow } from '../metrics/latency-window.js'
 import type { ApiConfig } from './api-config.js'
@@ -61,7 +61,7 @@ export async function createApiContext(config: ApiConfig): Promise<ApiContext> {
     pool,
     bookings,
     holds: new SlotHolds(redis, HOLD_MS),
-    calendar: new SimulatedCalendarProvider(pool),
+    calendar: calendarProviderFromEnv(process.env),
     bus,
   })
   const runner = createSagaRunner({

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto'
+import { errorCode } from '@cachesaga/common'
 import type { EventBus } from '@cachesaga/queue'
 import { DomainRejection, defineSaga, invalidateCache } from '@cachesaga/saga'
 import type pg from 'pg'
 import { z } from 'zod'
 import { targetForBookedTimes } from '../cache/availability-targets.js'
-import type { SimulatedCalendarProvider } from '../calendar/simulated-calendar-provider.js'
+import type { CalendarProvider } from '../calendar/calendar-provider.js'
 import { BookingDemoError } from '../errors.js'
 import { toDomainEvent } from '../events/to-domain-event.js'
 import { loadStaffProfile, type StaffProfile } from '../staff/load-staff-profile.js'
@@ -15,7 +16,7 @@ interface BookingSagaDeps {
   pool: pg.Pool
   bookings: BookingRepository
   holds: SlotHolds
-  calendar: SimulatedCalendarProvider
+  calendar: CalendarProvider
   /** Where the `notify` step announces the booking inside the process. */
   bus: EventBus
 }
@@ -73,12 +74,14 @@ export function createBookingSaga(deps: BookingSagaDeps) {
         const { calendarId, startsAt, endsAt } = results.commit
         if (calendarId === null) return { written: false }
         // The event id is the booking's, so a retried write moves the same event instead of adding one.
-        await deps.calendar.putEvent(calendarId, {
-          id: `booking-${input.bookingId}`,
-          bookingId: input.bookingId,
-          startsAt: new Date(startsAt),
-          endsAt: new Date(endsAt),
-        })
+        await refuseWithoutRetry(() =>
+          deps.calendar.putEvent(calendarId, {
+            id: `booking-${input.bookingId}`,
+            bookingId: input.bookingId,
+            startsAt: new Date(startsAt),
+            endsAt: new Date(endsAt),
+          }),
+        )
         return { written: true }
       },
     })
@@ -126,6 +129,21 @@ async function refuseAsDomain<T>(commit: () => Promise<T>): Promise<T> {
   } catch (error) {
     if (error instanceof BookingDemoError && error.code !== 'BOOKING_ERR_INVALID_INPUT') {
       throw new DomainRejection(error.message, { cause: error })
+    }
+    throw error
+  }
+}
+
+/**
+ * A calendar server that refuses the write (wrong credentials, no such calendar) will refuse it again:
+ * parked at once for a person to fix, instead of retried. Unavailability is retried by the step's policy.
+ */
+async function refuseWithoutRetry(write: () => Promise<void>): Promise<void> {
+  try {
+    await write()
+  } catch (error) {
+    if (errorCode(error) === 'BOOKING_ERR_CALENDAR_REFUSED') {
+      throw new DomainRejection((error as Error).message, { cause: error })
     }
     throw error
   }

@@ -1,36 +1,61 @@
+import { type RadicaleServer, startRadicale } from '@cachesaga/testkit'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { CalendarUnavailableError } from '../errors.js'
+import { availabilityDayTag, targetForStaffEdit } from '../cache/availability-targets.js'
+import { calendarHome } from '../demo/demo-calendar.js'
 import { demoIds, seedDemoData } from '../seed/seed-demo-data.js'
 import { createTestDatabase, type TestDatabase } from '../test-support/test-database.js'
-import { SimulatedCalendarProvider } from './simulated-calendar-provider.js'
+import { CalDavCalendarProvider } from './caldav/caldav-calendar-provider.js'
+import { type Appointment, OtherCalendarApp } from './caldav/other-calendar-app.js'
+import type { CalendarProvider } from './calendar-provider.js'
+import { ensureStaffCalendars } from './ensure-staff-calendars.js'
 import { syncCalendar } from './sync-calendar.js'
 
 let db: TestDatabase
-let provider: SimulatedCalendarProvider
+let radicale: RadicaleServer
+let provider: CalDavCalendarProvider
+let otherApp: OtherCalendarApp
 const calendar = demoIds.calendars.ada
+const ada = demoIds.staff.ada
+/** Syncs run "now" in early January 2026, so the appointments below fall inside the busy window. */
+const now = new Date('2026-01-05T00:00:00Z')
 beforeAll(async () => {
   db = await createTestDatabase('calendar')
   await seedDemoData(db.pool)
+  radicale = await startRadicale()
 })
-afterAll(() => db?.drop())
+afterAll(async () => {
+  await radicale?.stop()
+  await db?.drop()
+})
+/** Each test gets an empty calendar: a fresh home on the same server, and no synced state. */
+let home = 0
 beforeEach(async () => {
-  await db.pool.query(
-    'TRUNCATE external_busy_blocks, external_calendar_sync_state, simulated_calendar.events, simulated_calendar.calendars',
-  )
-  provider = new SimulatedCalendarProvider(db.pool)
+  await db.pool.query('TRUNCATE external_busy_blocks, external_calendar_sync_state')
+  const url = calendarHome(radicale, `user${++home}`)
+  provider = new CalDavCalendarProvider({ url })
+  otherApp = new OtherCalendarApp(url)
+  await ensureStaffCalendars(db.pool, provider)
 })
 
-const hours = (from: number, to: number) => ({
-  startsAt: new Date(Date.UTC(2026, 0, 12, from)),
-  endsAt: new Date(Date.UTC(2026, 0, 12, to)),
+/** An appointment in Ada's zone (Berlin, UTC+1 in January) on Monday 12 January 2026. */
+const at = (name: string, from: string, to: string, rrule?: string): Appointment => ({
+  name,
+  start: `2026-01-12T${from}`,
+  end: `2026-01-12T${to}`,
+  timeZone: 'Europe/Berlin',
+  ...(rrule === undefined ? {} : { rrule }),
 })
+const sync = (p: CalendarProvider = provider, when = now) => syncCalendar(db.pool, p, calendar, when)
 
 async function busyBlocks(): Promise<string[]> {
   const { rows } = await db.pool.query<{ event_id: string; starts_at: Date; ends_at: Date }>(
-    'SELECT event_id, starts_at, ends_at FROM external_busy_blocks WHERE calendar_id = $1 ORDER BY event_id',
+    'SELECT event_id, starts_at, ends_at FROM external_busy_blocks WHERE calendar_id = $1 ORDER BY event_id, starts_at',
     [calendar],
   )
-  return rows.map((row) => `${row.event_id} ${row.starts_at.getUTCHours()}-${row.ends_at.getUTCHours()}`)
+  return rows.map(
+    (row) =>
+      `${row.event_id} ${row.starts_at.toISOString().slice(5, 16)}-${row.ends_at.toISOString().slice(11, 16)}`,
+  )
 }
 
 async function storedToken(): Promise<string | undefined> {
@@ -41,97 +66,127 @@ async function storedToken(): Promise<string | undefined> {
   return rows[0]?.sync_token
 }
 
-describe('the simulated calendar provider', () => {
-  it('lists the whole calendar without a token and only later changes with the token it returned', async () => {
-    await provider.putEvent(calendar, { id: 'gym', ...hours(7, 8) })
-    const full = await provider.listChanges(calendar, null)
-    expect(full).toMatchObject({ fullSync: true, events: [{ id: 'gym', cancelled: false }] })
-    await provider.putEvent(calendar, { id: 'lunch', ...hours(11, 12) })
-    await provider.deleteEvent(calendar, 'gym')
-    const since = await provider.listChanges(calendar, full.nextSyncToken)
-    expect(since.fullSync).toBe(false)
-    expect(since.events.map((event) => [event.id, event.cancelled])).toEqual([
-      ['lunch', false],
-      ['gym', true],
-    ])
-    expect((await provider.listChanges(calendar, since.nextSyncToken)).events).toEqual([])
-  })
-
-  it('refuses a token it did not issue', async () => {
-    await expect(provider.listChanges(calendar, 'not-a-token')).rejects.toMatchObject({
-      code: 'BOOKING_ERR_INVALID_INPUT',
-    })
-  })
-})
-
-describe('syncing an external calendar', () => {
-  it('copies the events into busy blocks and stores the token with them', async () => {
-    await provider.putEvent(calendar, { id: 'gym', ...hours(7, 8) })
-    await provider.putEvent(calendar, { id: 'dentist', ...hours(14, 15) })
-    const result = await syncCalendar(db.pool, provider, calendar)
-    expect(result).toMatchObject({ status: 'applied', staffId: demoIds.staff.ada, applied: 2 })
-    expect(await busyBlocks()).toEqual(['dentist 14-15', 'gym 7-8'])
+describe('syncing a CalDAV calendar', () => {
+  it('copies the events into busy blocks, times from their zone, and stores the token with them', async () => {
+    await otherApp.put(calendar, at('gym', '07:00', '08:00'))
+    await otherApp.put(calendar, at('dentist', '14:00', '15:00'))
+    const result = await sync()
+    expect(result).toMatchObject({ status: 'applied', staffId: ada, fullSync: 'first-sync', applied: 2 })
+    expect(await busyBlocks()).toEqual(['dentist 01-12T13:00-14:00', 'gym 01-12T06:00-07:00'])
     expect(await storedToken()).toBe(result.status === 'applied' ? result.syncToken : 'unreachable')
+    expect(result.status === 'applied' && result.invalidate).toEqual(targetForStaffEdit(demoIds.tenant, ada))
   })
 
-  it('applies each change once: a second sync with the stored token finds nothing new', async () => {
-    await provider.putEvent(calendar, { id: 'gym', ...hours(7, 8) })
-    await syncCalendar(db.pool, provider, calendar)
-    expect(await syncCalendar(db.pool, provider, calendar)).toMatchObject({ status: 'applied', applied: 0 })
-    expect(await busyBlocks()).toEqual(['gym 7-8'])
+  it('reads only what changed with the stored token: one REPORT, nothing to apply, nothing to invalidate', async () => {
+    await otherApp.put(calendar, at('gym', '07:00', '08:00'))
+    await sync()
+    const sent = provider.requestsSent
+    expect(await sync()).toMatchObject({ status: 'applied', fullSync: null, applied: 0, invalidate: null })
+    expect(provider.requestsSent - sent).toBe(1)
+    expect(await busyBlocks()).toEqual(['gym 01-12T06:00-07:00'])
   })
 
-  it('applies moves and deletions made after the last sync', async () => {
-    await provider.putEvent(calendar, { id: 'gym', ...hours(7, 8) })
-    await provider.putEvent(calendar, { id: 'dentist', ...hours(14, 15) })
-    await syncCalendar(db.pool, provider, calendar)
-    await provider.putEvent(calendar, { id: 'dentist', ...hours(16, 17) })
-    await provider.deleteEvent(calendar, 'gym')
-    expect(await syncCalendar(db.pool, provider, calendar)).toMatchObject({ applied: 2 })
-    expect(await busyBlocks()).toEqual(['dentist 16-17'])
+  it('applies a moved and a deleted event, and invalidates only the days they touched', async () => {
+    await otherApp.put(calendar, at('gym', '07:00', '08:00'))
+    await otherApp.put(calendar, at('dentist', '14:00', '15:00'))
+    await sync()
+    await otherApp.put(calendar, {
+      ...at('dentist', '16:00', '17:00'),
+      start: '2026-01-13T16:00',
+      end: '2026-01-13T17:00',
+    })
+    await otherApp.delete(calendar, 'gym')
+    const result = await sync()
+    expect(result).toMatchObject({ status: 'applied', fullSync: null, applied: 2 })
+    expect(await busyBlocks()).toEqual(['dentist 01-13T15:00-16:00'])
+    expect(result.status === 'applied' && result.invalidate?.tags?.sort()).toEqual([
+      availabilityDayTag(ada, '2026-01-12'),
+      availabilityDayTag(ada, '2026-01-13'),
+    ])
   })
 
-  it('changes nothing when the provider fails, and applies the changes when retried', async () => {
-    await provider.putEvent(calendar, { id: 'gym', ...hours(7, 8) })
-    provider.failTransiently(1)
-    await expect(syncCalendar(db.pool, provider, calendar)).rejects.toBeInstanceOf(CalendarUnavailableError)
-    expect(await busyBlocks()).toEqual([])
-    expect(await storedToken()).toBeUndefined()
-    expect(await syncCalendar(db.pool, provider, calendar)).toMatchObject({ status: 'applied', applied: 1 })
-    expect(await busyBlocks()).toEqual(['gym 7-8'])
+  it('expands a recurring appointment over the window, one block per occurrence, replaced when it changes', async () => {
+    await otherApp.put(calendar, at('standup', '09:00', '09:15', 'FREQ=WEEKLY;COUNT=3'))
+    await sync()
+    expect(await busyBlocks()).toEqual([
+      'standup 01-12T08:00-08:15',
+      'standup 01-19T08:00-08:15',
+      'standup 01-26T08:00-08:15',
+    ])
+    await otherApp.put(calendar, at('standup', '10:00', '10:15', 'FREQ=WEEKLY;COUNT=2'))
+    await sync()
+    expect(await busyBlocks()).toEqual(['standup 01-12T09:00-09:15', 'standup 01-19T09:00-09:15'])
   })
 
-  it('rolls back the blocks and the token together when one change cannot be applied', async () => {
-    await provider.putEvent(calendar, { id: 'gym', ...hours(7, 8) })
-    await syncCalendar(db.pool, provider, calendar)
+  it('falls back to a full resync when the server refused the token, replacing every block', async () => {
+    await otherApp.put(calendar, at('gym', '07:00', '08:00'))
+    await otherApp.put(calendar, at('dentist', '14:00', '15:00'))
+    await sync()
     const token = await storedToken()
-    await provider.putEvent(calendar, { id: 'lunch', ...hours(11, 12) })
-    // The provider hands over an event that ends before it starts; the busy blocks' CHECK refuses it.
-    await provider.putEvent(calendar, { id: 'broken', ...hours(18, 17) })
-    await expect(syncCalendar(db.pool, provider, calendar)).rejects.toMatchObject({ code: '23514' })
-    expect(await busyBlocks()).toEqual(['gym 7-8'])
-    expect(await storedToken()).toBe(token)
+    await otherApp.delete(calendar, 'gym')
+    await otherApp.put(calendar, at('lunch', '12:00', '13:00'))
+    radicale.forgetSyncTokens()
+    const sent = provider.requestsSent
+    const result = await sync()
+    expect(result).toMatchObject({ status: 'applied', fullSync: 'token-rejected' })
+    // The refused REPORT, then the full one.
+    expect(provider.requestsSent - sent).toBe(2)
+    expect(await busyBlocks()).toEqual(['dentist 01-12T13:00-14:00', 'lunch 01-12T11:00-12:00'])
+    expect(await storedToken()).not.toBe(token)
+    expect(await sync()).toMatchObject({ fullSync: null, applied: 0 })
   })
 
-  it('applies the changes once when two syncs run at the same time', async () => {
-    await provider.putEvent(calendar, { id: 'gym', ...hours(7, 8) })
-    await provider.putEvent(calendar, { id: 'dentist', ...hours(14, 15) })
-    const results = await Promise.all([1, 2, 3].map(() => syncCalendar(db.pool, provider, calendar)))
+  it('reads the whole calendar again once the window moved past the last expansion', async () => {
+    await otherApp.put(calendar, at('standup', '09:00', '09:15', 'FREQ=MONTHLY'))
+    await sync()
+    const lastBlock = async () =>
+      (await db.pool.query<{ last: Date }>('SELECT max(starts_at) AS last FROM external_busy_blocks'))
+        .rows[0]!.last
+    expect((await lastBlock()).toISOString()).toBe('2026-12-12T08:00:00.000Z')
+    const monthLater = new Date(now.getTime() + 31 * 86_400_000)
+    expect(await sync(provider, monthLater)).toMatchObject({ fullSync: 'window-moved' })
+    expect((await lastBlock()).toISOString()).toBe('2027-01-12T08:00:00.000Z')
+    expect(await sync(provider, monthLater)).toMatchObject({ fullSync: null })
+  })
+
+  it('changes nothing while the server is down, and applies the changes once it is back', async () => {
+    await otherApp.put(calendar, at('gym', '07:00', '08:00'))
+    await sync()
+    const token = await storedToken()
+    await otherApp.put(calendar, at('lunch', '12:00', '13:00'))
+    await radicale.kill()
+    try {
+      await expect(sync()).rejects.toMatchObject({ code: 'BOOKING_ERR_CALENDAR_UNAVAILABLE' })
+      expect(await busyBlocks()).toEqual(['gym 01-12T06:00-07:00'])
+      expect(await storedToken()).toBe(token)
+    } finally {
+      await radicale.restart()
+    }
+    expect(await sync()).toMatchObject({ status: 'applied', fullSync: null, applied: 1 })
+    expect(await busyBlocks()).toEqual(['gym 01-12T06:00-07:00', 'lunch 01-12T11:00-12:00'])
+  })
+
+  it('applies the changes once when three syncs run at the same time', async () => {
+    await otherApp.put(calendar, at('gym', '07:00', '08:00'))
+    await otherApp.put(calendar, at('dentist', '14:00', '15:00'))
+    const results = await Promise.all([1, 2, 3].map(() => sync()))
+    // One applies both events; the others lost the race (superseded) or started after it (nothing new).
     const applied = results.reduce(
       (sum, result) => sum + (result.status === 'applied' ? result.applied : 0),
       0,
     )
     expect(applied).toBe(2)
-    expect(await busyBlocks()).toEqual(['dentist 14-15', 'gym 7-8'])
+    expect(await busyBlocks()).toEqual(['dentist 01-12T13:00-14:00', 'gym 01-12T06:00-07:00'])
   })
 
-  it('skips events the app wrote for its own bookings, which already block their time', async () => {
+  it('skips the events the app wrote for its own bookings, whose time is in bookings already', async () => {
     await provider.putEvent(calendar, {
       id: 'booking-1',
       bookingId: '22222222-2222-4222-8222-222222222222',
-      ...hours(9, 10),
+      startsAt: new Date('2026-01-12T09:00:00Z'),
+      endsAt: new Date('2026-01-12T10:00:00Z'),
     })
-    expect(await syncCalendar(db.pool, provider, calendar)).toMatchObject({ applied: 0 })
+    expect(await sync()).toMatchObject({ status: 'applied', applied: 1 })
     expect(await busyBlocks()).toEqual([])
   })
 

@@ -32,6 +32,8 @@ describe('the demo with --once', () => {
     expect(steps.every((line) => line.startsWith('✔'))).toBe(true)
     expect(stdout).toContain('second read: served by l1')
     expect(stdout).toContain('POST /bookings -> 409 BOOKING_ERR_SLOT_TAKEN, saga compensated')
+    expect(stdout).toMatch(/CalDAV private Radicale at http:\/\/demo:\*\*\*@127\.0\.0\.1:\d+\/demo\//)
+    expect(stdout).toContain('another app PUT demo-dentist.ics (DTSTART;TZID=Europe/Berlin:')
     expect(stdout).toContain('Every step behaved as expected.')
     expect(stdout).toMatch(/Stopped: api-1 \(0\), relay \(0\), worker-1 \(0\)/)
   }, 180_000)
@@ -52,6 +54,25 @@ describe('the demo without Redis', () => {
     expect(failure?.code).toBe(1)
     expect(failure?.stderr).toContain('apt-get install redis-server')
     expect(failure?.stderr).toContain('REDIS_URL=redis://')
+  }, 60_000)
+})
+
+describe('the demo without a calendar server', () => {
+  it('stops at once with a message naming both fixes when CALDAV_URL is unset and radicale is not on PATH', async () => {
+    const { CALDAV_URL: _, ...env } = process.env
+    const run = promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/demo/main.ts', '--once'], {
+      cwd: APP_DIRECTORY,
+      // Redis is given, so the calendar server is the first thing missing.
+      env: { ...env, REDIS_URL: redis.url, PATH: '/nonexistent' },
+      timeout: 60_000,
+    })
+    const failure = await run.then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    )
+    expect(failure?.code).toBe(1)
+    expect(failure?.stderr).toContain('apt-get install radicale')
+    expect(failure?.stderr).toContain('CALDAV_URL=https://')
   }, 60_000)
 })
 

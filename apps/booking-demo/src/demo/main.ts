@@ -1,13 +1,16 @@
 import { type RedisServer, startPostgres, startRedis } from '@cachesaga/testkit'
 import pg from 'pg'
+import { CalDavCalendarProvider } from '../calendar/caldav/caldav-calendar-provider.js'
+import { ensureStaffCalendars } from '../calendar/ensure-staff-calendars.js'
 import { migrate } from '../db/migrate.js'
 import { seedDemoData } from '../seed/seed-demo-data.js'
+import { startDemoCalendar } from './demo-calendar.js'
 import { ProcessStack } from './process-stack.js'
 import { runScenario, type StepReport } from './scenario.js'
 
 /**
  * `pnpm demo`: Redis (REDIS_URL, or a private redis-server), PostgreSQL (DATABASE_URL, or an embedded one),
- * migrations and seed, then the API, the outbox relay and a queue worker as separate processes, the
+ * a CalDAV server (CALDAV_URL, or a private Radicale), migrations, seed and the staff calendars, then the API, the outbox relay and a queue worker as separate processes, the
  * narrated scenario, and the dashboard until Ctrl-C. `--once` exits after the scenario: 0 only if every
  * step behaved as expected. Children's logs are shown with `--verbose` (and always when something fails).
  */
@@ -70,11 +73,17 @@ async function summarizeHealth(apiUrl: string): Promise<string> {
 }
 
 async function main(): Promise<number> {
-  say('Starting Redis and PostgreSQL...')
+  say('Starting Redis, PostgreSQL and the calendar server...')
   const redis = await startRedisOrExplain()
+  const calendarServer = await startDemoCalendar(process.env).catch(async (error: unknown) => {
+    await redis.stop()
+    throw error
+  })
   const postgres = await startPostgres()
+  const calendar = new CalDavCalendarProvider({ url: calendarServer.url })
   say(`  Redis ${redis.owned ? 'private redis-server' : 'from REDIS_URL'} at ${redis.url}`)
   say(`  PostgreSQL ${postgres.owned ? 'embedded' : 'from DATABASE_URL'}`)
+  say(`  CalDAV ${calendarServer.owned ? 'private Radicale' : 'from CALDAV_URL'} at ${calendar.server}`)
   const pool = new pg.Pool({ connectionString: postgres.url, max: 4 })
   // The embedded server ends its connections when it stops; that is not an error worth a crash.
   pool.on('error', () => {})
@@ -90,22 +99,26 @@ async function main(): Promise<number> {
     }
     await pool.end()
     await postgres.stop()
+    await calendarServer.stop()
     await redis.stop()
   }
   try {
     await migrate(pool)
     await seedDemoData(pool)
-    say('Schema migrated, demo clinic seeded. Starting the API, the outbox relay and a worker...')
+    const calendars = await ensureStaffCalendars(pool, calendar)
+    say(`Schema migrated, demo clinic seeded, calendars ${calendars.join(', ')} ready on the CalDAV server.`)
+    say('Starting the API, the outbox relay and a worker...')
     stack = await ProcessStack.start({
       databaseUrl: postgres.url,
       redisUrl: redis.url,
+      caldavUrl: calendarServer.url,
       apis: 1,
       workers: 1,
       log: logChild,
     })
     const apiUrl = stack.apis[0]!.url
     say(`  API ${apiUrl}, relay and ${stack.workers.length} worker running as separate processes`)
-    const reports = await runScenario(apiUrl, pool, printStep)
+    const reports = await runScenario(apiUrl, pool, calendarServer.url, printStep)
     const failed = reports.filter((report) => !report.ok)
     const complete = reports.length === 7
     say(`\n${await summarizeHealth(apiUrl)}`)

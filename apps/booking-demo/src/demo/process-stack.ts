@@ -8,6 +8,8 @@ const WORKER_BIN = `${APP_DIRECTORY}node_modules/@cachesaga/queue/bin/cachesaga-
 export interface StackOptions {
   databaseUrl: string
   redisUrl: string
+  /** The CalDAV calendar home the API and the workers write and sync the staff calendars on. */
+  caldavUrl: string
   /** How many API processes (each with its own L1 and change listener). */
   apis: number
   /** How many `cachesaga-worker` processes. */
@@ -52,6 +54,7 @@ export class ProcessStack {
       ...process.env,
       DATABASE_URL: this.options.databaseUrl,
       REDIS_URL: this.options.redisUrl,
+      CALDAV_URL: this.options.caldavUrl,
       QUEUE_PREFIX: this.options.queuePrefix ?? DEFAULT_QUEUE_PREFIX,
     }
   }

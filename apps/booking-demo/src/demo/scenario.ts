@@ -1,5 +1,6 @@
 import type pg from 'pg'
-import { SimulatedCalendarProvider } from '../calendar/simulated-calendar-provider.js'
+import { OtherCalendarApp } from '../calendar/caldav/other-calendar-app.js'
+import { wallTimeOf } from '../calendar/ical/wall-time.js'
 import { demoIds } from '../seed/seed-demo-data.js'
 import { ApiClient, type AvailabilityAnswer, waitFor } from './api-client.js'
 
@@ -25,11 +26,13 @@ const ASYNC_DEADLINE_MS = 20_000
 /**
  * The narrated tour: reads that hit the cache, a booking through the saga, a refused double booking, a
  * cancellation, a reschedule, an external calendar change and an admin's SQL edit, each followed by what
- * it did to the cache. `print` receives each step as it finishes.
+ * it did to the cache. `print` receives each step as it finishes. `caldavUrl` is the calendar home the
+ * staff calendars live on, where another app writes Ada's appointment.
  */
 export async function runScenario(
   apiUrl: string,
   pool: pg.Pool,
+  caldavUrl: string,
   print: (report: StepReport) => void,
 ): Promise<StepReport[]> {
   const api = new ApiClient(apiUrl)
@@ -127,16 +130,22 @@ export async function runScenario(
   })
 
   await step(`Ada's external calendar gets an appointment over ${slotD.startsAt}`, async (lines) => {
-    await new SimulatedCalendarProvider(pool).putEvent(demoIds.calendars.ada, {
-      id: 'demo-dentist',
-      startsAt: new Date(slotD.startsAt),
-      endsAt: new Date(slotD.endsAt),
-    })
+    // Another app writes it, in Ada's own zone, the way her phone would: CalDAV PUT of an iCalendar event.
+    const appointment = {
+      name: 'demo-dentist',
+      start: wallTime(slotD.startsAt, 'Europe/Berlin'),
+      end: wallTime(slotD.endsAt, 'Europe/Berlin'),
+      timeZone: 'Europe/Berlin',
+    }
+    await new OtherCalendarApp(caldavUrl).put(demoIds.calendars.ada, appointment)
+    lines.push(
+      `another app PUT demo-dentist.ics (DTSTART;TZID=Europe/Berlin:${appointment.start}) into Ada's CalDAV calendar`,
+    )
     const webhook = await api.post('/webhooks/calendar', { calendarId: demoIds.calendars.ada })
     lines.push(`POST /webhooks/calendar -> ${webhook.status}: external-sync job queued`)
     const tookMs = await waitFor(async () => !has(await read(), slotD.startsAt), ASYNC_DEADLINE_MS)
     lines.push(
-      `worker synced with the sync token and invalidated: slot gone from GET /availability after ${tookMs.toFixed(0)} ms`,
+      `worker synced with the sync token (sync-collection REPORT) and invalidated the day: slot gone from GET /availability after ${tookMs.toFixed(0)} ms`,
     )
     return webhook.status === 202
   })
@@ -203,4 +212,11 @@ export function mondayAhead(weeksAhead: number): string {
   const day = new Date()
   day.setUTCDate(day.getUTCDate() + ((8 - day.getUTCDay()) % 7 || 7) + 7 * weeksAhead)
   return day.toISOString().slice(0, 10)
+}
+
+/** The local wall time (`2026-01-12T09:00`) of an instant in a zone, as a person's calendar app shows it. */
+function wallTime(instant: string, timeZone: string): string {
+  const { year, month, day, hour, minute } = wallTimeOf(new Date(instant), timeZone)
+  const two = (n: number) => String(n).padStart(2, '0')
+  return `${year}-${two(month)}-${two(day)}T${two(hour)}:${two(minute)}`
 }

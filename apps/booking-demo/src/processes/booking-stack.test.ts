@@ -1,6 +1,6 @@
 import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { SimulatedCalendarProvider } from '../calendar/simulated-calendar-provider.js'
+import { OtherCalendarApp } from '../calendar/caldav/other-calendar-app.js'
 import { ApiClient, waitFor } from '../demo/api-client.js'
 import { demoIds } from '../seed/seed-demo-data.js'
 import {
@@ -145,10 +145,12 @@ describe('changes that do not come through the API', () => {
   it('an external calendar change reaches GET /availability through the webhook, the queue and the worker', async () => {
     const date = mondayAhead(4)
     const [slot] = (await first.availability(ada, treatment, date)).slots
-    await new SimulatedCalendarProvider(stack.db.pool).putEvent(demoIds.calendars.ada, {
-      id: 'dentist',
-      startsAt: new Date(slot!.startsAt),
-      endsAt: new Date(slot!.endsAt),
+    // Another app writes it into Ada's CalDAV calendar, in UTC this time.
+    await new OtherCalendarApp(stack.caldavUrl).put(demoIds.calendars.ada, {
+      name: 'dentist',
+      start: slot!.startsAt.slice(0, 16),
+      end: slot!.endsAt.slice(0, 16),
+      timeZone: 'UTC',
     })
     const webhook = await first.post('/webhooks/calendar', { calendarId: demoIds.calendars.ada })
     expect(webhook.status).toBe(202)

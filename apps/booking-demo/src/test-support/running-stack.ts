@@ -1,4 +1,7 @@
-import { type RedisServer, startRedis } from '@cachesaga/testkit'
+import { type RadicaleServer, type RedisServer, startRadicale, startRedis } from '@cachesaga/testkit'
+import { CalDavCalendarProvider } from '../calendar/caldav/caldav-calendar-provider.js'
+import { ensureStaffCalendars } from '../calendar/ensure-staff-calendars.js'
+import { calendarHome } from '../demo/demo-calendar.js'
 import { ProcessStack, type StackOptions } from '../demo/process-stack.js'
 
 export { mondayAhead } from '../demo/scenario.js'
@@ -6,10 +9,13 @@ export { mondayAhead } from '../demo/scenario.js'
 import { demoIds, seedDemoData } from '../seed/seed-demo-data.js'
 import { createTestDatabase, type TestDatabase } from './test-database.js'
 
-/** A private Redis, a seeded database of its own and the app's processes on them, for one test file. */
+/** A private Redis and Radicale, a seeded database of its own and the app's processes on them, for one test file. */
 export interface RunningStack {
   db: TestDatabase
   redis: RedisServer
+  radicale: RadicaleServer
+  /** The calendar home the processes use, with the staff calendars created on it. */
+  caldavUrl: string
   processes: ProcessStack
   /** Every line the processes printed, for a failing test to show. */
   output: string[]
@@ -23,13 +29,18 @@ export async function startRunningStack(
   const db = await createTestDatabase(label)
   await seedDemoData(db.pool)
   const redis = await startRedis({ allowExternal: false })
+  const radicale = await startRadicale()
+  const caldavUrl = calendarHome(radicale)
+  await ensureStaffCalendars(db.pool, new CalDavCalendarProvider({ url: caldavUrl }))
   const output: string[] = []
   const processes = await ProcessStack.start({
     ...options,
     databaseUrl: db.url,
     redisUrl: redis.url,
+    caldavUrl,
     log: (line) => output.push(line),
   }).catch(async (error: unknown) => {
+    await radicale.stop()
     await redis.stop()
     await db.drop()
     throw new Error(`${(error as Error).message}\n${output.join('\n')}`)
@@ -37,10 +48,13 @@ export async function startRunningStack(
   return {
     db,
     redis,
+    radicale,
+    caldavUrl,
     processes,
     output,
     stop: async () => {
       await processes.stop()
+      await radicale.stop()
       await redis.stop()
       await db.drop()
     },

@@ -1,15 +1,23 @@
 import { randomUUID } from 'node:crypto'
 import { bookingCatalog, Dispatcher, QueueAdmin } from '@cachesaga/queue'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { SimulatedCalendarProvider } from '../calendar/simulated-calendar-provider.js'
+import { CalDavCalendarProvider } from '../calendar/caldav/caldav-calendar-provider.js'
+import { type Appointment, OtherCalendarApp } from '../calendar/caldav/other-calendar-app.js'
+import { syncCalendar } from '../calendar/sync-calendar.js'
 import { waitFor } from '../demo/api-client.js'
 import { demoIds } from '../seed/seed-demo-data.js'
 import { type RunningStack, startRunningStack } from '../test-support/running-stack.js'
 
-/** No API: the test plays the webhook. Workers notice a dead worker's job after 2 s instead of ~15 s. */
+/**
+ * No API: the test plays the webhook. One worker, which notices a dead worker's job after 2 s instead of
+ * ~15 s. Each test uses its own staff calendar state; the stack's Radicale holds the calendars.
+ */
 let stack: RunningStack
 let dispatcher: Dispatcher<typeof bookingCatalog>
 let admin: QueueAdmin
+let otherApp: OtherCalendarApp
+let provider: CalDavCalendarProvider
+const grace = demoIds.calendars.grace
 beforeAll(async () => {
   stack = await startRunningStack('sync_worker', {
     apis: 0,
@@ -18,67 +26,156 @@ beforeAll(async () => {
   })
   dispatcher = new Dispatcher({ redis: stack.redis.url, catalog: bookingCatalog })
   admin = new QueueAdmin({ redis: stack.redis.url })
+  otherApp = new OtherCalendarApp(stack.caldavUrl)
+  provider = new CalDavCalendarProvider({ url: stack.caldavUrl })
 }, 120_000)
 afterAll(async () => {
   await Promise.all([dispatcher?.close(), admin?.close()])
   await stack?.stop()
 }, 60_000)
 
-describe('an external-sync worker killed in the middle of a sync', () => {
-  it('leaves the sync to another worker, which completes it once', async () => {
-    const calendar = demoIds.calendars.grace
-    const provider = new SimulatedCalendarProvider(stack.db.pool)
-    await provider.putEvent(calendar, {
-      id: 'school-run',
-      startsAt: new Date('2026-12-07T14:00:00Z'),
-      endsAt: new Date('2026-12-07T15:00:00Z'),
-    })
-    await provider.putEvent(calendar, {
-      id: 'dentist',
-      startsAt: new Date('2026-12-08T16:00:00Z'),
-      endsAt: new Date('2026-12-08T17:00:00Z'),
-    })
-    // Hold the provider's table so the worker's sync stops inside `listChanges`, mid-job.
+/** What a calendar webhook queues. */
+const calendarChanged = (calendarId: string) =>
+  dispatcher.dispatch({
+    type: 'calendar.changed',
+    version: 1,
+    eventId: randomUUID(),
+    occurredAt: new Date().toISOString(),
+    tenantId: demoIds.tenant,
+    payload: { calendarId, provider: 'caldav' },
+  })
+
+/** An appointment of Grace's (New York) on a December Monday or Tuesday, in her own zone. */
+const appointment = (name: string, day: string, from: string, to: string): Appointment => ({
+  name,
+  start: `2026-12-${day}T${from}`,
+  end: `2026-12-${day}T${to}`,
+  timeZone: 'America/New_York',
+})
+
+async function busyBlocks(): Promise<string[]> {
+  const { rows } = await stack.db.pool.query<{ event_id: string; starts_at: Date }>(
+    'SELECT event_id, starts_at FROM external_busy_blocks WHERE calendar_id = $1 ORDER BY event_id, starts_at',
+    [grace],
+  )
+  return rows.map((row) => `${row.event_id} ${row.starts_at.toISOString().slice(5, 16)}`)
+}
+
+async function storedToken(): Promise<string | undefined> {
+  const { rows } = await stack.db.pool.query<{ sync_token: string }>(
+    'SELECT sync_token FROM external_calendar_sync_state WHERE calendar_id = $1',
+    [grace],
+  )
+  return rows[0]?.sync_token
+}
+
+const counts = async () => (await admin.stats('external-sync')).counts
+
+describe('an external-sync worker killed in the middle of applying a sync', () => {
+  it('leaves the job to another worker, whose run converges with no duplicate busy blocks', async () => {
+    await otherApp.put(grace, appointment('school-run', '07', '09:00', '10:00'))
+    await syncCalendar(stack.db.pool, provider, grace)
+    const tokenBefore = await storedToken()
+    await otherApp.put(grace, appointment('school-run', '07', '11:00', '12:00'))
+    await otherApp.put(grace, appointment('dentist', '08', '11:00', '12:00'))
+    // Hold the busy blocks so the worker's sync stops inside its transaction, after the token swap and
+    // before the blocks are written.
     const blocker = await stack.db.pool.connect()
     await blocker.query('BEGIN')
-    await blocker.query('LOCK TABLE simulated_calendar.events IN ACCESS EXCLUSIVE MODE')
+    await blocker.query('LOCK TABLE external_busy_blocks IN ACCESS EXCLUSIVE MODE')
     try {
-      await dispatcher.dispatch({
-        type: 'calendar.changed',
-        version: 1,
-        eventId: randomUUID(),
-        occurredAt: new Date().toISOString(),
-        tenantId: demoIds.tenant,
-        payload: { calendarId: calendar, provider: 'simulated' },
-      })
+      await calendarChanged(grace)
       await waitFor(async () => {
         const { rows } = await stack.db.pool.query(
-          `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%simulated_calendar.events%'`,
+          `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%external_busy_blocks%'`,
         )
         return rows.length > 0
       }, 30_000)
       const [worker] = stack.processes.workers
       worker!.child.kill('SIGKILL')
       expect(await worker!.exited).toBe('SIGKILL')
-      expect((await admin.stats('external-sync')).counts.active).toBe(1)
+      expect((await counts()).active).toBe(1)
     } finally {
       await blocker.query('ROLLBACK')
       blocker.release()
     }
+    // Nothing of the killed run stayed: its transaction died with its connection.
+    expect(await busyBlocks()).toEqual(['school-run 12-07T14:00'])
+    await waitFor(async () => (await storedToken()) === tokenBefore, 10_000)
 
     await stack.processes.startWorker()
-    await waitFor(async () => (await admin.stats('external-sync')).counts.completed === 1, 30_000)
-    const stats = await admin.stats('external-sync')
-    expect(stats.counts).toMatchObject({ completed: 1, failed: 0, active: 0, waiting: 0 })
-    const { rows: blocks } = await stack.db.pool.query<{ event_id: string }>(
-      'SELECT event_id FROM external_busy_blocks WHERE calendar_id = $1 ORDER BY event_id',
-      [calendar],
-    )
-    expect(blocks.map((block) => block.event_id)).toEqual(['dentist', 'school-run'])
-    const { rows: state } = await stack.db.pool.query<{ sync_token: string }>(
-      'SELECT sync_token FROM external_calendar_sync_state WHERE calendar_id = $1',
-      [calendar],
-    )
-    expect(state[0]?.sync_token).toBe((await provider.listChanges(calendar, null)).nextSyncToken)
+    await waitFor(async () => (await counts()).completed === 1, 30_000)
+    expect(await counts()).toMatchObject({ completed: 1, failed: 0, active: 0, waiting: 0 })
+    expect(await busyBlocks()).toEqual(['dentist 12-08T16:00', 'school-run 12-07T16:00'])
+    const current = await provider.listChanges(grace, null, {
+      window: { from: new Date(), to: new Date(Date.now() + 86_400_000) },
+      timeZone: 'America/New_York',
+    })
+    expect(await storedToken()).toBe(current.nextSyncToken)
+  }, 90_000)
+})
+
+describe('an external-sync job while the calendar server is down', () => {
+  it('is retried with backoff, then dead-lettered, having applied nothing; a later sync applies it all', async () => {
+    const before = await counts()
+    const blocksBefore = await busyBlocks()
+    const tokenBefore = await storedToken()
+    await otherApp.put(grace, appointment('yoga', '08', '07:00', '08:00'))
+    await stack.radicale.kill()
+    try {
+      const started = Date.now()
+      const receipt = await calendarChanged(grace)
+      await waitFor(async () => (await counts()).failed === before.failed + 1, 40_000)
+      const [dead] = (await admin.deadLetters('external-sync')).filter((job) => job.jobId === receipt.jobId)
+      expect(dead).toMatchObject({ attemptsMade: 6 })
+      expect(dead!.failedReason).toContain(`to ${stack.caldavUrl.replace('not-a-secret', '***')} failed`)
+      // Six attempts with exponential backoff from 500 ms (jittered down to half): at least ~7.5 s.
+      expect(Date.now() - started).toBeGreaterThan(7_000)
+      expect(await busyBlocks()).toEqual(blocksBefore)
+      expect(await storedToken()).toBe(tokenBefore)
+    } finally {
+      await stack.radicale.restart()
+    }
+    await calendarChanged(grace)
+    await waitFor(async () => (await busyBlocks()).includes('yoga 12-08T12:00'), 20_000)
+    expect(await busyBlocks()).toEqual([...blocksBefore, 'yoga 12-08T12:00'].sort())
+  }, 90_000)
+})
+
+describe('a burst of changes to one calendar', () => {
+  it('collapses 100 changes and their 100 webhooks into at most 2 sync runs that apply all of them', async () => {
+    const calendar = demoIds.calendars.ada
+    const names = Array.from({ length: 100 }, (_, index) => `burst-${String(index).padStart(3, '0')}`)
+    for (let batch = 0; batch < names.length; batch += 10) {
+      await Promise.all(
+        names.slice(batch, batch + 10).map((name, index) =>
+          otherApp.put(calendar, {
+            name,
+            start: `2027-02-${String(2 + ((batch + index) % 20)).padStart(2, '0')}T09:00`,
+            end: `2027-02-${String(2 + ((batch + index) % 20)).padStart(2, '0')}T09:30`,
+            timeZone: 'Europe/Berlin',
+          }),
+        ),
+      )
+    }
+    const before = (await counts()).completed
+    const receipts = await Promise.all(names.map(() => calendarChanged(calendar)))
+    expect(receipts.filter((receipt) => !receipt.deduplicated).length).toBeLessThanOrEqual(2)
+    const blocks = async () =>
+      Number(
+        (
+          await stack.db.pool.query<{ n: string }>(
+            `SELECT count(*) AS n FROM external_busy_blocks WHERE calendar_id = $1 AND event_id LIKE 'burst-%'`,
+            [calendar],
+          )
+        ).rows[0]!.n,
+      )
+    await waitFor(async () => (await blocks()) === 100, 30_000)
+    await waitFor(async () => {
+      const now = await counts()
+      return now.active === 0 && now.waiting === 0
+    }, 30_000)
+    expect((await counts()).completed - before).toBeLessThanOrEqual(2)
+    expect(await blocks()).toBe(100)
   }, 90_000)
 })

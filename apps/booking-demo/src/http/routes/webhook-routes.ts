@@ -21,7 +21,7 @@ export function webhookRoutes(context: ApiContext) {
         eventId: randomUUID(),
         occurredAt: new Date().toISOString(),
         tenantId: context.config.TENANT_ID,
-        payload: { calendarId, provider: 'simulated' },
+        payload: { calendarId, provider: 'caldav' },
       })
       context.activity.add(
         `calendar ${calendarId} changed: sync ${receipt.deduplicated ? 'already pending' : 'queued'}`,
