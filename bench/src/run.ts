@@ -17,7 +17,16 @@ import { runStampedeBench } from './suites/stampede.js'
 import { runTagsBench } from './suites/tags.js'
 import { TARGETS, type TargetCheck, targetsTable } from './targets.js'
 
-const SUITES = ['cache', 'stampede', 'propagation', 'tags', 'patterns', 'queue', 'postgres', 'calendar'] as const
+const SUITES = [
+  'cache',
+  'stampede',
+  'propagation',
+  'tags',
+  'patterns',
+  'queue',
+  'postgres',
+  'calendar',
+] as const
 type Suite = (typeof SUITES)[number]
 
 const { values } = parseArgs({
