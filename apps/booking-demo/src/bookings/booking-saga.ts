@@ -47,7 +47,9 @@ export function createBookingSaga(deps: BookingSagaDeps) {
       run: async ({ input, sagaId }) => {
         if (!(await deps.holds.take(input.staffId, input.startsAt, sagaId))) {
           throw new DomainRejection(
-            `BOOKING_ERR_SLOT_TAKEN: ${input.startsAt} is being booked by someone else`,
+            'BOOKING_ERR_SLOT_TAKEN',
+            `${input.startsAt} is being booked by someone else`,
+            { staffId: input.staffId, startsAt: input.startsAt },
           )
         }
         return { heldBy: sagaId }
@@ -68,7 +70,7 @@ export function createBookingSaga(deps: BookingSagaDeps) {
       },
     })
     .step('write-external-calendar', {
-      retry: { attempts: 5, initialDelayMs: 100 },
+      retry: { attempts: 5, initialDelay: '100ms' },
       run: async ({ input, results }) => {
         const { calendarId, startsAt, endsAt } = results.commit
         if (calendarId === null) return { written: false }
@@ -118,14 +120,14 @@ export type BookingSaga = ReturnType<typeof createBookingSaga>
 
 /**
  * The domain's refusals (time taken, not offered, unknown staff or service) become `DomainRejection`, which
- * compensates instead of retrying; the booking's error code leads the message so the HTTP layer can map it.
+ * compensates instead of retrying; the booking's error code travels as its `domainCode`, for the HTTP layer to map.
  */
 async function refuseAsDomain<T>(commit: () => Promise<T>): Promise<T> {
   try {
     return await commit()
   } catch (error) {
     if (error instanceof BookingDemoError && error.code !== 'BOOKING_ERR_INVALID_INPUT') {
-      throw new DomainRejection(error.message, { cause: error })
+      throw new DomainRejection(error.code, error.message, undefined, { cause: error })
     }
     throw error
   }

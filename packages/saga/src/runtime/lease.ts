@@ -8,16 +8,15 @@ import type { SagaStore } from '../store/saga-store.js'
 export function keepLease(
   store: SagaStore,
   sagaId: string,
-  token: string,
-  leaseMs: number,
+  lease: { token: string; ms: number },
 ): { stop(): void } {
   const timer = setInterval(
     () => {
-      // A failed renewal is tried again at the next tick; if Redis stays away the lease expires and another runner
-      // takes over, which is what crash recovery is for.
-      store.renewLease(sagaId, token, leaseMs).catch(() => {})
+      // A failed renewal is tried again at the next tick; if the store stays away the lease expires and another
+      // runner takes over, which is what crash recovery is for.
+      store.renewLease(sagaId, lease).catch(() => {})
     },
-    Math.max(10, Math.floor(leaseMs / 3)),
+    Math.max(10, Math.floor(lease.ms / 3)),
   )
   timer.unref()
   return { stop: () => clearInterval(timer) }
