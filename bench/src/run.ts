@@ -1,5 +1,6 @@
 // `pnpm bench`: runs the suites side by side with the peers on one private Redis and writes bench/RESULTS.md.
 // `pnpm bench --only cache,tags` runs some suites; `--quick` shrinks iteration counts for a smoke run.
+// `--saga-baseline <git ref>` adds the saga package at that commit to the saga suite, as the "before".
 import { writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { startRedis } from '@cachesaga/testkit'
@@ -11,15 +12,21 @@ import { runCacheReadsBench } from './suites/cache-reads.js'
 import { runPatternsBench } from './suites/patterns.js'
 import { runPropagationBench } from './suites/propagation.js'
 import { runQueueBench } from './suites/queue.js'
+import { runSagaBench } from './suites/sagas.js'
 import { runStampedeBench } from './suites/stampede.js'
 import { runTagsBench } from './suites/tags.js'
 import { TARGETS, type TargetCheck, targetsTable } from './targets.js'
 
-const SUITES = ['cache', 'stampede', 'propagation', 'tags', 'patterns', 'queue'] as const
+const SUITES = ['cache', 'stampede', 'propagation', 'tags', 'patterns', 'queue', 'saga'] as const
 type Suite = (typeof SUITES)[number]
 
 const { values } = parseArgs({
-  options: { only: { type: 'string' }, quick: { type: 'boolean', default: false }, out: { type: 'string' } },
+  options: {
+    only: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    'saga-baseline': { type: 'string' },
+  },
 })
 const selected = new Set<Suite>(
   values.only ? (values.only.split(',').map((s) => s.trim()) as Suite[]) : [...SUITES],
@@ -147,6 +154,26 @@ try {
   if (selected.has('queue')) {
     log('queue')
     sections.push('## Queue', await runQueueBench({ redisUrl: server.url }))
+  }
+  if (selected.has('saga')) {
+    log('saga')
+    const baselineRef = values['saga-baseline']
+    const { markdown, speedup } = await runSagaBench({
+      redisUrl: server.url,
+      baselineRef,
+      rounds: quick ? 1 : 9,
+      sagas: quick ? { 1: 200, 50: 1_000 } : { 1: 1_000, 50: 5_000 },
+    })
+    sections.push('## Sagas', markdown)
+    const measured = speedup[50]
+    if (baselineRef && measured !== undefined) {
+      checks.push({
+        target: 'sagas/s at 50 in flight, six no-op steps',
+        goal: `>= ${TARGETS.sagaSpeedupAt50}x ${baselineRef}`,
+        measured: `${measured.toFixed(2)}x`,
+        met: measured >= TARGETS.sagaSpeedupAt50,
+      })
+    }
   }
 } finally {
   admin.disconnect()
