@@ -24,7 +24,7 @@ interface Round {
   p99Us: number
   /** Redis commands per saga, by command, from INFO commandstats. */
   callsPerSaga: Record<string, number>
-  /** Time Redis spent executing those commands, per saga (commandstats `usec`). */
+  /** Time Redis spent executing the round trips (scripts included), per saga (commandstats `usec`). */
   redisUsPerSaga: number
 }
 
@@ -105,7 +105,8 @@ async function measure(contender: Contender, admin: Redis, inFlight: number, sag
   for (const [command, { calls, usec: spent }] of after) {
     const delta = calls - (before.get(command)?.calls ?? 0)
     if (delta > 0) callsPerSaga[command] = delta / sagas
-    usec += spent - (before.get(command)?.usec ?? 0)
+    // A script's time includes the commands it ran, which are counted again under their own names.
+    if (ROUND_TRIP_COMMANDS.includes(command)) usec += spent - (before.get(command)?.usec ?? 0)
   }
   latencies.sort()
   return {

@@ -21,24 +21,32 @@ export class AttemptAbort {
 }
 
 /** Runs `work`, failing with SAGA_ERR_STEP_TIMEOUT (and aborting its signal) when it outlasts `timeoutMs`. */
-export async function runWithTimeout<T>(
-  timeoutMs: number,
-  work: (abort: AttemptAbort) => Promise<T>,
-): Promise<T> {
+export function runWithTimeout<T>(timeoutMs: number, work: (abort: AttemptAbort) => Promise<T>): Promise<T> {
   const abort = new AttemptAbort()
-  let timer: NodeJS.Timeout | undefined
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
+  // One promise and one timer per attempt: this runs for every step of every saga.
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
       const error = new SagaError('SAGA_ERR_STEP_TIMEOUT', `no answer within ${timeoutMs} ms`, {
         details: { timeoutMs },
       })
       abort.abort(error)
       reject(error)
     }, timeoutMs)
+    let running: Promise<T>
+    try {
+      running = work(abort)
+    } catch (error) {
+      running = Promise.reject(error)
+    }
+    running.then(
+      (value) => {
+        clearTimeout(timer)
+        resolve(value)
+      },
+      (error: unknown) => {
+        clearTimeout(timer)
+        reject(error)
+      },
+    )
   })
-  try {
-    return await Promise.race([work(abort), timedOut])
-  } finally {
-    clearTimeout(timer)
-  }
 }

@@ -14,7 +14,7 @@ import type { SagaChange } from '../store/saga-change.js'
 import type { SagaRecord } from '../store/saga-record.js'
 import type { Lease, NewSaga, SagaStore } from '../store/saga-store.js'
 import { recordError } from './failure.js'
-import { keepLease } from './lease.js'
+import { LeaseKeeper } from './lease.js'
 import { type ResolvedRunnerOptions, runnerOptionsSchema, type SagaRunnerOptions } from './runner-options.js'
 import { type DriverDeps, SagaDriver } from './saga-driver.js'
 import { type SagaOutcome, toOutcome } from './saga-outcome.js'
@@ -38,6 +38,7 @@ export class SagaRunner {
   private readonly options: ResolvedRunnerOptions
   private readonly store: SagaStore
   private readonly deps: DriverDeps
+  private readonly leases: LeaseKeeper
   private readonly definitions = new Map<string, SagaDefinition>()
   private readonly defaultScheduler: StoreRetryScheduler | undefined
   private readonly runnerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
@@ -56,6 +57,7 @@ export class SagaRunner {
       connectTimeoutMs: this.options.connectTimeout,
       commandTimeoutMs: this.options.commandTimeout,
     })
+    this.leases = new LeaseKeeper(this.store, this.options.lease)
     if (!this.options.retryScheduler) {
       this.defaultScheduler = new StoreRetryScheduler(this.store, this.options.sweepInterval)
     }
@@ -166,6 +168,7 @@ export class SagaRunner {
       this.sweepTimer = undefined
       await this.sweeping
       while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight])
+      this.leases.stop()
       await this.store.close()
     })()
     return this.closing
@@ -295,7 +298,7 @@ export class SagaRunner {
     record: SagaRecord,
     startedWithCreation?: string,
   ): Promise<SagaOutcome<Results> | undefined> {
-    const renewal = keepLease(this.store, record.sagaId, lease)
+    const release = this.leases.hold(record.sagaId, lease)
     try {
       const driver = new SagaDriver(this.deps, definition, lease.token, record, startedWithCreation)
       await driver.drive()
@@ -304,7 +307,7 @@ export class SagaRunner {
       if (errorCode(error) === 'SAGA_ERR_LEASE_LOST') return undefined
       throw error
     } finally {
-      renewal.stop()
+      release()
     }
   }
 

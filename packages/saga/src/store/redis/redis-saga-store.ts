@@ -16,6 +16,7 @@ import { changesState, encodeWrite } from './change-encoding.js'
 import { ALL_BUCKETS, bucketOf, KeyLayout } from './key-layout.js'
 import { LuaScripts } from './lua-scripts.js'
 import { parseRecordHash } from './record-hash.js'
+import { WriteCoalescing } from './write-coalescing.js'
 
 export interface RedisSagaStoreOptions {
   /** Where the sagas live; the store opens its own connection and never closes a client it was handed. */
@@ -41,6 +42,7 @@ export class RedisSagaStore implements SagaStore {
   private readonly client: Redis | Cluster
   private readonly scripts: LuaScripts
   private readonly keys: KeyLayout
+  private readonly writes: WriteCoalescing
   private waiting: Promise<void> | undefined
 
   constructor(private readonly options: RedisSagaStoreOptions) {
@@ -55,6 +57,7 @@ export class RedisSagaStore implements SagaStore {
     // Connection errors are reported by the calls that meet them (see `ready`); without a listener ioredis logs each.
     this.client.on('error', () => {})
     this.scripts = new LuaScripts(this.client)
+    this.writes = new WriteCoalescing(this.client)
     this.keys = new KeyLayout(options.keyPrefix)
   }
 
@@ -279,7 +282,10 @@ export class RedisSagaStore implements SagaStore {
 
   /** Waits (bounded) for the connection, runs the command, and gives a failure a code and the store's name. */
   private command<T>(work: () => Promise<T>): Promise<T> {
-    const run = () => work().catch((error: unknown) => Promise.reject(this.failure(error)))
+    const run = () => {
+      this.writes.beforeCommand()
+      return work().catch((error: unknown) => Promise.reject(this.failure(error)))
+    }
     // Ready is the usual case: no wait, no extra promise.
     return this.client.status === 'ready' ? run() : this.ready().then(run)
   }
