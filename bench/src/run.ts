@@ -1,5 +1,6 @@
 // `pnpm bench`: runs the suites side by side with the peers on one private Redis and writes bench/RESULTS.md.
 // `pnpm bench --only cache,tags` runs some suites; `--quick` shrinks iteration counts for a smoke run.
+// `--saga-baseline <git ref>` adds the saga package at that commit to the saga suite, as the "before".
 import { writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { startRedis } from '@cachesaga/testkit'
@@ -13,6 +14,7 @@ import { runPatternsBench } from './suites/patterns.js'
 import { runPostgresBench } from './suites/postgres.js'
 import { runPropagationBench } from './suites/propagation.js'
 import { runQueueBench } from './suites/queue.js'
+import { runSagaBench } from './suites/sagas.js'
 import { runStampedeBench } from './suites/stampede.js'
 import { runTagsBench } from './suites/tags.js'
 import { TARGETS, type TargetCheck, targetsTable } from './targets.js'
@@ -24,13 +26,19 @@ const SUITES = [
   'tags',
   'patterns',
   'queue',
+  'saga',
   'postgres',
   'calendar',
 ] as const
 type Suite = (typeof SUITES)[number]
 
 const { values } = parseArgs({
-  options: { only: { type: 'string' }, quick: { type: 'boolean', default: false }, out: { type: 'string' } },
+  options: {
+    only: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    'saga-baseline': { type: 'string' },
+  },
 })
 const selected = new Set<Suite>(
   values.only ? (values.only.split(',').map((s) => s.trim()) as Suite[]) : [...SUITES],
@@ -176,6 +184,26 @@ try {
     log('calendar sync')
     const calendar = await runCalendarSyncBench({ events: 1_000, changes: 10, rounds: quick ? 1 : 5 })
     sections.push('## External calendar sync (CalDAV)', calendar)
+  }
+  if (selected.has('saga')) {
+    log('saga')
+    const baselineRef = values['saga-baseline']
+    const { markdown, speedup } = await runSagaBench({
+      redisUrl: server.url,
+      baselineRef,
+      rounds: quick ? 1 : 9,
+      sagas: quick ? { 1: 200, 50: 1_000 } : { 1: 1_000, 50: 5_000 },
+    })
+    sections.push('## Sagas', markdown)
+    const measured = speedup[50]
+    if (baselineRef && measured !== undefined) {
+      checks.push({
+        target: 'sagas/s at 50 in flight, six no-op steps',
+        goal: `>= ${TARGETS.sagaSpeedupAt50}x ${baselineRef}`,
+        measured: `${measured.toFixed(2)}x`,
+        met: measured >= TARGETS.sagaSpeedupAt50,
+      })
+    }
   }
 } finally {
   admin.disconnect()

@@ -8,14 +8,13 @@ import {
   type SagaEvent,
   type SagaEventName,
 } from '@cachesaga/saga'
-import { Redis } from 'ioredis'
 import { z } from 'zod'
 
 // The booking database of this example: which slot each booking holds, and who holds each slot.
 const holders = new Map<string, string>()
 const committed = new Set<string>()
 
-const redis = new Redis(process.env.REDIS_URL!)
+const redis = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 const cache = createCache({ namespace: 'clinic', redis })
 const availability = (staffId: string, day: string) =>
   cache.getOrSet(
@@ -37,7 +36,9 @@ const bookAppointment = defineSaga('book-appointment', {
     run: ({ input, idempotencyKey }) => {
       const slot = `${input.staffId}@${input.day}T${input.hour}`
       const holder = holders.get(slot)
-      if (holder && holder !== idempotencyKey) throw new DomainRejection(`${slot} is taken`)
+      if (holder && holder !== idempotencyKey) {
+        throw new DomainRejection('CLINIC_ERR_SLOT_TAKEN', `${slot} is taken`, { slot })
+      }
       holders.set(slot, idempotencyKey)
       return { slot }
     },
@@ -61,7 +62,7 @@ const bookAppointment = defineSaga('book-appointment', {
     })),
   )
   .step('notify', {
-    retry: { attempts: 5, initialDelayMs: 50 },
+    retry: { attempts: 5, initialDelay: '50ms' },
     run: ({ input, attempt }) => `confirmation for ${input.bookingId} sent (attempt ${attempt})`,
   })
 
@@ -92,8 +93,8 @@ const clash = await runner.run(
   { ...booking, bookingId: 'bk-2' },
   { sagaId: `${sagaId}:clash` },
 )
-console.log(clash.state, clash.error?.code)
+// The outcome's error is data: the saga's code, the step, and the domain's own code and details.
+console.log(clash.state, clash.error?.code, clash.error?.step, clash.error?.domainCode, clash.error?.details)
 
 await runner.close()
 await cache.close()
-redis.disconnect()

@@ -16,6 +16,8 @@ export type SagaEventName =
   | 'compensation.started'
   | 'compensation.completed'
   | 'compensation.failed'
+  /** A compensation with nothing it could do (an invalidation whose target the cache refused), with the reason. */
+  | 'compensation.skipped'
   | 'invalidation.deferred'
   /** A deferred invalidation failed again when the default scheduler retried it; a later sweep tries again. */
   | 'invalidation.retry_failed'

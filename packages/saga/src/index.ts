@@ -36,7 +36,7 @@ export {
   type PhaseRecord,
   type PhaseStatus,
   SAGA_STATES,
+  type SagaLogEntry,
   type SagaRecord,
   type SagaState,
 } from './store/saga-record.js'
-export type { SagaLogEntry } from './store/saga-store.js'

@@ -1,7 +1,11 @@
+import { describeIssues, firstIssuePath } from '@cachesaga/common'
 import type { z } from 'zod'
 import { SagaError, type SagaErrorCode } from './errors.js'
 
-/** Parses an outside value, failing with `code` and every bad field named, e.g. `input.staffId: expected string`. */
+/**
+ * Parses an outside value, failing with `code` and every bad field named (`input.staffId: expected string`); the
+ * first bad field is also `details.field`.
+ */
 export function parseOrThrow<S extends z.ZodType>(
   schema: S,
   value: unknown,
@@ -10,8 +14,9 @@ export function parseOrThrow<S extends z.ZodType>(
 ): z.output<S> {
   const parsed = schema.safeParse(value)
   if (parsed.success) return parsed.data
-  const fields = parsed.error.issues.map(
-    (issue) => `${[what, ...issue.path.map(String)].join('.')}: ${issue.message}`,
-  )
-  throw new SagaError(code, fields.join('; '), { cause: parsed.error })
+  const { issues } = parsed.error
+  throw new SagaError(code, describeIssues(issues, what), {
+    cause: parsed.error,
+    details: { field: firstIssuePath(issues, what) },
+  })
 }

@@ -10,13 +10,17 @@ import {
   startRadicale,
   startRedis,
 } from '@cachesaga/testkit'
+import Fastify from 'fastify'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import type { ApiContext } from '../api/api-context.js'
 import { AvailabilityReader } from '../cache/availability-reader.js'
 import { createAvailabilityCache } from '../cache/create-availability-cache.js'
 import { CalDavCalendarProvider } from '../calendar/caldav/caldav-calendar-provider.js'
 import { ensureStaffCalendars } from '../calendar/ensure-staff-calendars.js'
 import { waitFor } from '../demo/api-client.js'
+import { replyError } from '../http/reply-error.js'
+import { bookingRoutes } from '../http/routes/booking-routes.js'
 import { demoIds, seedDemoData } from '../seed/seed-demo-data.js'
 import { createTestDatabase, type TestDatabase } from '../test-support/test-database.js'
 import { BookingRepository } from './booking-repository.js'
@@ -124,7 +128,11 @@ describe('the booking saga', () => {
     const taken = request('2026-12-07T08:00:00.000Z')
     const outcome = await book(taken)
     expect(outcome.state).toBe('compensated')
-    expect(outcome.error?.message).toContain('BOOKING_ERR_SLOT_TAKEN')
+    expect(outcome.error).toMatchObject({
+      code: 'SAGA_ERR_DOMAIN_REJECTION',
+      step: 'commit',
+      domainCode: 'BOOKING_ERR_SLOT_TAKEN',
+    })
     expect(announced).not.toContain(taken.bookingId)
     // Its hold is gone: a booking of the next hour is not turned away by a leftover.
     expect((await book(request('2026-12-07T09:00:00.000Z'))).state).toBe('completed')
@@ -173,6 +181,37 @@ describe('the booking saga', () => {
       expect(nowhere.requestsSent).toBe(1)
     } finally {
       await refusingRunner.close()
+    }
+  })
+})
+
+describe('POST /bookings', () => {
+  it('answers 409 with the booking code the saga recorded as a field, for a time that is taken', async () => {
+    const app = Fastify()
+    app.setErrorHandler(replyError)
+    // The route needs the runner, the saga and the tenant of the API context, nothing else.
+    const context = {
+      runner,
+      bookingSaga: saga,
+      config: { TENANT_ID: demoIds.tenant },
+    } as unknown as ApiContext
+    await app.register(bookingRoutes(context))
+    const body = {
+      staffId: demoIds.staff.ada,
+      serviceId: demoIds.services.treatment,
+      customerEmail: 'pat@example.com',
+      startsAt: '2026-12-07T14:00:00.000Z',
+    }
+    try {
+      expect((await app.inject({ method: 'POST', url: '/bookings', payload: body })).statusCode).toBe(201)
+      const taken = await app.inject({ method: 'POST', url: '/bookings', payload: body })
+      expect(taken.statusCode).toBe(409)
+      expect(taken.json()).toMatchObject({
+        error: { code: 'BOOKING_ERR_SLOT_TAKEN' },
+        saga: { state: 'compensated' },
+      })
+    } finally {
+      await app.close()
     }
   })
 })

@@ -48,7 +48,9 @@ export function createBookingSaga(deps: BookingSagaDeps) {
       run: async ({ input, sagaId }) => {
         if (!(await deps.holds.take(input.staffId, input.startsAt, sagaId))) {
           throw new DomainRejection(
-            `BOOKING_ERR_SLOT_TAKEN: ${input.startsAt} is being booked by someone else`,
+            'BOOKING_ERR_SLOT_TAKEN',
+            `${input.startsAt} is being booked by someone else`,
+            { staffId: input.staffId, startsAt: input.startsAt },
           )
         }
         return { heldBy: sagaId }
@@ -69,7 +71,7 @@ export function createBookingSaga(deps: BookingSagaDeps) {
       },
     })
     .step('write-external-calendar', {
-      retry: { attempts: 5, initialDelayMs: 100 },
+      retry: { attempts: 5, initialDelay: '100ms' },
       run: async ({ input, results }) => {
         const { calendarId, startsAt, endsAt } = results.commit
         if (calendarId === null) return { written: false }
@@ -121,14 +123,14 @@ export type BookingSaga = ReturnType<typeof createBookingSaga>
 
 /**
  * The domain's refusals (time taken, not offered, unknown staff or service) become `DomainRejection`, which
- * compensates instead of retrying; the booking's error code leads the message so the HTTP layer can map it.
+ * compensates instead of retrying; the booking's error code travels as its `domainCode`, for the HTTP layer to map.
  */
 async function refuseAsDomain<T>(commit: () => Promise<T>): Promise<T> {
   try {
     return await commit()
   } catch (error) {
     if (error instanceof BookingDemoError && error.code !== 'BOOKING_ERR_INVALID_INPUT') {
-      throw new DomainRejection(error.message, { cause: error })
+      throw new DomainRejection(error.code, error.message, undefined, { cause: error })
     }
     throw error
   }
@@ -143,7 +145,9 @@ async function refuseWithoutRetry(write: () => Promise<void>): Promise<void> {
     await write()
   } catch (error) {
     if (errorCode(error) === 'BOOKING_ERR_CALENDAR_REFUSED') {
-      throw new DomainRejection((error as Error).message, { cause: error })
+      throw new DomainRejection('BOOKING_ERR_CALENDAR_REFUSED', (error as Error).message, undefined, {
+        cause: error,
+      })
     }
     throw error
   }

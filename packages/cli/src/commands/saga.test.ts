@@ -68,14 +68,14 @@ describe('cachesaga saga', () => {
     const lines = run.stdout.trimEnd().split('\n')
     expect(lines.slice(0, 5)).toEqual([
       'bk-3 (notify-after-booking): parked, waiting on notify',
-      'error: SAGA_ERR_DOMAIN_REJECTION: the mail server refused the address',
+      'error: SAGA_ERR_DOMAIN_REJECTION (MAIL_ERR_ADDRESS_REFUSED): the mail server refused the address',
       'steps:',
       '  commit: completed, 0 failures',
       '  notify: rejected, 0 failures',
     ])
     expect(lines[5]).toBe('log:')
     expect(lines.at(-1)).toMatch(
-      /Z saga\.parked notify \(SAGA_ERR_DOMAIN_REJECTION: the mail server refused the address\)$/,
+      /Z saga\.parked notify \(SAGA_ERR_DOMAIN_REJECTION \(MAIL_ERR_ADDRESS_REFUSED\): the mail server refused the address\)$/,
     )
 
     const { record, log } = JSON.parse((await saga('inspect', 'bk-3', '--json')).stdout)
@@ -84,6 +84,13 @@ describe('cachesaga saga', () => {
       name: 'notify-after-booking',
       state: 'parked',
       parkedStep: 'notify',
+      // The codes are fields of the recorded error, never text to parse.
+      error: {
+        code: 'SAGA_ERR_DOMAIN_REJECTION',
+        domainCode: 'MAIL_ERR_ADDRESS_REFUSED',
+        step: 'notify',
+        message: 'the mail server refused the address',
+      },
       steps: {
         commit: { status: 'completed', result: { committed: 'bk-3' } },
         notify: { status: 'rejected' },
@@ -101,7 +108,8 @@ describe('cachesaga saga', () => {
     const stillBroken = await saga('retry', 'bk-4', '--actor', 'ann@ops', '--sagas', SAGAS_MODULE)
     expect(stillBroken).toEqual({
       exitCode: 1,
-      stdout: 'bk-4: parked on notify: SAGA_ERR_DOMAIN_REJECTION: the mail server refused the address\n',
+      stdout:
+        'bk-4: parked on notify: SAGA_ERR_DOMAIN_REJECTION (MAIL_ERR_ADDRESS_REFUSED): the mail server refused the address\n',
       stderr: '',
     })
     unblock('bk-4')
@@ -162,8 +170,11 @@ describe('cachesaga saga', () => {
       stdout: 'bk-7: resolved\n',
       stderr: '',
     })
-    const again = await saga('resolve', 'bk-7', '--actor', 'bob')
-    expect(again).toMatchObject({ exitCode: 1, stderr: expect.stringContaining('SAGA_ERR_INVALID_STATE') })
+    const again = await saga('resolve', 'bk-7', '--actor', 'bob', '--json')
+    expect(again.exitCode).toBe(1)
+    expect(JSON.parse(again.stderr)).toMatchObject({
+      error: { code: 'SAGA_ERR_INVALID_STATE', message: expect.stringContaining('is resolved') },
+    })
     expect((await saga('list', '--state', 'resolved')).stdout).toBe('resolved (1): bk-7\n')
   })
 
@@ -194,6 +205,7 @@ describe('cachesaga saga', () => {
         stdout: 'bk-8: completed\n',
         stderr: '',
       })
+      await runner.close()
     } finally {
       await cache.close()
     }

@@ -1,6 +1,7 @@
 import {
   createSagaRunner,
   type PhaseRecord,
+  type RecordedError,
   SAGA_STATES,
   SagaDefinition,
   type SagaOutcome,
@@ -91,7 +92,7 @@ export const sagaCommand: CommandModule = (program, action) => {
           human: [
             `${found.record.sagaId} (${found.record.name}): ${found.record.state}` +
               (found.record.parkedStep ? `, waiting on ${found.record.parkedStep}` : ''),
-            ...(found.record.error ? [`error: ${found.record.error.message}`] : []),
+            ...(found.record.error ? [`error: ${describeError(found.record.error)}`] : []),
             'steps:',
             ...byRun(record.steps).map(
               ([step, phase]) => `  ${step}: ${phase.status}, ${count(phase.failures, 'failure')}`,
@@ -106,7 +107,7 @@ export const sagaCommand: CommandModule = (program, action) => {
                 `  ${new Date(entry.at).toISOString()} ${entry.event}${entry.step ? ` ${entry.step}` : ''}` +
                 (entry.actor ? ` by ${entry.actor}` : '') +
                 (entry.note ? `: ${entry.note}` : '') +
-                (entry.error ? ` (${entry.error.message})` : ''),
+                (entry.error ? ` (${describeError(entry.error)})` : ''),
             ),
           ],
           json: { record, log: found.log },
@@ -193,15 +194,22 @@ async function withRunner<T>(
   try {
     runner = createSagaRunner({ redis, keyPrefix: prefix, sagas, ...(cache && { cache }) })
   } catch (error) {
-    if (errorCode(error) === 'SAGA_ERR_INVALID_OPTIONS' && cache === undefined) {
+    // The saga's error says, as data, which option is missing and for which saga.
+    const details = (error as { details?: { option?: unknown; saga?: unknown } }).details
+    if (errorCode(error) === 'SAGA_ERR_INVALID_OPTIONS' && details?.option === 'cache') {
       throw new CliError(
         'CLI_ERR_USAGE',
-        `--namespace: ${(error as Error).message.replace(/^SAGA_ERR_INVALID_OPTIONS: /, '').replace('pass `cache`', 'pass --namespace of its cache')}`,
+        `--namespace: saga "${details.saga}" invalidates the cache: pass --namespace of its cache`,
       )
     }
     throw error
   }
-  return use(runner)
+  try {
+    return await use(runner)
+  } finally {
+    // The runner opened a connection of its own (from the CLI's); the CLI closes its own after the command.
+    await runner.close()
+  }
 }
 
 async function loadDefinitions(modulePath: string): Promise<SagaDefinition[]> {
@@ -219,12 +227,17 @@ async function loadDefinitions(modulePath: string): Promise<SagaDefinition[]> {
 function outcomeResult(outcome: SagaOutcome): CommandResult {
   const waiting = WAITING.includes(outcome.state)
   const where = outcome.parkedStep ? ` on ${outcome.parkedStep}` : ''
-  const why = outcome.error ? `: ${outcome.error.message}` : ''
+  const why = outcome.error ? `: ${describeError(outcome.error)}` : ''
   return {
     human: [`${outcome.sagaId}: ${outcome.state}${waiting ? `${where}${why}` : ''}`],
     json: outcome,
     ...(waiting && { exitCode: 1 as const }),
   }
+}
+
+/** A recorded failure for a person: its code (a field, never parsed from the message), then the message. */
+function describeError(error: RecordedError): string {
+  return `${error.code}${error.domainCode ? ` (${error.domainCode})` : ''}: ${error.message}`
 }
 
 function recordDocument(record: SagaRecord) {

@@ -14,7 +14,9 @@ export const notifyAfterBooking = defineSaga('notify-after-booking', {
 
 /** The step that parks: rejected while the file `blocker` exists. */
 export function notify(blocker: string): string {
-  if (existsSync(blocker)) throw new DomainRejection('the mail server refused the address')
+  if (existsSync(blocker)) {
+    throw new DomainRejection('MAIL_ERR_ADDRESS_REFUSED', 'the mail server refused the address')
+  }
   return 'sent'
 }
 

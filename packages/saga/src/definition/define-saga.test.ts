@@ -23,7 +23,7 @@ describe('defineSaga', () => {
     const [step] = defineSaga('book', { input }).step('a', { run }).steps
     expect(step).toMatchObject({
       timeoutMs: 30_000,
-      retry: { attempts: 3, backoff: 'exponential', initialDelayMs: 100, maxDelayMs: 10_000 },
+      retry: { attempts: 3, backoff: 'exponential', initialDelay: 100, maxDelay: 10_000 },
     })
   })
 
@@ -36,7 +36,13 @@ describe('defineSaga', () => {
     expect(() => saga.step('commit', { run, kind: 'pivot', compensate: () => {} })).toThrow(
       /pivot cannot be compensated/,
     )
-    expect(() => saga.step('slow', { run, timeoutMs: 0 })).toThrow(/SAGA_ERR_DEFINITION: slow\.timeoutMs/)
+    expect(() => saga.step('slow', { run, timeout: 0 })).toThrow(
+      expect.objectContaining({
+        code: 'SAGA_ERR_DEFINITION',
+        message: 'slow.timeout: must be more than 0 ms',
+      }),
+    )
+    expect(saga.step('quick', { run, timeout: '2s' }).steps.at(-1)?.timeoutMs).toBe(2_000)
     expect(() => saga.step('r', { run, retry: { attempts: 0 } })).toThrow(/r\.retry\.attempts/)
     expect(() => invalidateCache({ tags: ['t'] }, { name: '' })).toThrow(/invalidateCache\.name/)
     expect(() => defineSaga('', { input })).toThrow(/needs a name/)

@@ -1,3 +1,4 @@
+import type { Duration } from '@cachesaga/common'
 import { z } from 'zod'
 import { SagaError } from '../errors.js'
 import { parseOrThrow } from '../parse.js'
@@ -12,10 +13,10 @@ export interface TaskStepOptions<Input, Results, Output> {
   compensate?(ctx: CompensationContext<Input, Results, Output>): Promise<void> | void
   /** `'pivot'`: the point of no return (e.g. committing the booking). At most one per saga. */
   kind?: 'pivot'
-  /** Retry of transient failures (anything but a DomainRejection). Defaults: see `retryPolicySchema`. */
+  /** Retry of transient failures (not of rejections or deterministic failures). Defaults: see `retryPolicySchema`. */
   retry?: RetryPolicyInput
-  /** Ms before an attempt counts as a transient failure. Default 30 000. */
-  timeoutMs?: number
+  /** An attempt running longer fails with SAGA_ERR_STEP_TIMEOUT, a transient failure (ms or `'30s'`). Default 30 s. */
+  timeout?: Duration
 }
 
 const taskSettingsSchema = stepSettingsSchema.extend({ kind: z.literal('pivot').optional() })
@@ -55,7 +56,9 @@ export class SagaDefinition<Schema extends z.ZodType = z.ZodType, Results extend
 
   private check(step: SagaStep<z.output<Schema>, Results>): void {
     const problem = (why: string) =>
-      new SagaError('SAGA_ERR_DEFINITION', `saga "${this.name}", step "${step.name}": ${why}`)
+      new SagaError('SAGA_ERR_DEFINITION', `saga "${this.name}", step "${step.name}": ${why}`, {
+        details: { saga: this.name, step: step.name },
+      })
     if (this.steps.some((existing) => existing.name === step.name)) throw problem('the name is already used')
     const afterPivot = this.pivotIndex < this.steps.length
     if (step.kind === 'pivot' && afterPivot) throw problem('a saga has at most one pivot')
@@ -70,14 +73,16 @@ function taskStep<Input, Results>(
   name: string,
   options: TaskStepOptions<Input, Results, unknown> | undefined,
 ): SagaStep<Input, Results> {
-  if (!options) throw new SagaError('SAGA_ERR_DEFINITION', `step "${name}" has no options`)
-  const { kind, retry, timeoutMs } = parseOrThrow(taskSettingsSchema, options, 'SAGA_ERR_DEFINITION', name)
+  if (!options) {
+    throw new SagaError('SAGA_ERR_DEFINITION', `step "${name}" has no options`, { details: { step: name } })
+  }
+  const { kind, retry, timeout } = parseOrThrow(taskSettingsSchema, options, 'SAGA_ERR_DEFINITION', name)
   const { run, compensate } = options
   return {
     name,
     kind: kind ?? 'task',
     retry,
-    timeoutMs,
+    timeoutMs: timeout,
     run: async (ctx) => run(ctx),
     ...(compensate && {
       compensate: async (ctx: CompensationContext<Input, Results, unknown>) => compensate(ctx),

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { retryDelay, retryPolicySchema } from './retry-policy.js'
 
 describe('retryDelay', () => {
-  const exponential = retryPolicySchema.parse({ initialDelayMs: 100, maxDelayMs: 1000 })
+  const exponential = retryPolicySchema.parse({ initialDelay: 100, maxDelay: '1s' })
 
   it('doubles after every failure up to the maximum, with jitter between half and the whole planned delay', () => {
     for (const [failures, planned] of [
@@ -27,7 +27,7 @@ describe('retryDelay', () => {
   })
 
   it('keeps the delay with fixed backoff', () => {
-    const fixed = retryPolicySchema.parse({ backoff: 'fixed', initialDelayMs: 100 })
+    const fixed = retryPolicySchema.parse({ backoff: 'fixed', initialDelay: 100 })
     expect(retryDelay(fixed, 7)).toBeLessThanOrEqual(100)
     expect(retryDelay(fixed, 7)).toBeGreaterThanOrEqual(50)
   })

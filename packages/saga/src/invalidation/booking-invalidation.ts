@@ -1,6 +1,6 @@
 import type { InvalidationTarget } from '@cachesaga/core'
 import type { SagaStep, StepContext } from '../definition/step.js'
-import { DomainRejection } from '../errors.js'
+import { SagaError } from '../errors.js'
 import { type InvalidateCacheOptions, invalidateCache } from './invalidate-cache.js'
 
 /** The part of a booking that decides which cache entries it affects. */
@@ -31,10 +31,17 @@ const DAY_MS = 86_400_000
 /** Longest sync window the default mapping expands into per-day tags; longer ones are a bug upstream, not a sync. */
 const MAX_SYNC_DAYS = 366
 
-/** The UTC date of an ISO 8601 instant; a DomainRejection (retrying cannot fix it) naming the field otherwise. */
+/**
+ * The UTC date of an ISO 8601 instant; otherwise SAGA_ERR_INVALID_INPUT naming the field, a deterministic failure:
+ * retrying cannot fix the input.
+ */
 function day(iso: string, field: string): string {
   const at = Date.parse(iso)
-  if (Number.isNaN(at)) throw new DomainRejection(`${field}: "${iso}" is not an ISO 8601 date-time`)
+  if (Number.isNaN(at)) {
+    throw new SagaError('SAGA_ERR_INVALID_INPUT', `${field}: "${iso}" is not an ISO 8601 date-time`, {
+      details: { field },
+    })
+  }
   return new Date(at).toISOString().slice(0, 10)
 }
 
@@ -58,9 +65,11 @@ export const defaultBookingCacheMapping: BookingCacheMapping = {
     const first = Date.parse(`${day(window.from, 'window.from')}T00:00:00Z`)
     const last = Date.parse(`${day(window.to, 'window.to')}T00:00:00Z`)
     if ((last - first) / DAY_MS >= MAX_SYNC_DAYS) {
-      throw new DomainRejection(
+      throw new SagaError(
+        'SAGA_ERR_INVALID_INPUT',
         `sync window ${window.from} .. ${window.to} spans more than ${MAX_SYNC_DAYS} days; ` +
           'pass a `mapping` whose `sync` uses a pattern or a scope for long windows',
+        { details: { field: 'window', maxDays: MAX_SYNC_DAYS } },
       )
     }
     for (let at = first; at <= last; at += DAY_MS) {

@@ -1,8 +1,8 @@
 import type { InvalidationTarget } from '@cachesaga/core'
-import type { Redis } from 'ioredis'
-import { type RecordedError, recordError } from '../errors.js'
+import type { RecordedError } from '../errors.js'
+import { recordError } from '../runtime/failure.js'
 import { runWithTimeout } from '../runtime/run-with-timeout.js'
-import { scripts } from '../store/lua-script.js'
+import type { SagaStore } from '../store/saga-store.js'
 import type { SagaCache } from './saga-cache.js'
 
 /** An invalidation that failed in a non-blocking `invalidateCache` step and must be done later. */
@@ -17,30 +17,25 @@ export interface InvalidationRetryJob {
 
 /**
  * Where non-blocking invalidation steps send what they could not do. @cachesaga/queue provides one backed by its
- * queues; without it the runner uses `RedisInvalidationRetryScheduler` and retries the jobs in its sweeps.
+ * queues; without it the runner uses `StoreRetryScheduler` and retries the jobs in its sweeps.
  */
 export interface InvalidationRetryScheduler {
   schedule(job: InvalidationRetryJob): Promise<void>
 }
 
 /**
- * The default scheduler: jobs wait in Redis (a due-time zset and a job hash) until a recovery sweep retries them. A
- * claimed job is hidden for `retryDelayMs`; it is deleted only once the cache confirms the invalidation, so a failed
- * retry or a crashed runner leaves it to the next sweep after that delay.
+ * The default scheduler: jobs wait in the saga store until a recovery sweep retries them. A claimed job is hidden for
+ * `retryDelayMs`; it is deleted only once the cache confirms the invalidation, so a failed retry or a crashed runner
+ * leaves it to the next sweep after that delay.
  */
-export class RedisInvalidationRetryScheduler implements InvalidationRetryScheduler {
+export class StoreRetryScheduler implements InvalidationRetryScheduler {
   constructor(
-    private readonly redis: Redis,
-    private readonly keys: { due: string; jobs: string },
+    private readonly store: SagaStore,
     private readonly retryDelayMs: number,
   ) {}
 
-  async schedule(job: InvalidationRetryJob): Promise<void> {
-    await scripts.scheduleInvalidationRetry.run(
-      this.redis,
-      [this.keys.due, this.keys.jobs],
-      [job.id, JSON.stringify(job), 0],
-    )
+  schedule(job: InvalidationRetryJob): Promise<void> {
+    return this.store.scheduleInvalidationRetry(job)
   }
 
   /**
@@ -52,23 +47,17 @@ export class RedisInvalidationRetryScheduler implements InvalidationRetrySchedul
     cache: SagaCache,
     limit = 100,
   ): Promise<{ done: number; failed: Array<{ job: InvalidationRetryJob; error: RecordedError }> }> {
-    const claimed = (await scripts.claimInvalidationRetries.run(
-      this.redis,
-      [this.keys.due, this.keys.jobs],
-      [limit, this.retryDelayMs],
-    )) as string[]
+    const claimed = await this.store.claimInvalidationRetries(limit, this.retryDelayMs)
     const failed: Array<{ job: InvalidationRetryJob; error: RecordedError }> = []
     let done = 0
-    for (let i = 0; i + 1 < claimed.length; i += 2) {
-      // The job JSON was written by `schedule` above, not by an outside party.
-      const job = JSON.parse(claimed[i + 1]!) as InvalidationRetryJob
+    for (const job of claimed) {
       try {
         const report = await runWithTimeout(this.retryDelayMs, () => cache.invalidate(job.target))
         if (!report.ok) throw new Error(`the cache reported the invalidation of ${job.id} as not done`)
-        await scripts.ackInvalidationRetry.run(this.redis, [this.keys.due, this.keys.jobs], [claimed[i]!])
+        await this.store.ackInvalidationRetry(job)
         done++
       } catch (error) {
-        failed.push({ job, error: recordError(error) })
+        failed.push({ job, error: recordError(error, 'SAGA_ERR_INVALIDATION_FAILED') })
       }
     }
     return { done, failed }

@@ -2,8 +2,8 @@ import { z } from 'zod'
 import { emitSagaEvent, type SagaEventEmitter } from '../events.js'
 import { parseOrThrow } from '../parse.js'
 import type { SagaOutcome } from '../runtime/saga-outcome.js'
-import type { SagaRecord, SagaState } from '../store/saga-record.js'
-import type { SagaLogEntry, SagaStore } from '../store/saga-store.js'
+import type { SagaLogEntry, SagaRecord, SagaState } from '../store/saga-record.js'
+import type { OperatorDecision, SagaStore } from '../store/saga-store.js'
 
 const actionSchema = z.object({
   /** Who decided: recorded in the saga's log. */
@@ -16,7 +16,7 @@ export type OperatorAction = z.input<typeof actionSchema>
 
 /**
  * What a person can do about sagas that wait for one (`parked`, `compensation_failed`). Every action is written to
- * the saga's log with its actor, in the same Lua script that changes the state.
+ * the saga's log with its actor, in the same atomic write that changes the state.
  */
 export class SagaOperator {
   constructor(
@@ -26,16 +26,20 @@ export class SagaOperator {
       /** Throws SAGA_ERR_UNKNOWN_SAGA when this runner could not drive the saga on after the action. */
       assertKnown(name: string): void
       resume(sagaId: string): Promise<SagaOutcome>
+      /** The bounded wait for the store (CS_ERR_REDIS_UNREACHABLE). */
+      ready(): Promise<void>
     },
   ) {}
 
   /** Ids of the sagas in `state`, sorted. */
-  list(state: SagaState): Promise<string[]> {
+  async list(state: SagaState): Promise<string[]> {
+    await this.runner.ready()
     return this.store.listByState(state)
   }
 
   /** The record and the whole log of a saga; undefined when there is no such saga. */
   async inspect(sagaId: string): Promise<{ record: SagaRecord; log: SagaLogEntry[] } | undefined> {
+    await this.runner.ready()
     const record = await this.store.load(sagaId)
     return record && { record, log: await this.store.readLog(sagaId) }
   }
@@ -43,7 +47,7 @@ export class SagaOperator {
   /** Gives the step the saga waits on a fresh retry budget and drives the saga on; returns where it ends. */
   async retry(sagaId: string, action: OperatorAction): Promise<SagaOutcome> {
     const by = parseOrThrow(actionSchema, action, 'SAGA_ERR_INVALID_OPTIONS', 'action')
-    await this.apply(sagaId, 'retry', by)
+    await this.decide(sagaId, 'retry', by)
     return this.runner.resume(sagaId)
   }
 
@@ -53,25 +57,26 @@ export class SagaOperator {
    */
   async skip(sagaId: string, action: OperatorAction & { step: string }): Promise<SagaOutcome> {
     const by = parseOrThrow(skipSchema, action, 'SAGA_ERR_INVALID_OPTIONS', 'action')
-    await this.apply(sagaId, 'skip', by)
+    await this.decide(sagaId, 'skip', by)
     return this.runner.resume(sagaId)
   }
 
   /** Closes the saga as `resolved`: the operator finished the work by hand. */
   async resolve(sagaId: string, action: OperatorAction): Promise<SagaState> {
     const by = parseOrThrow(actionSchema, action, 'SAGA_ERR_INVALID_OPTIONS', 'action')
-    return this.apply(sagaId, 'resolve', by)
+    return this.decide(sagaId, 'resolve', by)
   }
 
-  private async apply(
+  private async decide(
     sagaId: string,
-    action: 'retry' | 'skip' | 'resolve',
+    decision: OperatorDecision,
     by: { actor: string; note?: string | undefined; step?: string },
   ): Promise<SagaState> {
+    await this.runner.ready()
     const record = await this.store.load(sagaId)
-    if (record && action !== 'resolve') this.runner.assertKnown(record.name)
-    const state = await this.store.operatorAction(sagaId, action, by)
-    emitSagaEvent(this.events, `operator.${action}`, {
+    if (record && decision !== 'resolve') this.runner.assertKnown(record.name)
+    const state = await this.store.decide(sagaId, decision, by)
+    emitSagaEvent(this.events, `operator.${decision}`, {
       sagaId,
       saga: record?.name ?? '',
       state,

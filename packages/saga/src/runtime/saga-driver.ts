@@ -1,14 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises'
+import { errorCode } from '@cachesaga/common'
 import type { SagaDefinition } from '../definition/define-saga.js'
 import { type RetryPolicy, retryDelay } from '../definition/retry-policy.js'
-import type { SagaStep, StepContext, StepServices } from '../definition/step.js'
-import { DomainRejection, type RecordedError, recordError } from '../errors.js'
+import type { CompensationContext, SagaStep, StepContext, StepServices } from '../definition/step.js'
+import type { RecordedError } from '../errors.js'
 import { emitSagaEvent, type SagaEvent, type SagaEventEmitter, type SagaEventName } from '../events.js'
 import type { InvalidationRetryScheduler } from '../invalidation/retry-scheduler.js'
 import type { SagaCache } from '../invalidation/saga-cache.js'
-import type { PhaseStatus, SagaRecord } from '../store/saga-record.js'
+import { applyChanges, type PhaseChange, type SagaChange } from '../store/saga-change.js'
+import type { PhaseStatus, SagaRecord, SagaState } from '../store/saga-record.js'
 import type { SagaStore } from '../store/saga-store.js'
-import { runWithTimeout } from './run-with-timeout.js'
+import { classifyFailure, type FailureKind, recordError, serializeResult } from './failure.js'
+import { type AttemptAbort, runWithTimeout } from './run-with-timeout.js'
 
 /** What every driver of a runner shares. */
 export interface DriverDeps {
@@ -20,62 +23,103 @@ export interface DriverDeps {
 }
 
 type Phase = 'step' | 'compensation'
-type AttemptOutcome = { ok: true; value: unknown } | { ok: false; error: RecordedError; rejected: boolean }
+
+type AttemptOutcome =
+  /** `completion` is not written yet: it goes with the next write, which comes before any other side effect. */
+  | { ok: true; completion: PhaseChange }
+  /** `failure` is not written yet either: it goes with the saga's move to compensating, parked, ... */
+  | { ok: false; kind: FailureKind; error: RecordedError; failure: PhaseChange }
+
+/** The event announcing each phase transition; a rejection is announced as a failure, with its code. */
+const PHASE_EVENTS: Record<Phase, Partial<Record<PhaseStatus, SagaEventName>>> = {
+  step: {
+    started: 'step.started',
+    completed: 'step.completed',
+    failed: 'step.failed',
+    rejected: 'step.failed',
+    deferred: 'invalidation.deferred',
+  },
+  compensation: {
+    started: 'compensation.started',
+    completed: 'compensation.completed',
+    failed: 'compensation.failed',
+    rejected: 'compensation.failed',
+    deferred: 'invalidation.deferred',
+    skipped: 'compensation.skipped',
+  },
+}
+
+/** The event announcing each state a driver moves a saga to. */
+const STATE_EVENTS: Partial<Record<SagaState, SagaEventName>> = {
+  compensating: 'saga.compensating',
+  completed: 'saga.completed',
+  compensated: 'saga.compensated',
+  parked: 'saga.parked',
+  compensation_failed: 'saga.compensation_failed',
+}
 
 const isDone = (status: PhaseStatus | undefined) => status === 'completed' || status === 'skipped'
 /** A step that got as far as "started" may have acted, unless it was rejected (a rejection means no change). */
 const mayHaveActed = (status: PhaseStatus | undefined) => status !== undefined && status !== 'rejected'
 
 /**
- * Drives one saga, holding its lease, from wherever its log says it is: forward through the steps not yet done, or
- * through the compensations not yet done. Every transition is recorded before it is announced, and "started" before
- * the side effect, so a runner that takes over after a crash repeats at most the step that was in flight (with the
- * same idempotency key).
+ * Drives one saga, holding its lease, from wherever its record says it is: forward through the steps not yet done,
+ * or through the compensations not yet done. Every transition is recorded before it is announced, and "started"
+ * before the side effect, so a runner that takes over after a crash repeats at most the step that was in flight (with
+ * the same idempotency key). A step's completion is written together with the next step's start (or the saga's end):
+ * one write between two side effects.
  */
 export class SagaDriver {
   private readonly results: Record<string, unknown> = {}
 
+  /**
+   * @param record the saga as stored; the driver keeps it current as it writes, so it is the outcome at the end.
+   * @param startedWithCreation the step whose start was written when the saga was created (the runner's first write).
+   */
   constructor(
     private readonly deps: DriverDeps,
     private readonly definition: SagaDefinition,
     private readonly token: string,
-    private record: SagaRecord,
+    readonly record: SagaRecord,
+    private startedWithCreation?: string,
   ) {
-    for (const [name, log] of record.steps) if (isDone(log.status)) this.results[name] = log.result ?? null
+    for (const [name, phase] of record.steps)
+      if (isDone(phase.status)) this.results[name] = phase.result ?? null
   }
 
   async drive(): Promise<void> {
     if (this.record.state === 'running') await this.forward()
-    else if (this.record.state === 'compensating') await this.compensate()
+    else if (this.record.state === 'compensating') await this.compensate([])
   }
 
   private async forward(): Promise<void> {
     const { steps, pivotIndex } = this.definition
+    let pending: SagaChange[] = []
     for (const [index, step] of steps.entries()) {
-      const log = this.record.steps.get(step.name)
-      if (isDone(log?.status)) continue
-      const outcome = await this.attempt('step', step, log?.failures ?? 0, step.retry)
+      if (isDone(this.record.steps.get(step.name)?.status)) continue
+      const outcome = await this.attempt('step', step, pending)
       if (outcome.ok) {
-        this.results[step.name] = outcome.value
+        this.results[step.name] = JSON.parse(outcome.completion.resultJson ?? 'null')
+        pending = [outcome.completion]
         continue
       }
-      // A rejection at the pivot means the commit did not happen; an exhausted retry at the pivot may have committed,
-      // so only a person can tell whether rolling back is right.
-      const rollBack = outcome.rejected ? index <= pivotIndex : index < pivotIndex
-      const failure = { error: outcome.error, step: step.name }
-      if (!rollBack) return this.transition('parked', failure)
-      await this.transition('compensating', failure)
-      this.record = (await this.deps.store.load(this.record.sagaId)) ?? this.record
-      return this.compensate()
+      // Rejected at the pivot: the commit did not happen. Failed at the pivot (retries used up, or a deterministic
+      // failure such as a result that cannot be stored): the commit may have happened, so only a person can tell
+      // whether rolling back is right.
+      const rollBack = outcome.kind === 'rejection' ? index <= pivotIndex : index < pivotIndex
+      const cause = { error: outcome.error, step: step.name }
+      if (!rollBack) return this.write([outcome.failure, { kind: 'state', state: 'parked', ...cause }])
+      return this.compensate([outcome.failure, { kind: 'state', state: 'compensating', ...cause }])
     }
-    await this.transition('completed')
+    await this.write([...pending, { kind: 'state', state: 'completed' }])
   }
 
   /**
    * Compensates every step that may have acted: plain steps in reverse order, then the cache invalidations, which
-   * must follow the last data-restoring compensation (see `invalidateCache`).
+   * must follow the last data-restoring compensation (see `invalidateCache`). `pending` are changes decided but not
+   * yet written (the failure that started the rollback).
    */
-  private async compensate(): Promise<void> {
+  private async compensate(pending: SagaChange[]): Promise<void> {
     const begun = this.definition.steps.filter(
       (step) => step.compensate && mayHaveActed(this.record.steps.get(step.name)?.status),
     )
@@ -84,73 +128,81 @@ export class SagaDriver {
       ...begun.filter((step) => step.kind === 'invalidation'),
     ]
     for (const step of order) {
-      const log = this.record.compensations.get(step.name)
-      if (isDone(log?.status)) continue
-      const outcome = await this.attempt(
-        'compensation',
-        step,
-        log?.failures ?? 0,
-        this.deps.compensationRetry,
-      )
-      if (!outcome.ok)
-        return this.transition('compensation_failed', { error: outcome.error, step: step.name })
-    }
-    await this.transition('compensated')
-  }
-
-  /** Records the saga's new state, then announces it as `saga.<state>`; `failure.step` is the step that failed. */
-  private async transition(
-    state: 'compensating' | 'completed' | 'compensated' | 'parked' | 'compensation_failed',
-    failure?: { error: RecordedError; step: string },
-  ): Promise<void> {
-    const waitsOnStep = state === 'parked' || state === 'compensation_failed'
-    await this.deps.store.setState(this.record.sagaId, this.token, state, {
-      ...(failure && { error: failure.error }),
-      ...(failure && waitsOnStep && { parkedStep: failure.step }),
-    })
-    this.emit(`saga.${state}`, { state, ...failure })
-  }
-
-  /** Runs one step or compensation until it succeeds, is rejected, or uses up `policy`. */
-  private async attempt(
-    phase: Phase,
-    step: SagaStep,
-    failures: number,
-    policy: RetryPolicy,
-  ): Promise<AttemptOutcome> {
-    const { store } = this.deps
-    const { sagaId } = this.record
-    for (let failed = failures; ; ) {
-      const attempt = failed + 1
-      await store.recordPhase(sagaId, this.token, phase, step.name, 'started')
-      this.emit(`${phase}.started`, { step: step.name, attempt })
-      let resultJson: string | undefined
-      try {
-        resultJson = await runWithTimeout(step.timeoutMs, (signal) =>
-          this.execute(phase, step, attempt, signal),
-        )
-      } catch (thrown) {
-        const error = recordError(thrown)
-        const rejected = phase === 'step' && thrown instanceof DomainRejection
-        failed = await store.recordPhase(
-          sagaId,
-          this.token,
-          phase,
-          step.name,
-          rejected ? 'rejected' : 'failed',
-          {
-            error,
-            countsAsFailure: !rejected,
-          },
-        )
-        this.emit(`${phase}.failed`, { step: step.name, attempt, error })
-        if (rejected || failed >= policy.attempts) return { ok: false, error, rejected }
-        await sleep(retryDelay(policy, failed))
+      if (isDone(this.record.compensations.get(step.name)?.status)) continue
+      // A target the cache refused going forward is never sent again: nothing was invalidated, nothing can be.
+      const refused = this.record.steps.get(step.name)?.error
+      if (step.kind === 'invalidation' && refused?.code === 'SAGA_ERR_INVALID_TARGET') {
+        pending = [...pending, skipped(step.name, refused)]
         continue
       }
-      await store.recordPhase(sagaId, this.token, phase, step.name, 'completed', { resultJson })
-      this.emit(`${phase}.completed`, { step: step.name, attempt })
-      return { ok: true, value: resultJson === undefined ? undefined : JSON.parse(resultJson) }
+      const outcome = await this.attempt('compensation', step, pending)
+      if (outcome.ok) {
+        pending = [outcome.completion]
+        continue
+      }
+      if (step.kind === 'invalidation' && outcome.error.code === 'SAGA_ERR_INVALID_TARGET') {
+        pending = [skipped(step.name, outcome.error)]
+        continue
+      }
+      const cause = { error: outcome.error, step: step.name }
+      return this.write([outcome.failure, { kind: 'state', state: 'compensation_failed', ...cause }])
+    }
+    await this.write([...pending, { kind: 'state', state: 'compensated' }])
+  }
+
+  /**
+   * Runs one step or compensation until it succeeds, fails for good, or uses up its retry budget. Its start is
+   * written (with `pending`) before each attempt; a transient failure with attempts left is written at once, since a
+   * backoff follows; the final failure or the completion is returned unwritten for the caller's next write.
+   */
+  private async attempt(phase: Phase, step: SagaStep, pending: SagaChange[]): Promise<AttemptOutcome> {
+    const policy = phase === 'step' ? step.retry : this.deps.compensationRetry
+    const phases = phase === 'step' ? this.record.steps : this.record.compensations
+    let failures = phases.get(step.name)?.failures ?? 0
+    for (;;) {
+      const attempt = failures + 1
+      const start: PhaseChange = { kind: 'phase', phase, step: step.name, status: 'started', attempt }
+      if (this.startedWithCreation === step.name && phase === 'step') {
+        // Written with the saga itself; announced now.
+        this.startedWithCreation = undefined
+        applyChanges(this.record, [start])
+        this.announce([start])
+      } else {
+        await this.write([...pending, start])
+      }
+      pending = []
+      try {
+        const resultJson = await runWithTimeout(step.timeoutMs, (abort) =>
+          this.execute(phase, step, attempt, abort),
+        )
+        return {
+          ok: true,
+          completion: {
+            kind: 'phase',
+            phase,
+            step: step.name,
+            status: 'completed',
+            attempt,
+            ...(resultJson !== undefined && { resultJson }),
+          },
+        }
+      } catch (thrown) {
+        // A write inside the step (a deferred invalidation) found the lease gone: this runner must stop.
+        if (errorCode(thrown) === 'SAGA_ERR_LEASE_LOST') throw thrown
+        const { kind, error } = classifyFailure(thrown, phase, step.name)
+        const failure: PhaseChange = {
+          kind: 'phase',
+          phase,
+          step: step.name,
+          status: kind === 'rejection' ? 'rejected' : 'failed',
+          attempt,
+          error,
+        }
+        failures += 1
+        if (kind !== 'transient' || failures >= policy.attempts) return { ok: false, kind, error, failure }
+        await this.write([failure])
+        await sleep(retryDelay(policy, failures))
+      }
     }
   }
 
@@ -159,24 +211,24 @@ export class SagaDriver {
     phase: Phase,
     step: SagaStep,
     attempt: number,
-    signal: AbortSignal,
+    abort: AttemptAbort,
   ): Promise<string | undefined> {
     const { sagaId } = this.record
-    const ctx: StepContext<unknown, Record<string, unknown>> = {
+    const ctx: StepContext<unknown, Record<string, unknown>> & { result?: unknown } = {
       sagaId,
       input: this.record.input,
       results: { ...this.results },
       idempotencyKey: phase === 'step' ? `${sagaId}:${step.name}` : `${sagaId}:${step.name}:compensation`,
       attempt,
-      signal,
+      get signal() {
+        return abort.signal
+      },
     }
     const services = this.services(phase, step)
-    if (phase === 'step') return JSON.stringify((await step.run(ctx, services)) ?? null)
+    if (phase === 'step') return serializeResult(step.name, await step.run(ctx, services))
     const own = this.record.steps.get(step.name)
-    await step.compensate?.(
-      { ...ctx, result: own?.status === 'completed' ? own.result : undefined },
-      services,
-    )
+    ctx.result = own?.status === 'completed' ? own.result : undefined
+    await step.compensate?.(ctx as CompensationContext<unknown, Record<string, unknown>, unknown>, services)
     return undefined
   }
 
@@ -185,7 +237,7 @@ export class SagaDriver {
     return {
       cache: this.deps.cache,
       deferInvalidation: async (target, cause) => {
-        const error = recordError(cause)
+        const error = { ...recordError(cause, 'SAGA_ERR_INVALIDATION_FAILED'), step: step.name }
         // Scheduled before it is recorded: a crash in between re-runs the step, which schedules the same job id again.
         await this.deps.retryScheduler.schedule({
           id: `${sagaId}:${step.name}:${phase}`,
@@ -194,9 +246,32 @@ export class SagaDriver {
           target,
           error,
         })
-        await this.deps.store.recordPhase(sagaId, this.token, phase, step.name, 'deferred', { error })
-        this.emit('invalidation.deferred', { step: step.name, error })
+        await this.write([{ kind: 'phase', phase, step: step.name, status: 'deferred', error }])
       },
+    }
+  }
+
+  /** Records the changes (fenced by the lease), then keeps the in-memory record current and announces them. */
+  private async write(changes: SagaChange[]): Promise<void> {
+    await this.deps.store.advance(this.record.sagaId, this.token, changes)
+    applyChanges(this.record, changes)
+    this.announce(changes)
+  }
+
+  /** Emits each change as its event, in order, after it was recorded. */
+  private announce(changes: readonly SagaChange[]): void {
+    if (!this.deps.events) return
+    for (const change of changes) {
+      if (change.kind === 'state') {
+        const { state, error, step } = change
+        const name = STATE_EVENTS[state]
+        if (name) this.emit(name, { state, ...(error && { error }), ...(step !== undefined && { step }) })
+        continue
+      }
+      const { phase, step, attempt, error, status } = change
+      const details = { step, ...(attempt !== undefined && { attempt }), ...(error && { error }) }
+      const name = PHASE_EVENTS[phase][status]
+      if (name) this.emit(name, details)
     }
   }
 
@@ -207,4 +282,9 @@ export class SagaDriver {
       ...details,
     })
   }
+}
+
+/** A compensation with nothing it could do, recorded as done with the reason. */
+function skipped(step: string, error: RecordedError): PhaseChange {
+  return { kind: 'phase', phase: 'compensation', step, status: 'skipped', error }
 }

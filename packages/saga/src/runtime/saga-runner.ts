@@ -1,29 +1,35 @@
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { errorCode } from '@cachesaga/common'
 import { z } from 'zod'
 import type { SagaDefinition } from '../definition/define-saga.js'
-import { recordError, SagaError } from '../errors.js'
+import { SagaError } from '../errors.js'
 import { emitSagaEvent } from '../events.js'
-import { RedisInvalidationRetryScheduler } from '../invalidation/retry-scheduler.js'
+import { StoreRetryScheduler } from '../invalidation/retry-scheduler.js'
 import { SagaOperator } from '../operator/saga-operator.js'
 import { parseOrThrow } from '../parse.js'
-import { SagaStore } from '../store/saga-store.js'
-import { keepLease } from './lease.js'
+import { RedisSagaStore } from '../store/redis/redis-saga-store.js'
+import type { SagaChange } from '../store/saga-change.js'
+import type { SagaRecord } from '../store/saga-record.js'
+import type { Lease, NewSaga, SagaStore } from '../store/saga-store.js'
+import { recordError } from './failure.js'
+import { LeaseKeeper } from './lease.js'
 import { type ResolvedRunnerOptions, runnerOptionsSchema, type SagaRunnerOptions } from './runner-options.js'
 import { type DriverDeps, SagaDriver } from './saga-driver.js'
 import { type SagaOutcome, toOutcome } from './saga-outcome.js'
 
 const runOptionsSchema = z.object({ sagaId: z.string().min(1).max(200) })
 
-const FINAL_STATES = ['completed', 'compensated', 'resolved'] as const
-type FinalState = (typeof FINAL_STATES)[number]
+/** How many orphans one sweep takes over, and how many finished sagas it forgets: the rest wait for the next. */
+const SWEEP_BATCH = 100
+const FORGET_BATCH = 200
 
-/** A saga whose runner died, now leased by this runner under `token`. */
+/** A saga whose runner died, now leased by this runner. */
 interface Orphan {
   definition: SagaDefinition
-  sagaId: string
-  token: string
+  lease: Lease
+  record: SagaRecord
 }
 
 /** Runs sagas, resumes the ones whose runner died, and carries out operator decisions. */
@@ -32,28 +38,28 @@ export class SagaRunner {
   private readonly options: ResolvedRunnerOptions
   private readonly store: SagaStore
   private readonly deps: DriverDeps
+  private readonly leases: LeaseKeeper
   private readonly definitions = new Map<string, SagaDefinition>()
-  private readonly defaultScheduler: RedisInvalidationRetryScheduler | undefined
+  private readonly defaultScheduler: StoreRetryScheduler | undefined
   private readonly runnerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
   private tokens = 0
   private sweepTimer: NodeJS.Timeout | undefined
   private sweeping: Promise<unknown> | undefined
-  /** Where each final state's index scan for `retainFinishedMs` resumes at the next sweep. */
-  private readonly forgetCursors: Record<FinalState, string> = {
-    completed: '0',
-    compensated: '0',
-    resolved: '0',
-  }
+  /** Everything in progress that `close()` lets finish before it closes the store. */
+  private readonly inFlight = new Set<Promise<unknown>>()
+  private closing: Promise<void> | undefined
 
   constructor(options: SagaRunnerOptions) {
     this.options = parseOrThrow(runnerOptionsSchema, options, 'SAGA_ERR_INVALID_OPTIONS', 'options')
-    this.store = new SagaStore(this.options.redis, this.options.keyPrefix)
+    this.store = new RedisSagaStore({
+      redis: this.options.redis,
+      keyPrefix: this.options.keyPrefix,
+      connectTimeoutMs: this.options.connectTimeout,
+      commandTimeoutMs: this.options.commandTimeout,
+    })
+    this.leases = new LeaseKeeper(this.store, this.options.lease)
     if (!this.options.retryScheduler) {
-      this.defaultScheduler = new RedisInvalidationRetryScheduler(
-        this.options.redis,
-        this.store.retryKeys,
-        this.options.sweepIntervalMs,
-      )
+      this.defaultScheduler = new StoreRetryScheduler(this.store, this.options.sweepInterval)
     }
     this.deps = {
       store: this.store,
@@ -66,23 +72,33 @@ export class SagaRunner {
     this.operator = new SagaOperator(this.store, this.options.events, {
       assertKnown: (name) => this.definition(name),
       resume: (sagaId) => this.resume(sagaId),
+      ready: () => this.ready(),
     })
   }
 
   /**
    * Runs a saga to a resting state and returns it. Input is parsed first: a bad input fails with
-   * SAGA_ERR_INVALID_INPUT before anything is stored. The same `sagaId` again (a duplicate delivery, a retry) never
-   * repeats completed steps: it waits for the current holder, if any, and returns the recorded outcome.
+   * SAGA_ERR_INVALID_INPUT before anything is stored. Redis is awaited for at most `connectTimeout`: unreachable, the
+   * call fails with CS_ERR_REDIS_UNREACHABLE having run no step. The same `sagaId` again (a duplicate delivery, a
+   * retry) never repeats completed steps: it waits for the current holder, if any, and returns the recorded outcome.
    */
-  async run<Schema extends z.ZodType, Results extends object>(
+  run<Schema extends z.ZodType, Results extends object>(
     definition: SagaDefinition<Schema, Results>,
     input: z.input<Schema>,
     options: { sagaId: string },
   ): Promise<SagaOutcome<Results>> {
-    const parsedInput = parseOrThrow(definition.input, input, 'SAGA_ERR_INVALID_INPUT', 'input')
-    const { sagaId } = parseOrThrow(runOptionsSchema, options, 'SAGA_ERR_INVALID_OPTIONS', 'options')
-    const erased = this.register(definition as unknown as SagaDefinition)
-    return this.driveToRest<Results>(erased, sagaId, { name: definition.name, input: parsedInput })
+    return this.track(async () => {
+      const parsedInput = parseOrThrow(definition.input, input, 'SAGA_ERR_INVALID_INPUT', 'input')
+      const { sagaId } = parseOrThrow(runOptionsSchema, options, 'SAGA_ERR_INVALID_OPTIONS', 'options')
+      const erased = this.register(definition as unknown as SagaDefinition)
+      const inputJson = serializeInput(parsedInput)
+      await this.ready()
+      const first = erased.steps[0]
+      const changes: SagaChange[] = first
+        ? [{ kind: 'phase', phase: 'step', step: first.name, status: 'started', attempt: 1 }]
+        : []
+      return this.driveToRest<Results>(erased, sagaId, { name: definition.name, inputJson, changes })
+    })
   }
 
   /**
@@ -94,6 +110,7 @@ export class SagaRunner {
       throw new SagaError(
         'SAGA_ERR_INVALID_OPTIONS',
         `saga "${definition.name}" invalidates the cache: pass \`cache\``,
+        { details: { option: 'cache', saga: definition.name } },
       )
     }
     this.definitions.set(definition.name, definition)
@@ -101,33 +118,36 @@ export class SagaRunner {
   }
 
   /**
-   * One recovery sweep: retries deferred invalidations, forgets finished sagas older than `retainFinishedMs`, then
+   * One recovery sweep: retries deferred invalidations, forgets finished sagas older than `retainFinished`, then
    * takes over every running or compensating saga whose lease expired (its runner died) and drives it on according to
-   * its log. Returns the outcomes of those sagas.
+   * its record. Returns the outcomes of those sagas.
    */
-  async recover(): Promise<SagaOutcome[]> {
-    const claimed = await this.sweepOnce()
-    const outcomes = await Promise.all(claimed.map((orphan) => this.driveOrphan(orphan)))
-    return outcomes.filter((outcome) => outcome !== undefined)
+  recover(): Promise<SagaOutcome[]> {
+    return this.track(async () => {
+      await this.ready()
+      const claimed = await this.sweepOnce()
+      const outcomes = await Promise.all(claimed.map((orphan) => this.driveOrphan(orphan)))
+      return outcomes.filter((outcome) => outcome !== undefined)
+    })
   }
 
   /**
-   * Sweeps now and then every `sweepIntervalMs` until `close()`. A sweep does not wait for the sagas it resumed, so a
+   * Sweeps now and then every `sweepInterval` until `close()`. A sweep does not wait for the sagas it resumed, so a
    * long retry in one of them never delays the next sweep (their live leases keep sweeps from taking them twice).
    */
   start(): void {
-    if (this.sweepTimer) return
+    if (this.sweepTimer || this.closing) return
     const sweep = () => {
       this.sweeping ??= this.sweepOnce()
         .then((claimed) => {
-          for (const orphan of claimed) void this.driveOrphan(orphan)
+          for (const orphan of claimed) void this.track(() => this.driveOrphan(orphan))
         })
         .catch((error: unknown) => {
-          // Redis could not be read at all; the next sweep tries again.
+          // The store could not be read at all; the next sweep tries again.
           emitSagaEvent(this.options.events, 'recovery.failed', {
             sagaId: '',
             saga: '',
-            error: recordError(error),
+            error: recordError(error, 'SAGA_ERR_STORE_FAILED'),
           })
         })
         .finally(() => {
@@ -135,60 +155,83 @@ export class SagaRunner {
         })
     }
     sweep()
-    this.sweepTimer = setInterval(sweep, this.options.sweepIntervalMs)
+    this.sweepTimer = setInterval(sweep, this.options.sweepInterval)
   }
 
   /**
-   * Stops sweeping and waits for a sweep in progress to finish claiming. Sagas already being driven (by `run()` or by
-   * a sweep) finish on their own.
+   * Stops sweeping, refuses new work (SAGA_ERR_CLOSED), lets the sagas this runner is driving reach their next rest
+   * (each step is bounded by its timeout), then closes the runner's own Redis connection.
    */
-  async close(): Promise<void> {
-    clearInterval(this.sweepTimer)
-    this.sweepTimer = undefined
-    await this.sweeping
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      clearInterval(this.sweepTimer)
+      this.sweepTimer = undefined
+      await this.sweeping
+      while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight])
+      this.leases.stop()
+      await this.store.close()
+    })()
+    return this.closing
+  }
+
+  private ready(): Promise<void> {
+    return this.store.ready()
+  }
+
+  /** Runs `work` as in-flight work of this runner, or refuses it once `close()` was called. */
+  private track<T>(work: () => Promise<T>): Promise<T> {
+    if (this.closing) {
+      return Promise.reject(new SagaError('SAGA_ERR_CLOSED', 'the saga runner is closed'))
+    }
+    const running = work()
+    this.inFlight.add(running)
+    const forget = () => this.inFlight.delete(running)
+    running.then(forget, forget)
+    return running
   }
 
   /**
-   * The work of one sweep: retries due invalidations, forgets one batch of old finished sagas per final state, then
-   * takes the lease of every orphan whose definition this runner has.
+   * The work of one sweep: retries due invalidations, forgets one batch of old finished sagas, then takes the lease
+   * of every orphan whose definition this runner has.
    */
   private async sweepOnce(): Promise<Orphan[]> {
     await this.retryDeferredInvalidations()
-    await this.forgetFinishedSagas()
-    const ids = await this.store.expiredLeases(100)
-    const names = await this.store.names(ids)
+    await this.store.forgetFinished(this.options.retainFinished, FORGET_BATCH)
+    const expired = await this.store.expiredLeases(SWEEP_BATCH)
     const claimed = await Promise.all(
-      ids.map(async (sagaId, index) => {
-        const definition = this.definitions.get(names[index] ?? '')
+      expired.map(async ({ sagaId, name }) => {
+        const definition = this.definitions.get(name)
         if (!definition) return undefined
-        const token = this.newToken()
-        const { outcome } = await this.store.acquire(sagaId, token, this.options.leaseMs)
-        return outcome === 'acquired' ? { definition, sagaId, token } : undefined
+        const lease = this.newLease()
+        const acquired = await this.store.acquire(sagaId, lease)
+        return acquired.outcome === 'acquired' ? { definition, lease, record: acquired.record } : undefined
       }),
     )
     return claimed.filter((orphan) => orphan !== undefined)
   }
 
   /** Never rejects: a failure is emitted, and the saga's lease runs out for a later sweep to try again. */
-  private async driveOrphan(orphan: Orphan): Promise<SagaOutcome | undefined> {
-    const { definition, sagaId, token } = orphan
-    emitSagaEvent(this.options.events, 'saga.resumed', { sagaId, saga: definition.name })
+  private async driveOrphan({ definition, lease, record }: Orphan): Promise<SagaOutcome | undefined> {
+    const { sagaId } = record
+    emitSagaEvent(this.options.events, 'saga.resumed', { sagaId, saga: definition.name, state: record.state })
     try {
-      return await this.driveHeld(definition, sagaId, token)
+      return await this.driveHeld(definition, lease, record)
     } catch (error) {
       emitSagaEvent(this.options.events, 'recovery.failed', {
         sagaId,
         saga: definition.name,
-        error: recordError(error),
+        error: recordError(error, 'SAGA_ERR_STORE_FAILED'),
       })
       return undefined
     }
   }
 
-  private async resume(sagaId: string): Promise<SagaOutcome> {
-    const [name] = await this.store.names([sagaId])
-    if (name === null || name === undefined) throw new SagaError('SAGA_ERR_NOT_FOUND', `no saga "${sagaId}"`)
-    return this.driveToRest(this.definition(name), sagaId)
+  private resume(sagaId: string): Promise<SagaOutcome> {
+    return this.track(async () => {
+      const record = await this.store.load(sagaId)
+      if (!record) throw new SagaError('SAGA_ERR_NOT_FOUND', `no saga "${sagaId}"`, { details: { sagaId } })
+      return this.driveToRest(this.definition(record.name), sagaId)
+    })
   }
 
   private definition(name: string): SagaDefinition {
@@ -197,6 +240,7 @@ export class SagaRunner {
       throw new SagaError(
         'SAGA_ERR_UNKNOWN_SAGA',
         `this runner has no definition of "${name}"; pass it in \`sagas\``,
+        { details: { saga: name } },
       )
     }
     return definition
@@ -206,86 +250,100 @@ export class SagaRunner {
   private async driveToRest<Results>(
     definition: SagaDefinition,
     sagaId: string,
-    create?: { name: string; input: unknown },
+    create?: NewSaga,
   ): Promise<SagaOutcome<Results>> {
     for (;;) {
-      const token = this.newToken()
-      const acquired = await this.store.acquire(sagaId, token, this.options.leaseMs, create)
-      if (acquired.outcome === 'conflict') {
-        throw new SagaError(
-          'SAGA_ERR_ID_CONFLICT',
-          `saga id "${sagaId}" belongs to "${acquired.recordedName}"`,
-        )
+      const lease = this.newLease()
+      const acquired = await this.store.acquire(sagaId, lease, create)
+      switch (acquired.outcome) {
+        case 'conflict':
+          throw new SagaError(
+            'SAGA_ERR_ID_CONFLICT',
+            `saga id "${sagaId}" belongs to "${acquired.recordedName}"`,
+            {
+              details: { sagaId, saga: acquired.recordedName },
+            },
+          )
+        case 'missing':
+          throw new SagaError('SAGA_ERR_NOT_FOUND', `no saga "${sagaId}"`, { details: { sagaId } })
+        case 'finished':
+          return toOutcome<Results>(acquired.record)
+        case 'busy':
+          if (this.closing) throw new SagaError('SAGA_ERR_CLOSED', 'the saga runner is closed')
+          await sleep(Math.min(250, this.options.lease / 4))
+          continue
       }
-      if (acquired.outcome === 'missing') throw new SagaError('SAGA_ERR_NOT_FOUND', `no saga "${sagaId}"`)
-      if (acquired.outcome === 'finished') return this.outcome(sagaId)
-      if (acquired.outcome === 'busy') {
-        await sleep(Math.min(250, this.options.leaseMs / 4))
-        continue
-      }
-      const event = acquired.outcome === 'created' ? 'saga.started' : 'saga.resumed'
-      emitSagaEvent(this.options.events, event, { sagaId, saga: definition.name, state: acquired.state })
-      const outcome = await this.driveHeld<Results>(definition, sagaId, token)
+      const { record } = acquired
+      const created = acquired.outcome === 'created'
+      emitSagaEvent(this.options.events, created ? 'saga.started' : 'saga.resumed', {
+        sagaId,
+        saga: definition.name,
+        state: record.state,
+      })
+      const startedWithCreation = created ? create?.changes?.[0] : undefined
+      const outcome = await this.driveHeld<Results>(
+        definition,
+        lease,
+        record,
+        startedWithCreation?.kind === 'phase' ? startedWithCreation.step : undefined,
+      )
       if (outcome) return outcome
     }
   }
 
-  /** Drives a saga whose lease `token` holds; undefined when another runner took the lease over meanwhile. */
+  /** Drives a saga whose lease this runner holds; undefined when another runner took the lease over meanwhile. */
   private async driveHeld<Results>(
     definition: SagaDefinition,
-    sagaId: string,
-    token: string,
+    lease: Lease,
+    record: SagaRecord,
+    startedWithCreation?: string,
   ): Promise<SagaOutcome<Results> | undefined> {
-    const lease = keepLease(this.store, sagaId, token, this.options.leaseMs)
+    const release = this.leases.hold(record.sagaId, lease)
     try {
-      const record = await this.store.load(sagaId)
-      if (!record) throw new SagaError('SAGA_ERR_NOT_FOUND', `no saga "${sagaId}"`)
-      await new SagaDriver(this.deps, definition, token, record).drive()
+      const driver = new SagaDriver(this.deps, definition, lease.token, record, startedWithCreation)
+      await driver.drive()
+      return toOutcome<Results>(driver.record)
     } catch (error) {
-      if (error instanceof SagaError && error.code === 'SAGA_ERR_LEASE_LOST') return undefined
+      if (errorCode(error) === 'SAGA_ERR_LEASE_LOST') return undefined
       throw error
     } finally {
-      lease.stop()
+      release()
     }
-    return this.outcome(sagaId)
-  }
-
-  private async outcome<Results>(sagaId: string): Promise<SagaOutcome<Results>> {
-    const record = await this.store.load(sagaId)
-    if (!record) throw new SagaError('SAGA_ERR_NOT_FOUND', `no saga "${sagaId}"`)
-    return toOutcome<Results>(record)
   }
 
   /** The default scheduler's due jobs; a retry that fails again is emitted and waits for a later sweep. */
   private async retryDeferredInvalidations(): Promise<void> {
     if (!this.defaultScheduler || !this.options.cache) return
     const { failed } = await this.defaultScheduler.retryDue(this.options.cache)
-    const names = await this.store.names(failed.map(({ job }) => job.sagaId))
-    failed.forEach(({ job, error }, index) => {
+    for (const { job, error } of failed) {
+      const record = await this.store.load(job.sagaId)
       emitSagaEvent(this.options.events, 'invalidation.retry_failed', {
         sagaId: job.sagaId,
-        saga: names[index] ?? '',
+        saga: record?.name ?? '',
         step: job.step,
         error,
       })
-    })
-  }
-
-  /** One batch per final state, resuming each index scan where the last sweep left it. */
-  private async forgetFinishedSagas(): Promise<void> {
-    for (const state of FINAL_STATES) {
-      const { cursor } = await this.store.forgetFinished(
-        state,
-        this.forgetCursors[state],
-        this.options.retainFinishedMs,
-      )
-      this.forgetCursors[state] = cursor
     }
   }
 
-  private newToken(): string {
+  private newLease(): Lease {
     this.tokens += 1
-    return `${this.runnerId}:${this.tokens}`
+    return { token: `${this.runnerId}:${this.tokens}`, ms: this.options.lease }
+  }
+}
+
+/** The input as stored: JSON, which steps receive after a crash as on the first run. */
+function serializeInput(input: unknown): string {
+  try {
+    return JSON.stringify(input ?? null)
+  } catch (error) {
+    throw new SagaError(
+      'SAGA_ERR_INVALID_INPUT',
+      `input cannot be stored as JSON: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    )
   }
 }
 

@@ -14,6 +14,14 @@ export const SAGA_STATES = [
 /** Where a saga stands. `parked` and `compensation_failed` wait for an operator; the other resting states are final. */
 export type SagaState = (typeof SAGA_STATES)[number]
 
+/** The resting states that are the end: kept for the retention, then forgotten. */
+export const FINAL_STATES = ['completed', 'compensated', 'resolved'] as const
+
+/**
+ * `started`: recorded before the side effect. `failed`, `rejected`: the attempt failed (a rejection changed nothing).
+ * `deferred`: an invalidation was handed to the retry scheduler (the step still completes). `skipped`: an operator
+ * skipped it, or a compensation had nothing it could do (an invalidation whose target the cache refused).
+ */
 export type PhaseStatus = 'started' | 'completed' | 'failed' | 'rejected' | 'deferred' | 'skipped'
 
 /** The log of one step, or of one step's compensation. */
@@ -23,9 +31,11 @@ export interface PhaseRecord {
   failures: number
   /** The recorded result (steps only), JSON round-tripped. */
   result?: unknown
+  /** The last failure of this phase. */
+  error?: RecordedError
 }
 
-/** A saga as stored in Redis. */
+/** A saga as its store keeps it. */
 export interface SagaRecord {
   sagaId: string
   name: string
@@ -43,33 +53,16 @@ export interface SagaRecord {
   compensations: Map<string, PhaseRecord>
 }
 
-/** Rebuilds a record from the hash that the Lua scripts write (fields `step:<name>:status` and so on). */
-export function parseSagaRecord(sagaId: string, hash: Record<string, string>): SagaRecord | undefined {
-  if (hash.name === undefined || hash.state === undefined) return undefined
-  const record: SagaRecord = {
-    sagaId,
-    name: hash.name,
-    input: JSON.parse(hash.input ?? 'null'),
-    state: hash.state as SagaState,
-    createdAt: Number(hash.createdAt),
-    updatedAt: Number(hash.updatedAt),
-    deferredInvalidations: Number(hash.deferredInvalidations ?? 0),
-    steps: new Map(),
-    compensations: new Map(),
-  }
-  if (hash.parkedStep) record.parkedStep = hash.parkedStep
-  if (hash.error) record.error = JSON.parse(hash.error) as RecordedError
-  for (const [field, value] of Object.entries(hash)) {
-    const match = /^(step|comp):(.+):status$/.exec(field)
-    if (!match) continue
-    const [, phase, step] = match as unknown as [string, 'step' | 'comp', string]
-    const phaseRecord: PhaseRecord = {
-      status: value as PhaseStatus,
-      failures: Number(hash[`${phase}:${step}:failures`] ?? 0),
-    }
-    const result = hash[`${phase}:${step}:result`]
-    if (result !== undefined) phaseRecord.result = JSON.parse(result)
-    ;(phase === 'step' ? record.steps : record.compensations).set(step, phaseRecord)
-  }
-  return record
+/** One entry of a saga's log. */
+export interface SagaLogEntry {
+  at: number
+  /** e.g. `saga.started`, `step.completed`, `compensation.failed`, `saga.parked`, `operator.retry`. */
+  event: string
+  step?: string
+  /** The attempt a step or compensation entry belongs to. */
+  attempt?: number
+  state?: SagaState
+  error?: RecordedError
+  actor?: string
+  note?: string
 }

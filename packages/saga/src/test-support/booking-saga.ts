@@ -23,7 +23,7 @@ export function bookingSaga(ledger: EffectLedger, checkpoint: Checkpoint = () =>
     await checkpoint(`effect:${name}`)
     return { [name]: ctx.idempotencyKey }
   }
-  const retry = { attempts: 3, initialDelayMs: retryDelayMs, maxDelayMs: retryDelayMs * 4 }
+  const retry = { attempts: 3, initialDelay: retryDelayMs, maxDelay: retryDelayMs * 4 }
   return defineSaga('book-appointment', { input: bookingInput })
     .step('hold-slot', {
       run: effect('hold'),
@@ -42,7 +42,11 @@ export function bookingSaga(ledger: EffectLedger, checkpoint: Checkpoint = () =>
     .step('commit', {
       kind: 'pivot',
       run: async (ctx) => {
-        if (ctx.input.rejectAtCommit) throw new DomainRejection(`slot ${ctx.input.slot} was taken`)
+        if (ctx.input.rejectAtCommit) {
+          throw new DomainRejection('BOOKING_ERR_SLOT_TAKEN', `slot ${ctx.input.slot} was taken`, {
+            slot: ctx.input.slot,
+          })
+        }
         return effect('commit')(ctx)
       },
       retry,

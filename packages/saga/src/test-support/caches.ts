@@ -3,15 +3,18 @@ import type { InvalidationTarget } from '@cachesaga/core'
 import { type Cache, createCache } from '@cachesaga/core'
 import { afterEach } from 'vitest'
 import type { SagaCache } from '../invalidation/saga-cache.js'
+import type { SagaRedis } from './redis.js'
 
-/** Real @cachesaga/core caches on `url`, each on its own namespace, closed after every test. */
-export function useCaches(url: () => string): () => Promise<Cache> {
+/** Real @cachesaga/core caches on the topology's Redis, each on its own namespace, closed after every test. */
+export function useCaches(redis: SagaRedis): () => Promise<Cache> {
   const open: Cache[] = []
   afterEach(async () => {
     await Promise.all(open.splice(0).map((cache) => cache.close()))
   })
   return async () => {
-    const cache = createCache({ namespace: `saga-${randomUUID().slice(0, 8)}`, redis: url() })
+    // core takes a URL or a client (which it duplicates): the URL of a node, the test's client of a cluster.
+    const connection = typeof redis.connection === 'string' ? redis.connection : redis.client
+    const cache = createCache({ namespace: `saga-${randomUUID().slice(0, 8)}`, redis: connection })
     open.push(cache)
     await cache.ready()
     return cache

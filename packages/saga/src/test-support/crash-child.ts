@@ -1,8 +1,8 @@
 // A saga run in a child process that stops at every crash point (every emitted transition, and inside each step right
 // after its side effect) until the parent answers on stdin, so the parent can SIGKILL it at an exact point.
-// Env: REDIS_URL, KEY_PREFIX, SAGA_ID, REJECT_AT_COMMIT ('1' rolls back), LEASE_MS.
+// Env: REDIS_CONNECTION (JSON: a URL or { cluster: nodes }), KEY_PREFIX, SAGA_ID, REJECT_AT_COMMIT ('1' rolls back),
+// LEASE_MS, LEDGER_FILE.
 import { readSync, writeSync } from 'node:fs'
-import { Redis } from 'ioredis'
 import { createSagaRunner } from '../runtime/saga-runner.js'
 import { bookingSaga } from './booking-saga.js'
 import { EffectLedger } from './effects.js'
@@ -29,13 +29,11 @@ function pauseAt(point: string): void {
   }
 }
 
-const redis = new Redis(env('REDIS_URL'))
-const prefix = env('KEY_PREFIX')
-const ledger = new EffectLedger(redis, `${prefix}effects:`)
+const ledger = new EffectLedger(env('LEDGER_FILE'))
 const runner = createSagaRunner({
-  redis,
-  keyPrefix: prefix,
-  leaseMs: Number(env('LEASE_MS')),
+  redis: JSON.parse(env('REDIS_CONNECTION')),
+  keyPrefix: env('KEY_PREFIX'),
+  lease: Number(env('LEASE_MS')),
   events: { emit: (name, event) => pauseAt(event.step ? `${name} ${event.step}` : name) },
 })
 const outcome = await runner.run(
@@ -44,4 +42,4 @@ const outcome = await runner.run(
   { sagaId: env('SAGA_ID') },
 )
 writeSync(1, `done ${outcome.state}\n`)
-redis.disconnect()
+await runner.close()

@@ -1,46 +1,66 @@
-import type { Redis } from 'ioredis'
+import { randomUUID } from 'node:crypto'
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+/** This process's ledgers, removed when it exits (a child process passes the file it was given, never removes it). */
+let ledgers: string | undefined
+function newLedgerFile(): string {
+  if (ledgers === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), 'saga-effects-'))
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
+    ledgers = dir
+  }
+  return join(ledgers, randomUUID())
+}
 
 /**
- * The test's own record of side effects, in Redis so that a killed child process and the test see the same counts.
+ * The test's own record of side effects, in a file that a killed child process and the test both append to (small
+ * appends are atomic), and that does not depend on the Redis under test: it survives that Redis being killed.
  * `calls` counts every invocation; `applied` counts effects, applied at most once per idempotency key (what a real
  * downstream system that honours the key would do).
  */
 export class EffectLedger {
-  constructor(
-    private readonly redis: Redis,
-    private readonly prefix: string,
-  ) {}
-
-  async apply(effect: string, idempotencyKey: string): Promise<void> {
-    await this.redis.eval(
-      `redis.call('HINCRBY', KEYS[1], ARGV[2], 1)
-       if redis.call('HSETNX', KEYS[2], ARGV[1], 1) == 1 then
-         redis.call('HINCRBY', KEYS[3], ARGV[2], 1)
-         redis.call('RPUSH', KEYS[4], ARGV[2])
-       end`,
-      4,
-      `${this.prefix}calls`,
-      `${this.prefix}keys`,
-      `${this.prefix}applied`,
-      `${this.prefix}order`,
-      `${effect}@${idempotencyKey}`,
-      effect,
-    )
+  constructor(readonly file: string = newLedgerFile()) {
+    appendFileSync(this.file, '')
   }
 
-  async applied(): Promise<Record<string, number>> {
-    return numbers(await this.redis.hgetall(`${this.prefix}applied`))
+  async apply(effect: string, idempotencyKey: string): Promise<void> {
+    appendFileSync(this.file, `${effect} ${idempotencyKey}\n`)
   }
 
   async calls(): Promise<Record<string, number>> {
-    return numbers(await this.redis.hgetall(`${this.prefix}calls`))
+    return countBy(this.lines().map(([effect]) => effect))
+  }
+
+  async applied(): Promise<Record<string, number>> {
+    return countBy(this.firstApplications())
   }
 
   /** Effects in the order they were first applied. */
-  order(): Promise<string[]> {
-    return this.redis.lrange(`${this.prefix}order`, 0, -1)
+  async order(): Promise<string[]> {
+    return this.firstApplications()
+  }
+
+  private firstApplications(): string[] {
+    const seen = new Set<string>()
+    return this.lines().flatMap(([effect, key]) => {
+      if (seen.has(`${effect} ${key}`)) return []
+      seen.add(`${effect} ${key}`)
+      return [effect]
+    })
+  }
+
+  private lines(): Array<[string, string]> {
+    return readFileSync(this.file, 'utf8')
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => line.split(' ', 2) as [string, string])
   }
 }
 
-const numbers = (hash: Record<string, string>) =>
-  Object.fromEntries(Object.entries(hash).map(([key, value]) => [key, Number(value)]))
+function countBy(values: string[]): Record<string, number> {
+  const counts: Record<string, number> = {}
+  for (const value of values) counts[value] = (counts[value] ?? 0) + 1
+  return counts
+}

@@ -1,29 +1,95 @@
 import { randomUUID } from 'node:crypto'
-import { type RedisServer, type StartRedisOptions, startRedis } from '@cachesaga/testkit'
-import { Redis } from 'ioredis'
-import { afterAll, beforeAll } from 'vitest'
+import type { RedisConnection } from '@cachesaga/common'
+import {
+  type RedisCluster,
+  type RedisServer,
+  type StartRedisOptions,
+  startRedis,
+  startRedisCluster,
+} from '@cachesaga/testkit'
+import { Cluster, Redis } from 'ioredis'
+import { afterAll, afterEach, beforeAll, describe } from 'vitest'
+
+/** Where saga tests run: every test that needs Redis runs on both. */
+export const TOPOLOGIES = ['single node', '3-master cluster'] as const
+export type Topology = (typeof TOPOLOGIES)[number]
+
+/** The Redis of one topology, for one test file. */
+export interface SagaRedis {
+  readonly topology: Topology
+  /** What runners are given: a URL, or `{ cluster: nodes }`. */
+  readonly connection: RedisConnection
+  /** The test's own client, for setting up and checking keys (on a cluster, keys of one command share a slot). */
+  readonly client: Redis | Cluster
+  /** Runners made with `testRunner` register here and are closed after each test. */
+  readonly opened: Array<{ close(): Promise<void> }>
+}
 
 /**
- * A Redis server for one test file and a client on it. Every test should still use its own `freshPrefix()`, so
- * tests never see each other's sagas even when REDIS_URL points several files at one server.
+ * Declares `specs` twice: on a private single Redis node and on testkit's 3-master Redis Cluster, each started once
+ * for the file. Tests written once, run on both.
  */
-export function useRedis(options?: StartRedisOptions): { readonly redis: Redis; readonly url: string } {
-  let server: RedisServer
-  let client: Redis
+export function onEachTopology(specs: (redis: SagaRedis) => void): void {
+  describe.each(TOPOLOGIES)('on a %s', (topology) => {
+    specs(useSagaRedis(topology))
+  })
+}
+
+function useSagaRedis(topology: Topology): SagaRedis {
+  let server: RedisServer | RedisCluster
+  let connection: RedisConnection
+  let client: Redis | Cluster
+  const opened: Array<{ close(): Promise<void> }> = []
   beforeAll(async () => {
-    server = await startRedis(options)
-    client = new Redis(server.url)
+    if (topology === 'single node') {
+      const single = await startRedis({ allowExternal: false })
+      server = single
+      connection = single.url
+      client = new Redis(single.url)
+    } else {
+      const cluster = await startRedisCluster()
+      server = cluster
+      connection = { cluster: [...cluster.nodes] }
+      client = new Cluster([...cluster.nodes])
+    }
+  }, 90_000)
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((runner) => runner.close()))
   })
   afterAll(async () => {
-    client.disconnect()
-    await server.stop()
+    client?.disconnect()
+    await server?.stop()
   })
   return {
-    get redis() {
+    topology,
+    get connection() {
+      return connection
+    },
+    get client() {
       return client
     },
+    opened,
+  }
+}
+
+/** A plain Redis server for one test file, for what only runs on a single node (BullMQ queues, the README). */
+export function useRedis(options?: StartRedisOptions): {
+  readonly url: string
+  readonly server: RedisServer
+} {
+  let server: RedisServer
+  beforeAll(async () => {
+    server = await startRedis(options)
+  })
+  afterAll(async () => {
+    await server?.stop()
+  })
+  return {
     get url() {
       return server.url
+    },
+    get server() {
+      return server
     },
   }
 }

@@ -1,12 +1,12 @@
-import type { Redis } from 'ioredis'
 import type { SagaEvent, SagaEventName } from '../events.js'
 import type { SagaRunnerOptions } from '../runtime/runner-options.js'
 import { createSagaRunner, type SagaRunner } from '../runtime/saga-runner.js'
+import { RedisSagaStore } from '../store/redis/redis-saga-store.js'
 import { EffectLedger } from './effects.js'
-import { freshPrefix } from './redis.js'
+import { freshPrefix, type SagaRedis } from './redis.js'
 
 /** Collects every event a runner emits, as `name step` lines that read like the saga's story. */
-class EventLog {
+export class EventLog {
   readonly events: Array<{ name: SagaEventName; event: SagaEvent }> = []
 
   emit(name: SagaEventName, event: SagaEvent): void {
@@ -20,16 +20,47 @@ class EventLog {
   }
 }
 
-/** A runner on a fresh key prefix with quick retries, its event log and a ledger for the saga's effects. */
-export function testRunner(redis: Redis, options: Partial<SagaRunnerOptions> = {}) {
+/**
+ * A runner on a fresh key prefix with quick retries, its event log and a ledger for the saga's effects; closed after
+ * the test.
+ */
+export function testRunner(redis: SagaRedis, options: Partial<SagaRunnerOptions> = {}) {
   const prefix = freshPrefix()
   const events = new EventLog()
   const runner: SagaRunner = createSagaRunner({
-    redis,
+    redis: redis.connection,
     events,
     keyPrefix: prefix,
-    compensationRetry: { attempts: 3, initialDelayMs: 5, maxDelayMs: 20 },
+    compensationRetry: { attempts: 3, initialDelay: 5, maxDelay: 20 },
     ...options,
   })
-  return { runner, events, prefix, ledger: new EffectLedger(redis, `${prefix}effects:`) }
+  redis.opened.push(runner)
+  return { runner, events, prefix, ledger: new EffectLedger() }
+}
+
+/** A Redis store of its own on `prefix` (a runner's, to play a runner that died), closed after the test. */
+export function testStore(redis: SagaRedis, prefix: string): RedisSagaStore {
+  const store = new RedisSagaStore({
+    redis: redis.connection,
+    keyPrefix: prefix,
+    connectTimeoutMs: 10_000,
+    commandTimeoutMs: 5_000,
+  })
+  redis.opened.push(store)
+  return store
+}
+
+/** Creates a saga as a runner that dies at once would leave it: running, leased to nobody alive for `leaseMs`. */
+export async function orphan(
+  store: RedisSagaStore,
+  sagaId: string,
+  saga: { name: string },
+  input: unknown,
+  leaseMs: number,
+): Promise<void> {
+  await store.acquire(
+    sagaId,
+    { token: 'dead-runner', ms: leaseMs },
+    { name: saga.name, inputJson: JSON.stringify(input) },
+  )
 }

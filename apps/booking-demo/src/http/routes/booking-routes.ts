@@ -18,9 +18,6 @@ const bookingBodySchema = z.object({
 const bookingParamsSchema = z.object({ id: z.uuid() })
 const rescheduleBodySchema = z.object({ startsAt: z.iso.datetime({ offset: true }) })
 
-/** A booking code at the head of a recorded saga error (see the saga's `refuseAsDomain`). */
-const BOOKING_CODE = /BOOKING_ERR_[A-Z_]+/
-
 /** Bookings: made by the booking saga; cancelled and moved directly, each followed by an invalidation. */
 export function bookingRoutes(context: ApiContext) {
   return async (app: FastifyInstance) => {
@@ -45,8 +42,9 @@ export function bookingRoutes(context: ApiContext) {
           saga,
         })
       }
+      // A domain refusal carries the booking's own code as a field (see the saga's `refuseAsDomain`).
       const message = outcome.error?.message ?? `saga ended ${outcome.state}`
-      const { status, body: error } = errorReply(message.match(BOOKING_CODE)?.[0] ?? 'SAGA_FAILED', message)
+      const { status, body: error } = errorReply(outcome.error?.domainCode ?? 'SAGA_FAILED', message)
       return reply.status(status).send({ ...error, saga })
     })
 

@@ -1,0 +1,23 @@
+--[[
+Shared by acquire-saga.lua and advance-saga.lua (included with --!include, never loaded on its own): applies one write
+that the store prepared (src/store/redis/change-encoding.ts, the only code that builds it) to the saga record KEYS[1]
+and its log KEYS[2]. The arguments from ARGV[first] on:
+  [first]     number of hash fields to set (S), of failure counters to increment (I), of fields to delete (D), of
+  [first + 3] log entries (L)
+  [first + 4] the state the write ends in ('' = no state change: the bucket's index keys KEYS[3..11] are not needed)
+  then S field/value pairs, I field names, D field names, L log entries (JSON, appended as they are)
+]]
+--!include lib/move-to-state.lua
+local function apply_write(saga_id, first)
+  local sets, increments, deletes, logs = tonumber(ARGV[first]), tonumber(ARGV[first + 1]),
+    tonumber(ARGV[first + 2]), tonumber(ARGV[first + 3])
+  if ARGV[first + 4] ~= '' then move_to_state(saga_id, ARGV[first + 4]) end
+  local at = first + 5
+  if sets > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, at, at + 2 * sets - 1)) end
+  at = at + 2 * sets
+  for i = at, at + increments - 1 do redis.call('HINCRBY', KEYS[1], ARGV[i], 1) end
+  at = at + increments
+  if deletes > 0 then redis.call('HDEL', KEYS[1], unpack(ARGV, at, at + deletes - 1)) end
+  at = at + deletes
+  if logs > 0 then redis.call('RPUSH', KEYS[2], unpack(ARGV, at, at + logs - 1)) end
+end
