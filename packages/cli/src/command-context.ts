@@ -1,12 +1,16 @@
+import { describeRedis, errorCode, openRedis, waitForRedis } from '@cachesaga/common'
 import { type Cache, createCache } from '@cachesaga/core'
 import type { Command } from 'commander'
-import { Redis } from 'ioredis'
+import type { Redis } from 'ioredis'
 import type { z } from 'zod'
 import { flagName, parseInput } from './config/flags.js'
 import type { Globals } from './config/globals.js'
 import { CliError } from './errors.js'
-import { errorCode } from './exit-codes.js'
 import type { CliIo } from './io.js'
+
+/** How long a command waits for Redis to accept its connection, and for each command's reply. */
+const CONNECT_TIMEOUT_MS = 5_000
+const COMMAND_TIMEOUT_MS = 5_000
 
 /** What a command's action works with; every connection it opens is closed after the action. */
 export class CommandContext {
@@ -39,25 +43,25 @@ export class CommandContext {
   }
 
   /**
-   * A connection that fails fast instead of retrying forever: an operator would rather read
-   * "cannot reach Redis" than watch a command hang.
+   * A connection that fails fast instead of retrying: an operator would rather read "cannot reach Redis"
+   * (CS_ERR_REDIS_UNREACHABLE, naming the URL without its password) than watch a command hang.
    */
   redis(): Promise<Redis> {
     this.connection ??= (async () => {
       const url = this.redisUrl
-      const client = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 1 })
-      // The socket error says why (ECONNREFUSED, ...); connect() itself only says the connection closed.
-      let cause: Error | undefined
-      client.on('error', (error: Error) => {
-        cause ??= error
-      })
+      const client = openRedis(url, {
+        commandTimeoutMs: COMMAND_TIMEOUT_MS,
+        maxRetriesPerRequest: 1,
+        lazyConnect: true,
+        reconnect: false,
+      }) as Redis
+      client.on('error', () => {})
       try {
-        await client.connect()
+        await waitForRedis(client, { timeoutMs: CONNECT_TIMEOUT_MS, target: describeRedis(url) })
         return client
       } catch (error) {
         client.disconnect()
-        const reason = (cause ?? (error as Error)).message
-        throw new CliError('CLI_ERR_REDIS_UNREACHABLE', `cannot reach Redis at ${redacted(url)}: ${reason}`)
+        throw error
       }
     })()
     return this.connection
@@ -97,10 +101,4 @@ export class CommandContext {
     const connection = await this.connection?.catch(() => undefined)
     connection?.disconnect()
   }
-}
-
-function redacted(url: string): string {
-  const parsed = new URL(url)
-  if (parsed.password !== '') parsed.password = '***'
-  return parsed.toString()
 }

@@ -1,3 +1,4 @@
+import { errorCode } from '@cachesaga/common'
 import { CommanderError } from 'commander'
 
 /** 0 ok, 1 the operation failed, 2 bad usage (nothing was done; change the command line). */
@@ -24,10 +25,4 @@ const USAGE_CODES = new Set([
 export function exitCodeOf(error: unknown): ExitCode {
   if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2
   return USAGE_CODES.has(errorCode(error) ?? '') ? 2 : 1
-}
-
-export function errorCode(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null) return undefined
-  const code = (error as { code?: unknown }).code
-  return typeof code === 'string' ? code : undefined
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { runCaptured, useCli } from './test-support/cli-runs.js'
 
@@ -83,7 +84,16 @@ describe('global options', () => {
   it('exits 1 quickly when Redis cannot be reached', async () => {
     const run = await runCaptured(['dlq', 'list', '--redis', 'redis://127.0.0.1:1'])
     expect(run.exitCode).toBe(1)
-    expect(run.stderr).toContain('cannot reach Redis at redis://127.0.0.1:1: connect ECONNREFUSED')
+    expect(run.stderr).toMatch(
+      /^cachesaga: Redis at redis:\/\/127\.0\.0\.1:1 was not ready within \d+ ms: connect ECONNREFUSED/,
+    )
+    const json = await runCaptured(['dlq', 'list', '--redis', 'redis://127.0.0.1:1', '--json'])
+    expect(JSON.parse(json.stderr).error.code).toBe('CS_ERR_REDIS_UNREACHABLE')
+  })
+
+  it('prints its version with --version and exits 0', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
+    expect(await runCaptured(['--version'])).toEqual({ exitCode: 0, stdout: `${version}\n`, stderr: '' })
   })
 
   it('hides the password of the Redis URL in messages', async () => {

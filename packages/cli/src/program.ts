@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs'
+import { errorCode } from '@cachesaga/common'
 import { Command, CommanderError } from 'commander'
 import { CommandContext } from './command-context.js'
 import { checkCommand } from './commands/check.js'
@@ -11,9 +13,14 @@ import { sagaCommand } from './commands/saga.js'
 import { statsCommand } from './commands/stats.js'
 import { warmCommand } from './commands/warm.js'
 import { parseGlobals } from './config/globals.js'
-import { type ExitCode, errorCode, exitCodeOf } from './exit-codes.js'
+import { type ExitCode, exitCodeOf } from './exit-codes.js'
 import type { CliIo } from './io.js'
 import { writeError, writeResult } from './output/result.js'
+
+/** This package's version, read from the package.json shipped next to `dist/`. */
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version
 
 /** Every top-level command, in help order. */
 const COMMANDS: readonly CommandModule[] = [
@@ -36,6 +43,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
   let exitCode: ExitCode = 0
   const program = new Command('cachesaga')
     .description('Operate cachesaga caches, queues and sagas.')
+    .version(VERSION, '--version', 'print the version of @cachesaga/cli')
     .option('--redis <url>', 'Redis URL (default: $REDIS_URL)')
     .option('--namespace <name>', 'the cache namespace')
     .option('--tenant <id>', 'the tenant within the namespace')
@@ -68,6 +76,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     exitCode = exitCodeOf(error)
     // Help was asked for (or shown for a missing subcommand): commander has already printed it.
     if (error instanceof CommanderError && error.code === 'commander.help') return 2
+    if (error instanceof CommanderError && error.code === 'commander.version') return 0
     if (exitCode !== 0) writeError(io, argv.includes('--json'), describeError(error))
   }
   return exitCode

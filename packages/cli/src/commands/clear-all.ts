@@ -1,7 +1,7 @@
+import { errorCode } from '@cachesaga/common'
 import { CLEAR_TOKEN_LIFETIME_MS } from '@cachesaga/core'
 import { confirmationFlags, confirmed } from '../confirmation.js'
 import { CliError } from '../errors.js'
-import { errorCode } from '../exit-codes.js'
 import { count } from '../output/result.js'
 import type { CommandModule } from './command.js'
 import { busWarnings, reportDocument } from './invalidation-report.js'

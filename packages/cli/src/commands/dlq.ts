@@ -1,20 +1,13 @@
-import {
-  bookingCatalog,
-  DEFAULT_QUEUE_PREFIX,
-  type DeadLetter,
-  INVALIDATION_QUEUE,
-  QueueAdmin,
-} from '@cachesaga/queue'
+import { DEFAULT_QUEUE_PREFIX, type DeadLetter, QueueAdmin } from '@cachesaga/queue'
 import { z } from 'zod'
 import type { CommandContext } from '../command-context.js'
 import { confirmationFlags, confirmed } from '../confirmation.js'
 import { count } from '../output/result.js'
 import type { CommandModule } from './command.js'
+import { discoverQueues, existingQueue } from './queue-names.js'
 
-const QUEUES: readonly string[] = [...bookingCatalog.queues, INVALIDATION_QUEUE]
-const queue = z.enum(QUEUES as [string, ...string[]], {
-  error: `expected one of ${QUEUES.join(', ')}`,
-})
+// Any queue an app's catalog routes to, found under the prefix (see queue-names.ts), not a fixed list.
+const queue = z.string().min(1, 'must not be empty')
 const prefix = z.string().min(1, 'must not be empty').default(DEFAULT_QUEUE_PREFIX)
 
 const listSchema = z.object({
@@ -56,12 +49,15 @@ export const dlqCommand: CommandModule = (program, action) => {
   dlq
     .command('list')
     .description('List dead letters with their reasons, most recent first.')
-    .argument('[queue]', `one of ${QUEUES.join(', ')} (default: every queue)`)
+    .argument('[queue]', 'a queue under --prefix (default: every queue found there)')
     .option('--limit <n>', 'at most this many per queue (default: 100)')
     .action(
       action(async (context) => {
         const flags = context.input(listSchema)
-        const queues = flags.queue === undefined ? QUEUES : [flags.queue]
+        const queues =
+          flags.queue === undefined
+            ? await discoverQueues(context, flags.prefix)
+            : [await existingQueue(context, flags.prefix, flags.queue)]
         const lists = await withAdmin(context, flags.prefix, (admin) =>
           Promise.all(
             queues.map(async (name) => ({
@@ -71,10 +67,13 @@ export const dlqCommand: CommandModule = (program, action) => {
           ),
         )
         return {
-          human: lists.flatMap(({ queue: name, deadLetters }) => [
-            `${name}: ${count(deadLetters.length, 'dead letter')}`,
-            ...deadLetters.map(describeLetter),
-          ]),
+          human:
+            lists.length === 0
+              ? [`no queues under prefix ${flags.prefix}`]
+              : lists.flatMap(({ queue: name, deadLetters }) => [
+                  `${name}: ${count(deadLetters.length, 'dead letter')}`,
+                  ...deadLetters.map(describeLetter),
+                ]),
           json: { queues: lists },
         }
       }),
@@ -83,12 +82,13 @@ export const dlqCommand: CommandModule = (program, action) => {
   dlq
     .command('retry')
     .description('Send dead letters back to the workers.')
-    .argument('<queue>', `one of ${QUEUES.join(', ')}`)
+    .argument('<queue>', 'a queue under --prefix, e.g. booking or cache-invalidation')
     .argument('[jobIds...]', 'the jobs to retry')
     .option('--all', 'retry every dead letter of the queue')
     .action(
       action(async (context) => {
         const flags = context.input(retrySchema)
+        await existingQueue(context, flags.prefix, flags.queue)
         await withAdmin(context, flags.prefix, async (admin) => {
           if (flags.all) await admin.retryAll(flags.queue)
           else for (const jobId of flags.jobIds) await admin.retry(flags.queue, jobId)
@@ -104,7 +104,7 @@ export const dlqCommand: CommandModule = (program, action) => {
   dlq
     .command('purge')
     .description('Delete the dead letters of a queue, confirmed by a single-use token.')
-    .argument('<queue>', `one of ${QUEUES.join(', ')}`)
+    .argument('<queue>', 'a queue under --prefix, e.g. booking or cache-invalidation')
     .option('--token <token>', 'a token from --request-token (valid for 60 s, once)')
     .option(
       '--request-token',
@@ -113,6 +113,7 @@ export const dlqCommand: CommandModule = (program, action) => {
     .action(
       action(async (context) => {
         const flags = context.input(purgeSchema)
+        await existingQueue(context, flags.prefix, flags.queue)
         return withAdmin(context, flags.prefix, async (admin) => {
           if (flags.requestToken) {
             const request = await admin.requestPurge(flags.queue)

@@ -149,7 +149,12 @@ describe('cachesaga invalidate', () => {
       await env.cli(['invalidate', '--namespace', ns, '--query', 'a', '--query', 'getSlots:[7']),
     ).toMatchObject({
       exitCode: 2,
-      stderr: 'cachesaga: --query #2: the arguments of getSlots are not a JSON array\n',
+      stderr: `cachesaga: --query #2: "getSlots:[7": expected a cached function's name, or name:[JSON array of arguments] such as 'getSlots:[7]'\n`,
+    })
+    // Arguments that are JSON but not an array are a mistake, not a function named `getSlots:7`.
+    expect(await env.cli(['invalidate', '--namespace', ns, '--query', 'getSlots:7'])).toMatchObject({
+      exitCode: 2,
+      stderr: expect.stringContaining(`--query #1: "getSlots:7": expected a cached function's name`),
     })
     expect(await env.cli(['invalidate', '--namespace', ns, '--key', ''])).toMatchObject({
       exitCode: 2,

@@ -5,17 +5,36 @@ import { count } from '../output/result.js'
 import type { CommandModule } from './command.js'
 import { busWarnings, reportDocument } from './invalidation-report.js'
 
-/** `name` or `name:[jsonArgs]`: whatever follows the first ':[' must be the JSON array of arguments. */
+const QUERY_FORM =
+  "expected a cached function's name, or name:[JSON array of arguments] such as 'getSlots:[7]'"
+
+/**
+ * `name` or `name:[jsonArgs]`. Names may contain ':', so what follows the last ':' is arguments only when it
+ * reads as JSON: an array is the call's arguments; any other JSON value (`getSlots:7`) is a usage error rather
+ * than a silent invalidation of a function named `getSlots:7` that was never cached.
+ */
 const querySchema = z.string().transform((text, context) => {
-  const split = text.indexOf(':[')
-  if (split === -1) return { name: text }
-  const name = text.slice(0, split)
-  try {
-    const args: unknown = JSON.parse(text.slice(split + 1))
-    if (Array.isArray(args)) return { name, args }
-  } catch {}
-  context.addIssue({ code: 'custom', message: `the arguments of ${name} are not a JSON array` })
-  return z.NEVER
+  const split = text.lastIndexOf(':')
+  const rest = split === -1 ? '' : text.slice(split + 1)
+  if (split > 0 && rest.length > 0) {
+    let args: unknown
+    let parsed = true
+    try {
+      args = JSON.parse(rest)
+    } catch {
+      parsed = false
+    }
+    if (parsed && Array.isArray(args)) return { name: text.slice(0, split), args }
+    if (parsed || rest.startsWith('[')) {
+      context.addIssue({ code: 'custom', message: `${JSON.stringify(text)}: ${QUERY_FORM}` })
+      return z.NEVER
+    }
+  }
+  if (text.length === 0) {
+    context.addIssue({ code: 'custom', message: QUERY_FORM })
+    return z.NEVER
+  }
+  return { name: text }
 })
 
 const nonEmpty = z.string().min(1, 'must not be empty')

@@ -80,6 +80,19 @@ describe('cachesaga health', () => {
       'the last consistency check found 1 inconsistent copies',
     ])
   })
+
+  it('exits 1 and says so when no instance is alive (a mistyped namespace), unless an empty one is allowed', async () => {
+    const ns = namespace()
+    const run = await env.cli(['health', '--namespace', `${ns}-typo`])
+    expect(run.exitCode).toBe(1)
+    expect(run.stdout).toMatch(/^no live instance in namespace \S+-typo \(pass --allow-empty/)
+    const json = JSON.parse((await env.cli(['health', '--namespace', `${ns}-typo`, '--json'])).stdout)
+    expect(json).toMatchObject({ status: 'no live instance', instances: [] })
+    const allowed = await env.cli(['health', '--namespace', `${ns}-typo`, '--allow-empty'])
+    expect(allowed.exitCode).toBe(0)
+    expect(allowed.stdout).toMatch(/^healthy \(0 live instances/)
+    expect(allowed.stderr).toContain('no live instance wrote its health; judged on Redis alone')
+  })
 })
 
 describe('cachesaga check', () => {

@@ -1,3 +1,4 @@
+import { errorCode } from '@cachesaga/common'
 import {
   createSagaRunner,
   type PhaseRecord,
@@ -14,7 +15,6 @@ import { z } from 'zod'
 import type { CommandContext } from '../command-context.js'
 import { importUserModule } from '../config/user-module.js'
 import { CliError } from '../errors.js'
-import { errorCode } from '../exit-codes.js'
 import { type CommandResult, count } from '../output/result.js'
 import type { CommandModule } from './command.js'
 

@@ -17,6 +17,11 @@ export interface ConnectionProfile {
   lazyConnect?: boolean
   /** Batch the commands of one event-loop tick into one write (ioredis `enableAutoPipelining`). */
   enableAutoPipelining?: boolean
+  /**
+   * `false`: no reconnecting after a failed or lost connection, so a one-shot tool (the CLI) fails at once
+   * with the reason instead of retrying until its deadline. Default true.
+   */
+  reconnect?: boolean
   /** `CLIENT SETNAME`, so `CLIENT LIST` on the server tells which process a connection belongs to. */
   connectionName?: string
 }
@@ -46,12 +51,14 @@ function nodeOptions(profile: ConnectionProfile): RedisOptions {
   if (profile.lazyConnect !== undefined) options.lazyConnect = profile.lazyConnect
   if (profile.enableAutoPipelining !== undefined) options.enableAutoPipelining = profile.enableAutoPipelining
   if (profile.connectionName !== undefined) options.connectionName = profile.connectionName
+  if (profile.reconnect === false) options.retryStrategy = () => null
   return options
 }
 
 function clusterOptions(base: ClusterOptions, profile: ConnectionProfile): ClusterOptions {
-  const { lazyConnect, enableAutoPipelining, ...perNode } = nodeOptions(profile)
+  const { lazyConnect, enableAutoPipelining, retryStrategy, ...perNode } = nodeOptions(profile)
   const options: ClusterOptions = { ...base, redisOptions: { ...base.redisOptions, ...perNode } }
+  if (retryStrategy !== undefined) options.clusterRetryStrategy = () => null
   if (lazyConnect !== undefined) options.lazyConnect = lazyConnect
   if (enableAutoPipelining !== undefined) options.enableAutoPipelining = enableAutoPipelining
   return options
