@@ -73,6 +73,20 @@ describe('waitForRedis', () => {
     expect(error.message).not.toContain('s3cret')
   })
 
+  it('fails at once, not at the deadline, for a connection that does not reconnect', async () => {
+    const port = await getFreePort()
+    const client = openRedis(`redis://127.0.0.1:${port}`, { ...profile, reconnect: false, lazyConnect: true })
+    client.on('error', () => {})
+    const started = Date.now()
+    const error = await waitForRedis(client, { timeoutMs: 10_000, target: 'here' }).catch((e: unknown) => e)
+    expect(error).toMatchObject({
+      code: 'CS_ERR_REDIS_UNREACHABLE',
+      message: expect.stringContaining('ECONNREFUSED'),
+    })
+    expect(Date.now() - started).toBeLessThan(5_000)
+    client.disconnect()
+  })
+
   it('says WRONGPASS for a wrong password and NOAUTH for none, without echoing the password', async () => {
     const wrong = await unreachable(`redis://:nope-nope@127.0.0.1:${guarded.port}`)
     expect(wrong.message).toMatch(/WRONGPASS/)
