@@ -1,9 +1,8 @@
 import type { Cluster, Redis } from 'ioredis'
+import type { L1DropReason } from '../events.js'
 import { PublishQueue } from './publish-queue.js'
 import { SequenceTracker } from './sequence-tracker.js'
 import { type BusMessage, decode, encode, type L1Invalidation, WIRE_VERSION } from './wire-format.js'
-
-export type L1DropReason = 'gap' | 'reconnect' | 'outage' | 'unreadable-message'
 
 /** What the bus does to this instance's L1; the cache implements it. */
 export interface BusReceiver {

@@ -1,0 +1,110 @@
+import type { ResolvedEntryOptions } from '../config/entry-options.js'
+import { CacheError } from '../errors.js'
+import type { CacheEventEmitter } from '../events.js'
+import type { StatsCollector } from '../metrics/stats.js'
+import type { Answer, Filled } from '../stack/answer.js'
+import type { CacheStack, Fallback } from '../stack/cache-stack.js'
+import { type Fence, unversioned } from '../stack/fence.js'
+import { LazyLoaderContext, type Loader } from './loader-context.js'
+import { awaitLoader } from './loader-timeouts.js'
+
+export interface LoaderRunnerOptions {
+  timeouts: { soft?: number | undefined; hard?: number | undefined }
+  graceBackoffMs: number
+}
+
+/**
+ * Runs a loader for a miss: soft and hard timeouts, and fail-safe (a grace value instead of the loader's
+ * error or slowness). The fill always runs when the loader finishes, even after the caller was answered
+ * from grace; it is fenced, so a late result cannot land if an invalidation happened meanwhile.
+ */
+export class LoaderRunner {
+  constructor(
+    private readonly stack: CacheStack,
+    private readonly options: LoaderRunnerOptions,
+    private readonly stats: StatsCollector,
+    private readonly events: CacheEventEmitter,
+    private readonly absorb: (operation: string, error: unknown, key?: string) => void,
+  ) {}
+
+  async run<T>(
+    key: string,
+    loader: Loader<T>,
+    options: ResolvedEntryOptions,
+    epoch: number,
+    fence: Fence | undefined,
+    fallback: Fallback | undefined,
+    afterFill: (() => void) | undefined,
+  ): Promise<Answer<T>> {
+    this.stats.loaderCalls++
+    const context = new LazyLoaderContext(key, fallback?.value as T | undefined)
+    const loading = Promise.resolve().then(() => loader(context))
+    const filled: Promise<Filled<T> | undefined> = loading.then((value) =>
+      value === undefined ? undefined : this.stack.fill(key, value, options, epoch, fence, false),
+    )
+    // Marks the fill handled: a caller answered from grace does not wait for it (see `inBackground`).
+    void filled.catch(() => undefined)
+    if (afterFill !== undefined) void filled.then(afterFill, afterFill)
+    const soft = fallback === undefined ? undefined : this.options.timeouts.soft
+    const outcome = await awaitLoader(loading, soft, this.options.timeouts.hard)
+    switch (outcome.kind) {
+      case 'value': {
+        const result = await filled
+        if (result === undefined)
+          return {
+            value: undefined as T,
+            tier: 'loader',
+            recorded: unversioned(options.deps),
+            times: { expiresAt: 0, graceEnd: 0, createdAt: 0 },
+          }
+        return { value: result.value, tier: 'loader', recorded: result.recorded, times: result.times }
+      }
+      case 'soft-timeout':
+        this.stats.softTimeouts++
+        this.inBackground(key, filled)
+        return this.serveFallback(key, fallback!, 'soft-timeout', epoch)
+      case 'hard-timeout':
+        this.stats.hardTimeouts++
+        context.abort()
+        this.inBackground(key, filled)
+        if (fallback !== undefined) return this.serveFallback(key, fallback, 'hard-timeout', epoch)
+        throw new CacheError(
+          'CS_ERR_LOADER_HARD_TIMEOUT',
+          `loader for ${JSON.stringify(key)} did not finish within the hard timeout of ${this.options.timeouts.hard} ms`,
+          { details: { key, timeoutMs: this.options.timeouts.hard } },
+        )
+      case 'error':
+        this.stats.loaderErrors++
+        if (fallback !== undefined) return this.serveFallback(key, fallback, 'error', epoch)
+        throw outcome.error
+    }
+  }
+
+  /** A fill nobody waits for reports its own failure (the loader's error went to the caller already). */
+  private inBackground(key: string, filled: Promise<unknown>): void {
+    filled.catch((error: unknown) => {
+      if (error instanceof CacheError) this.absorb('fill', error, key)
+    })
+  }
+
+  private serveFallback<T>(
+    key: string,
+    fallback: Fallback,
+    reason: 'error' | 'soft-timeout' | 'hard-timeout',
+    epoch: number,
+  ): Answer<T> {
+    this.stats.failSafeServed++
+    this.events.emit('fail-safe', { key, reason })
+    if (reason === 'error') {
+      // Back off: keep answering from grace for a while instead of calling a failing loader each time.
+      const until = Math.min(Date.now() + this.options.graceBackoffMs, fallback.times.graceEnd)
+      this.stack.holdGrace(key, fallback, until, epoch)
+    }
+    return {
+      value: fallback.value as T,
+      tier: fallback.tier,
+      recorded: fallback.recorded,
+      times: fallback.times,
+    }
+  }
+}
