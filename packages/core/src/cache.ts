@@ -11,6 +11,7 @@ import { assessHealth, type CacheHealth } from './metrics/health.js'
 import { parseRedisInfo, type RedisInfo } from './metrics/redis-info.js'
 import { type InstanceSnapshot, readSnapshots } from './metrics/snapshots.js'
 import type { CacheStats } from './metrics/stats.js'
+import type { ManyEntryOptions, ManyLoader } from './read/get-many.js'
 import type { Served } from './read/get-or-set.js'
 import type { Loader } from './read/loader-context.js'
 import type { Warmer } from './warming/warmer.js'
@@ -88,9 +89,37 @@ export class Cache {
    * A Redis failure is emitted as an `error` event, not thrown.
    */
   async set<T>(key: string, value: T, options?: EntryOptions): Promise<void> {
-    const refused = this.refuse(key)
-    if (refused !== undefined) throw refused
-    await this.parts.stack.set(key, value, this.parts.entryOptions.resolve(options))
+    await this.setMany([{ key, value, options }])
+  }
+
+  /**
+   * Many keys in one round trip: L1, then one MGET for the rest, then one `loader` call with the keys neither
+   * tier had (it answers a Map; a key it leaves out answers undefined and is not cached). Answers in the
+   * order of `keys`. `options` applies to every key, or is a function of the key.
+   */
+  getMany<T>(
+    keys: readonly string[],
+    loader: ManyLoader<T>,
+    options?: ManyEntryOptions,
+  ): Promise<Array<T | undefined>> {
+    if (!Array.isArray(keys)) return Promise.reject(invalidKey(keys))
+    for (const key of keys) {
+      const refused = this.refuse(key)
+      if (refused !== undefined) return Promise.reject(refused)
+    }
+    return this.parts.many.getMany(keys, loader, options)
+  }
+
+  /** `set` for many entries: every value is serialized first, then the writes go to Redis together. */
+  async setMany(
+    entries: ReadonlyArray<{ key: string; value: unknown; options?: EntryOptions }>,
+  ): Promise<void> {
+    const items = entries.map(({ key, value, options }) => {
+      const refused = this.refuse(key)
+      if (refused !== undefined) throw refused
+      return { key, value, options: this.parts.entryOptions.resolve(options) }
+    })
+    await this.parts.stack.set(items)
   }
 
   /** Removes one key everywhere; same guarantee (and failure report) as `invalidate({ keys: [key] })`. */

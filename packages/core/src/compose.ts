@@ -11,6 +11,7 @@ import { CacheEventEmitter } from './events.js'
 import { Invalidator } from './invalidation/invalidator.js'
 import { SnapshotPublisher } from './metrics/snapshots.js'
 import { StatsCollector } from './metrics/stats.js'
+import { GetMany } from './read/get-many.js'
 import { GetOrSet } from './read/get-or-set.js'
 import { LeaseWaiter } from './read/lease.js'
 import { LoaderRunner } from './read/loader-runner.js'
@@ -40,6 +41,7 @@ export interface CacheParts {
   readonly busReceiver: BusReceiver
   readonly stack: CacheStack
   readonly flow: GetOrSet
+  readonly many: GetMany
   readonly refresh: RefreshAhead
   readonly invalidator: Invalidator
   readonly snapshots: SnapshotPublisher | undefined
@@ -178,6 +180,7 @@ export function composeCache(options: ResolvedOptions, facade: FacadeCalls): Cac
       ? undefined
       : new LeaseWaiter(protocol, stack, options.lease, instanceId, absorb)
   const flow = new GetOrSet({ stack, entryOptions, loaders, refresh, lease, stats, events, absorb })
+  const many = new GetMany({ stack, entryOptions, stats, events, timeouts: options.timeouts, absorb })
   invalidator = new Invalidator({ l2: protocol, l1, epochs, events, scopes, publish })
 
   const snapshots =
@@ -222,6 +225,7 @@ export function composeCache(options: ResolvedOptions, facade: FacadeCalls): Cac
     busReceiver,
     stack,
     flow,
+    many,
     refresh,
     invalidator,
     snapshots,

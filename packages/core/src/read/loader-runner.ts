@@ -8,6 +8,19 @@ import { type Fence, unversioned } from '../stack/fence.js'
 import { LazyLoaderContext, type Loader } from './loader-context.js'
 import { awaitLoader } from './loader-timeouts.js'
 
+/** The caller's answer from a fill (undefined: the loader answered undefined, which is not cached). */
+function loaded<T>(filled: Filled<T> | undefined, options: ResolvedEntryOptions): Answer<T> {
+  if (filled === undefined) {
+    return {
+      value: undefined as T,
+      tier: 'loader',
+      recorded: unversioned(options.deps),
+      times: { expiresAt: 0, graceEnd: 0, createdAt: 0 },
+    }
+  }
+  return { value: filled.value, tier: 'loader', recorded: filled.recorded, times: filled.times }
+}
+
 export interface LoaderRunnerOptions {
   timeouts: { soft?: number | undefined; hard?: number | undefined }
   graceBackoffMs: number
@@ -38,6 +51,10 @@ export class LoaderRunner {
   ): Promise<Answer<T>> {
     this.stats.loaderCalls++
     const context = new LazyLoaderContext(key, fallback?.value as T | undefined)
+    const soft = fallback === undefined ? undefined : this.options.timeouts.soft
+    if (soft === undefined && this.options.timeouts.hard === undefined) {
+      return this.untimed(key, loader, context, options, epoch, fence, fallback, afterFill)
+    }
     const loading = Promise.resolve().then(() => loader(context))
     const filled: Promise<Filled<T> | undefined> = loading.then((value) =>
       value === undefined ? undefined : this.stack.fill(key, value, options, epoch, fence, false),
@@ -45,20 +62,10 @@ export class LoaderRunner {
     // Marks the fill handled: a caller answered from grace does not wait for it (see `inBackground`).
     void filled.catch(() => undefined)
     if (afterFill !== undefined) void filled.then(afterFill, afterFill)
-    const soft = fallback === undefined ? undefined : this.options.timeouts.soft
     const outcome = await awaitLoader(loading, soft, this.options.timeouts.hard)
     switch (outcome.kind) {
-      case 'value': {
-        const result = await filled
-        if (result === undefined)
-          return {
-            value: undefined as T,
-            tier: 'loader',
-            recorded: unversioned(options.deps),
-            times: { expiresAt: 0, graceEnd: 0, createdAt: 0 },
-          }
-        return { value: result.value, tier: 'loader', recorded: result.recorded, times: result.times }
-      }
+      case 'value':
+        return loaded(await filled, options)
       case 'soft-timeout':
         this.stats.softTimeouts++
         this.inBackground(key, filled)
@@ -77,6 +84,34 @@ export class LoaderRunner {
         this.stats.loaderErrors++
         if (fallback !== undefined) return this.serveFallback(key, fallback, 'error', epoch)
         throw outcome.error
+    }
+  }
+
+  /** Without timeouts the caller simply waits for the loader, then for the fill: fewer promises on a miss. */
+  private async untimed<T>(
+    key: string,
+    loader: Loader<T>,
+    context: LazyLoaderContext<T>,
+    options: ResolvedEntryOptions,
+    epoch: number,
+    fence: Fence | undefined,
+    fallback: Fallback | undefined,
+    afterFill: (() => void) | undefined,
+  ): Promise<Answer<T>> {
+    try {
+      let value: T
+      try {
+        value = await loader(context)
+      } catch (error) {
+        this.stats.loaderErrors++
+        if (fallback !== undefined) return this.serveFallback(key, fallback, 'error', epoch)
+        throw error
+      }
+      const filled =
+        value === undefined ? undefined : await this.stack.fill(key, value, options, epoch, fence, false)
+      return loaded(filled, options)
+    } finally {
+      afterFill?.()
     }
   }
 

@@ -1,7 +1,15 @@
-import { closeRedis, describeRedis, isCluster, openRedis, type RedisConnection } from '@cachesaga/common'
+import {
+  closeRedis,
+  describeRedis,
+  isCluster,
+  isClusterConnection,
+  openRedis,
+  type RedisConnection,
+} from '@cachesaga/common'
 import type { Cluster, Redis } from 'ioredis'
 import { attachScripts, type ScriptedClient } from '../lua/scripts.js'
 import { CircuitBreaker } from './circuit-breaker.js'
+import { Deadlines } from './deadlines.js'
 
 /** Thrown instead of calling Redis while the circuit breaker is open. */
 class L2Unavailable extends Error {
@@ -20,18 +28,11 @@ export interface ConnectionOptions {
   breaker: { failures: number; openFor: number }
 }
 
-function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Redis command timed out after ${ms} ms`)), ms)
-  })
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer))
-}
-
 /**
  * The cache's own connection to Redis, opened with common's `openRedis` (a client handed in is duplicated,
- * never closed) with a per-command timeout, so no call hangs on a paused or blackholed server, behind a
- * circuit breaker. Only the Redis protocol uses it.
+ * never closed), behind a circuit breaker. Every call is bounded by the L2 timeout (see Deadlines: one timer
+ * for all calls instead of ioredis' timer per command), so none hangs on a paused or blackholed server.
+ * Only the Redis protocol uses it.
  */
 export class L2Connection {
   readonly client: ScriptedClient
@@ -39,20 +40,35 @@ export class L2Connection {
   /** The connection as people may read it: the URL with its password redacted, or the nodes. */
   readonly target: string
   private readonly isCluster: boolean
+  private readonly deadlines: Deadlines
   private failures = 0
   /** True from a recycle until the fresh connection is ready. */
   private recycling = false
+  /** Commands sent and not yet answered. */
+  private inFlight = 0
+  /** The socket held corked until the end of this tick, if any. */
+  private corked: { cork(): void; uncork(): void } | undefined
 
   constructor(
     private readonly connection: RedisConnection,
     private readonly options: ConnectionOptions,
     hooks: ConnectionHooks,
   ) {
-    const client = openRedis(connection, { commandTimeoutMs: options.timeoutMs, maxRetriesPerRequest: 0 })
+    // A Cluster routes commands to node clients of its own: there ioredis' per-command timeout stays on.
+    const cluster = isClusterConnection(connection)
+    const client = openRedis(connection, {
+      maxRetriesPerRequest: 0,
+      ...(cluster ? { commandTimeoutMs: options.timeoutMs } : {}),
+    })
+    this.deadlines = new Deadlines(
+      options.timeoutMs,
+      () => new Error(`Redis command timed out after ${options.timeoutMs} ms`),
+    )
     this.target = describeRedis(connection)
     client.on('error', (error: unknown) => hooks.onClientError(error))
     this.isCluster = isCluster(client)
     this.client = attachScripts(client)
+    if (!cluster) this.boundHandshake(client as Redis, Math.max(1_000, 4 * options.timeoutMs))
     client.on('ready', () => {
       this.recycling = false
       hooks.onReady()
@@ -65,8 +81,10 @@ export class L2Connection {
   /** Runs one Redis call through the breaker; `force` bypasses an open breaker (invalidations must be tried). */
   async run<T>(call: () => Promise<T>, force = false): Promise<T> {
     if (!force && !this.breaker.allows()) throw new L2Unavailable('Redis skipped: circuit breaker open')
+    if (this.inFlight > 0) this.coalesce()
+    this.inFlight++
     try {
-      const result = await (this.isCluster ? withDeadline(call(), this.options.timeoutMs) : call())
+      const result = await this.deadlines.bound(call())
       this.failures = 0
       this.breaker.success()
       return result
@@ -75,7 +93,46 @@ export class L2Connection {
       this.breaker.failure()
       if (isTimeout(error)) this.recycle()
       throw error
+    } finally {
+      this.inFlight--
     }
+  }
+
+  /**
+   * Without ioredis' per-command timeout its ready check (an INFO sent once the socket is up) could wait
+   * forever on a paused or blackholed server: a connection not ready in time is dropped and tried again.
+   */
+  private boundHandshake(client: Redis, ms: number): void {
+    let timer: NodeJS.Timeout | undefined
+    client.on('connect', () => {
+      clearTimeout(timer)
+      timer = setTimeout(() => {
+        if (client.status !== 'ready') client.disconnect(true)
+      }, ms)
+      timer.unref()
+    })
+    client.on('ready', () => clearTimeout(timer))
+    client.on('end', () => clearTimeout(timer))
+  }
+
+  /**
+   * While commands are in flight (concurrent callers), the ones issued in this tick are written to the
+   * socket together at its end: one write instead of one per command, for the kernel and for Redis. Each
+   * is still its own command with its own timeout and breaker accounting; a lone caller is not delayed.
+   * On a Cluster ioredis writes to the node's socket, which this does not reach: there commands go as they come.
+   */
+  private coalesce(): void {
+    if (this.corked !== undefined || this.isCluster) return
+    const stream = (this.client as Redis).stream as
+      | { cork(): void; uncork(): void; writable?: boolean }
+      | undefined
+    if (stream === undefined || stream.writable === false) return
+    stream.cork()
+    this.corked = stream
+    process.nextTick(() => {
+      this.corked = undefined
+      stream.uncork()
+    })
   }
 
   /** The masters to SCAN or ask for INFO: every master of a Cluster, else the one server. */

@@ -340,13 +340,13 @@ export class RedisProtocol {
   }
 
   /** Checks an entry against the counters read with it; `reply` is [entry, n, key generation, p, ...deps]. */
-  private async judge(
+  private judge(
     raw: string | null,
     namespace: string | null,
     reply: ReadonlyArray<string | null> | undefined,
     now: number,
     deps: readonly string[] | undefined,
-  ): Promise<L2Read> {
+  ): L2Read | Promise<L2Read> {
     const fence = reply !== undefined && deps !== undefined ? fenceFromReply(reply, deps) : undefined
     if (raw === null) return { status: 'miss', entry: undefined, fence }
     const entry = decodeEntry(raw)
@@ -366,12 +366,10 @@ export class RedisProtocol {
       at += 4
       if (reply![at] !== version) return { status: 'invalidated', entry: undefined, fence }
     }
-    if (unknown !== undefined && !(await this.holds(unknown))) {
-      return { status: 'invalidated', entry: undefined, fence }
-    }
-    if (now < entry.expiresAt) return { status: 'fresh', entry, fence }
-    if (now < entry.graceEnd) return { status: 'stale', entry, fence }
-    return { status: 'miss', entry: undefined, fence }
+    if (unknown === undefined) return timed(entry, now, fence)
+    return this.holds(unknown).then((holds) =>
+      holds ? timed(entry, now, fence) : { status: 'invalidated', entry: undefined, fence },
+    )
   }
 
   /** True when every counter still holds the recorded version (a missing one does not). */
@@ -412,6 +410,13 @@ export class RedisProtocol {
     }
     return removed
   }
+}
+
+/** A valid entry: fresh, stale (within grace) or gone, at `now`. */
+function timed(entry: StoredEntry, now: number, fence: Fence | undefined): L2Read {
+  if (now < entry.expiresAt) return { status: 'fresh', entry, fence }
+  if (now < entry.graceEnd) return { status: 'stale', entry, fence }
+  return { status: 'miss', entry: undefined, fence }
 }
 
 /** The fence in an MGET reply [entry, n, key generation, p, ...deps], or undefined if a counter is missing. */

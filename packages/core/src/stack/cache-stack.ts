@@ -112,30 +112,41 @@ export class CacheStack {
   }
 
   /**
-   * A value the caller knows is current: L2 (bumping the key generation, so older fills in flight are
-   * rejected), then the bus, then L1. A Redis failure is absorbed (emitted), not thrown.
+   * Values the caller knows are current: L2 (bumping each key's generation, so older fills in flight are
+   * rejected), then one bus message for all, then L1. Every value is serialized before anything is written,
+   * so an unserializable one fails the call whole. A Redis failure is absorbed (emitted), not thrown.
    */
-  async set(key: string, value: unknown, options: ResolvedEntryOptions): Promise<void> {
+  async set(
+    items: ReadonlyArray<{ key: string; value: unknown; options: ResolvedEntryOptions }>,
+  ): Promise<void> {
     const { codec, epochs, l2, publish } = this.parts
-    const data = codec.encode(key, value)
-    const stored = codec.decode(data)
-    const times = this.timesFor(options, false)
-    epochs.bumpKey(key)
-    let recorded = unversioned(options.deps)
+    const writes = items.map(({ key, value, options }) => {
+      const data = codec.encode(key, value)
+      return { key, options, data, stored: codec.decode(data), times: this.timesFor(options, false) }
+    })
+    for (const { key } of writes) epochs.bumpKey(key)
+    const recorded = writes.map(({ options }) => unversioned(options.deps))
     if (l2 !== undefined) {
-      try {
-        const versions = await l2.currentVersions(options.deps)
-        await l2.set(key, { ...times, data }, versions)
-        recorded = versions
-      } catch (error) {
-        this.parts.absorb('l2.set', error, key)
-      }
+      // Concurrent calls: the connection writes each round (the versions, then the writes) together.
+      await Promise.all(
+        writes.map(async ({ key, options, data, times }, i) => {
+          try {
+            const versions = await l2.currentVersions(options.deps)
+            await l2.set(key, { ...times, data }, versions)
+            recorded[i] = versions
+          } catch (error) {
+            this.parts.absorb('l2.set', error, key)
+          }
+        }),
+      )
       // Other instances drop their copies only once L2 holds the new value, or they could reload the old one.
-      await publish?.({ keys: [key] })
+      await publish?.({ keys: writes.map(({ key }) => key) })
     }
-    // A read that fetched the old value while we wrote must not put it into L1 after us.
-    epochs.bumpKey(key)
-    this.l1.set(key, { ...this.l1Entry(stored, times, recorded), refreshAt: Number.POSITIVE_INFINITY })
+    writes.forEach(({ key, stored, times }, i) => {
+      // A read that fetched the old value while we wrote must not put it into L1 after us.
+      epochs.bumpKey(key)
+      this.l1.set(key, { ...this.l1Entry(stored, times, recorded[i]!), refreshAt: Number.POSITIVE_INFINITY })
+    })
   }
 
   /** After a loader failure: keep answering `fallback` from L1 until `until` instead of calling the loader. */
