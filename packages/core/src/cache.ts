@@ -76,11 +76,15 @@ export class Cache {
     return this.parts.flow.getOrSetWithInfo(key, loader, options)
   }
 
-  /** The fresh cached value, or undefined. */
-  get<T>(key: string): Promise<T | undefined> {
+  /**
+   * The fresh cached value, or undefined. `options`, the entry options it was written with, only let L2
+   * check the entry's tags and scope in the same round trip; without them an entry that has some costs a
+   * second one.
+   */
+  get<T>(key: string, options?: EntryOptions): Promise<T | undefined> {
     const refused = this.refuse(key)
     if (refused !== undefined) return Promise.reject(refused)
-    return this.parts.flow.get<T>(key)
+    return this.parts.flow.get<T>(key, options)
   }
 
   /**

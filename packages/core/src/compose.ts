@@ -64,7 +64,7 @@ export function composeCache(options: ResolvedOptions, facade: FacadeCalls): Cac
   const events = new CacheEventEmitter()
   const l1 = new L1Memory(options.l1.maxEntries, options.l1.maxAge)
   const epochs = new LocalEpochs()
-  const codec = new ValueCodec()
+  const codec = new ValueCodec(options.serializer ?? JSON, () => stats.unserializable++)
   const scopes = new ScopeTree(options.scopeLevels)
   const entryOptions = new EntryOptionsResolver(options.ttl, options.grace, scopes)
   const absorb = (operation: string, error: unknown, key?: string) => {
@@ -86,13 +86,7 @@ export function composeCache(options: ResolvedOptions, facade: FacadeCalls): Cac
         )
   const protocol =
     connection === undefined ? undefined : new RedisProtocol(connection, options.namespace, options.tenant)
-  const valueText = (value: unknown) => {
-    try {
-      return codec.encode('', value)
-    } catch {
-      return String(value)
-    }
-  }
+  const valueText = (value: unknown) => codec.text(value)
   const probe =
     protocol === undefined
       ? undefined

@@ -22,5 +22,6 @@ export type { ManyEntryOptions, ManyLoader, ManyLoaderContext } from './read/get
 export type { Served } from './read/get-or-set.js'
 export type { Loader, LoaderContext } from './read/loader-context.js'
 export type { Tier } from './stack/answer.js'
+export type { Serializer } from './values/serializer.js'
 export type { KeyProducer, WarmDefinition } from './warming/definition.js'
 export type { RefreshOptions, RefreshReport, Warmer, WarmOptions, WarmReport } from './warming/warmer.js'

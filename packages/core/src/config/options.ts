@@ -7,6 +7,7 @@ import {
 } from '@cachesaga/common'
 import { z } from 'zod'
 import { invalidOption } from '../errors.js'
+import type { Serializer } from '../values/serializer.js'
 
 const NAME = /^[A-Za-z0-9_.:-]+$/
 
@@ -49,6 +50,17 @@ const schema = z
       .strict()
       .optional(),
     snapshotEvery: z.union([z.literal(false), duration]).default(10_000),
+    serializer: z
+      .custom<Serializer>(
+        (value) =>
+          (typeof value === 'object' || typeof value === 'function') &&
+          value !== null &&
+          typeof (value as Serializer).stringify === 'function' &&
+          typeof (value as Serializer).parse === 'function',
+        { message: 'expected an object with stringify(value) and parse(text), such as JSON or superjson' },
+      )
+      // Not `.default(JSON)`: the default would be copied, and JSON's methods are not enumerable.
+      .optional(),
     health: z
       .object({
         hitRate: z
@@ -90,6 +102,12 @@ export interface CacheOptions {
    * Required: `undefined` (an unset `REDIS_URL`) is an error, not a silent memory-only cache.
    */
   redis: RedisConnection | false
+  /**
+   * How values are written to Redis and read back: `JSON` (the default, strict: a Map, Set, BigInt, function,
+   * cycle or non-finite number is refused with CS_ERR_UNSERIALIZABLE; a Date comes back as its ISO string), or
+   * e.g. `superjson` to keep Dates, Maps, Sets and BigInts. Every instance of a namespace must use the same.
+   */
+  serializer?: Serializer
   /** Default time an entry is fresh. Default `'5m'`. */
   ttl?: Duration
   /** How long past its TTL an entry may still be served when the loader fails or is slow. Default `0`. */

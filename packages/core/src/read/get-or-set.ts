@@ -78,7 +78,7 @@ export class GetOrSet {
   }
 
   /** The fresh value from L1 or L2, or undefined; never calls a loader. */
-  async get<T>(key: string): Promise<T | undefined> {
+  async get<T>(key: string, options: EntryOptions | undefined): Promise<T | undefined> {
     const { stack, stats, events } = this.parts
     const now = turnNow()
     const hit = stack.l1.get(key, now)
@@ -90,10 +90,11 @@ export class GetOrSet {
     stats.l1Misses++
     const l2 = stack.l2
     if (l2 === undefined) return this.missed(key)
+    const deps = options === undefined ? undefined : this.parts.entryOptions.resolve(options).deps
     const started = performance.now()
     const epoch = stack.epochs.of(key)
     try {
-      const read = await l2.read(key, undefined, Date.now())
+      const read = await l2.read(key, deps, Date.now())
       if (read.status === 'fresh') return stack.promote<T>(key, read.entry!, epoch).value
       stats.l2Misses++
     } catch (error) {

@@ -1,10 +1,62 @@
-/** Turns values into the strings L2 stores and back. */
+import { CacheError } from '../errors.js'
+import { deepFreeze } from './deep-freeze.js'
+import { findUnrepresentable, type Serializer } from './serializer.js'
+
+/**
+ * Turns values into the strings L2 stores and back, the same way on every instance: what a caller gets
+ * (from the loader, L1, L2 or another instance) is always the decoded, frozen form of what was stored.
+ * A value the serializer cannot represent is a programming error: CS_ERR_UNSERIALIZABLE names the key and
+ * the offending path, and nothing is cached.
+ */
 export class ValueCodec {
-  encode(_key: string, value: unknown): string {
-    return JSON.stringify(value)
+  private readonly json: boolean
+
+  constructor(
+    private readonly serializer: Serializer,
+    /** Counts refusals (`stats().unserializable`). */
+    private readonly refused: () => void,
+  ) {
+    this.json = serializer === JSON
   }
 
-  decode(data: string): unknown {
-    return JSON.parse(data)
+  encode(key: string, value: unknown): string {
+    if (value === undefined) throw this.refuse(key, { path: '', what: 'undefined' })
+    const problem = findUnrepresentable(value, this.json)
+    if (problem !== undefined) throw this.refuse(key, problem)
+    let text: unknown
+    try {
+      text = this.serializer.stringify(value)
+    } catch (error) {
+      throw this.refuse(key, { path: '', what: `a value the serializer rejected (${String(error)})` }, error)
+    }
+    if (typeof text !== 'string')
+      throw this.refuse(key, { path: '', what: 'a value the serializer turned into no string' })
+    return text
+  }
+
+  /** The text a value is written as, for comparing copies (the consistency checker); never throws or counts. */
+  text(value: unknown): string {
+    try {
+      return this.serializer.stringify(value) ?? 'undefined'
+    } catch {
+      return String(value)
+    }
+  }
+
+  decode(text: string): unknown {
+    return deepFreeze(this.serializer.parse(text))
+  }
+
+  private refuse(key: string, problem: { path: string; what: string }, cause?: unknown): CacheError {
+    this.refused()
+    const where = problem.path === '' ? '' : ` at ${problem.path}`
+    const hint = this.json
+      ? ' (a serializer such as superjson can represent Dates, Maps, Sets and BigInts)'
+      : ''
+    return new CacheError(
+      'CS_ERR_UNSERIALIZABLE',
+      `value of ${JSON.stringify(key)}${where} cannot be cached: it is ${problem.what}${hint}`,
+      { ...(cause === undefined ? {} : { cause }), details: { key, path: problem.path, what: problem.what } },
+    )
   }
 }
