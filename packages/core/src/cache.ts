@@ -1,4 +1,6 @@
+import { RedisUnreachableError, waitForRedis } from '@cachesaga/common'
 import { type CacheParts, composeCache } from './compose.js'
+import { type Duration, toMilliseconds } from './config/duration.js'
 import type { EntryOptions } from './config/entry-options.js'
 import { type CacheOptions, parseOptions, type ResolvedOptions } from './config/options.js'
 import type { ConsistencyChecker } from './consistency/checker.js'
@@ -17,6 +19,7 @@ import type { Loader } from './read/loader-context.js'
 import type { Warmer } from './warming/warmer.js'
 
 const MAX_KEY_LENGTH = 1024
+const DEFAULT_READY_TIMEOUT_MS = 5_000
 
 /** Options of `cache.wrap`. */
 export interface WrapOptions extends EntryOptions {
@@ -46,7 +49,7 @@ export class Cache {
     this.checker = this.parts.checker
     this.warmer = this.parts.warmer
     const snapshots = this.parts.snapshots
-    if (snapshots !== undefined) void this.ready().then(() => snapshots.publish())
+    if (snapshots !== undefined) void this.parts.bus?.subscribed.then(() => snapshots.publish())
   }
 
   /** This process's id on the bus (its own messages are ignored). */
@@ -54,9 +57,34 @@ export class Cache {
     return this.parts.instanceId
   }
 
-  /** Resolves once the bus subscription is confirmed (immediately in memory-only mode); L1 serves only after that. */
-  ready(): Promise<void> {
-    return this.parts.bus?.subscribed ?? Promise.resolve()
+  /**
+   * Resolves once Redis answers and the invalidation bus is subscribed (at once in memory-only mode); L1
+   * serves only after that. Rejects after `timeout` (default `'5s'`) with CS_ERR_REDIS_UNREACHABLE naming
+   * Redis (password redacted) and the cause (ECONNREFUSED, WRONGPASS, NOAUTH, ...). The cache keeps
+   * connecting in the background meanwhile and answers from the loader.
+   */
+  async ready(options: { timeout?: Duration } = {}): Promise<void> {
+    const timeoutMs = toMilliseconds(options.timeout ?? DEFAULT_READY_TIMEOUT_MS, 'timeout')
+    const { connection, bus } = this.parts
+    if (connection === undefined || bus === undefined) return
+    const started = Date.now()
+    await waitForRedis(connection.client, { timeoutMs, target: connection.target })
+    const left = Math.max(0, timeoutMs - (Date.now() - started))
+    let timer: NodeJS.Timeout | undefined
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new RedisUnreachableError(
+              connection.target,
+              timeoutMs,
+              bus.lastError ?? 'the bus did not subscribe',
+            ),
+          ),
+        left,
+      )
+    })
+    await Promise.race([bus.subscribed, late]).finally(() => clearTimeout(timer))
   }
 
   /** The cached value, or the loader's (which then fills L2 and L1 unless an invalidation happened meanwhile). */
@@ -228,6 +256,7 @@ export class Cache {
     if (this.closed) return
     this.closed = true
     this.parts.snapshots?.stop()
+    this.parts.serverWatch?.stop()
     await this.parts.bus?.close()
     await this.parts.connection?.close()
     this.parts.l1.clear()

@@ -7,7 +7,7 @@ import type { ResolvedOptions } from './config/options.js'
 import { ScopeTree } from './config/scope-tree.js'
 import { ConsistencyChecker } from './consistency/checker.js'
 import { describeL1 } from './consistency/l1-copies.js'
-import { CacheEventEmitter } from './events.js'
+import { CacheEventEmitter, type L1DropReason } from './events.js'
 import { Invalidator } from './invalidation/invalidator.js'
 import { SnapshotPublisher } from './metrics/snapshots.js'
 import { StatsCollector } from './metrics/stats.js'
@@ -18,6 +18,7 @@ import { LoaderRunner } from './read/loader-runner.js'
 import { RefreshAhead } from './read/refresh-ahead.js'
 import { L2Connection } from './redis/connection.js'
 import { RedisProtocol } from './redis/redis-protocol.js'
+import { ServerWatch } from './redis/server-watch.js'
 import { CacheStack } from './stack/cache-stack.js'
 import { L1Memory } from './tiers/l1-memory.js'
 import { LocalEpochs } from './tiers/local-epochs.js'
@@ -45,6 +46,7 @@ export interface CacheParts {
   readonly refresh: RefreshAhead
   readonly invalidator: Invalidator
   readonly snapshots: SnapshotPublisher | undefined
+  readonly serverWatch: ServerWatch | undefined
   readonly warmer: Warmer
   readonly checker: ConsistencyChecker
 }
@@ -71,6 +73,8 @@ export function composeCache(options: ResolvedOptions, facade: FacadeCalls): Cac
     if (operation.startsWith('l2') || operation.startsWith('bus')) stats.l2Errors++
     events.emit('error', key === undefined ? { operation, error } : { operation, key, error })
   }
+  // Created below; the connection's 'ready' reaches it through this late-bound reference.
+  let serverWatch: ServerWatch | undefined
   const connection =
     options.redis === false
       ? undefined
@@ -81,7 +85,7 @@ export function composeCache(options: ResolvedOptions, facade: FacadeCalls): Cac
             onCircuitChange: (open, failures) =>
               open ? events.emit('circuit:open', { failures }) : events.emit('circuit:close', {}),
             onClientError: (error) => events.emit('error', { operation: 'l2.connection', error }),
-            onReady: () => {},
+            onReady: () => void serverWatch?.check(),
           },
         )
   const protocol =
@@ -99,19 +103,20 @@ export function composeCache(options: ResolvedOptions, facade: FacadeCalls): Cac
 
   // The invalidator is created below; the bus receiver reaches it through this late-bound reference.
   let invalidator: Invalidator | undefined
+  const dropL1 = (reason: L1DropReason) => {
+    if (reason === 'gap') stats.busGaps++
+    stats.l1Drops++
+    epochs.bumpAll()
+    l1.clear()
+    events.emit('l1:dropped', { reason })
+  }
   const busReceiver: BusReceiver = {
     apply: (invalidation, from, seq, lagMs) => {
       stats.busReceived++
       invalidator?.applyLocally(invalidation, undefined)
       events.emit('bus:message', lagMs === undefined ? { from, seq } : { from, seq, lagMs })
     },
-    dropL1: (reason) => {
-      if (reason === 'gap') stats.busGaps++
-      stats.l1Drops++
-      epochs.bumpAll()
-      l1.clear()
-      events.emit('l1:dropped', { reason })
-    },
+    dropL1,
     suspendL1: (suspended) => {
       l1.enabled = !suspended
     },
@@ -146,6 +151,18 @@ export function composeCache(options: ResolvedOptions, facade: FacadeCalls): Cac
             probed: (raw) => busReceiver.probed(raw),
           },
         )
+  if (protocol !== undefined) {
+    serverWatch = new ServerWatch(
+      () => protocol.serverIdentity(),
+      (restart) => {
+        dropL1('redis-restart')
+        events.emit('redis:restart', restart)
+      },
+      absorb,
+      options.bus.outageBound,
+    )
+    if (connection?.client.status === 'ready') void serverWatch.check()
+  }
   const publish = bus === undefined ? undefined : (invalidation: L1Invalidation) => bus.publish(invalidation)
 
   const fraction = options.refreshAhead
@@ -223,6 +240,7 @@ export function composeCache(options: ResolvedOptions, facade: FacadeCalls): Cac
     refresh,
     invalidator,
     snapshots,
+    serverWatch,
     warmer,
     checker,
   }

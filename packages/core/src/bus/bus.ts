@@ -52,7 +52,10 @@ export class Bus {
       () => receiver.published(),
       (error) => receiver.failed('bus.publish', error),
     )
-    subscriber.on('error', (error: unknown) => receiver.failed('bus.subscriber', error))
+    subscriber.on('error', (error: unknown) => {
+      this.lastError = error
+      receiver.failed('bus.subscriber', error)
+    })
     subscriber.on('message', (channel: string, raw: string) => {
       if (channel === options.channel) this.receive(raw)
       else if (channel === options.probeChannel) receiver.probed(raw)
@@ -70,6 +73,9 @@ export class Bus {
   /** Resolves once the first subscription is confirmed; L1 stays suspended until then. */
   readonly subscribed: Promise<void>
   private markSubscribed: () => void = () => {}
+
+  /** The subscriber's latest failure, for a message that says why it is not subscribed. */
+  lastError: unknown
 
   get queued(): number {
     return this.queue.size
@@ -133,6 +139,7 @@ export class Bus {
     try {
       await this.subscriber.subscribe(this.options.channel, this.options.probeChannel)
     } catch (error) {
+      this.lastError = error
       this.receiver.failed('bus.subscribe', error)
       this.lost()
       return
