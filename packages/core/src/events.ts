@@ -50,12 +50,19 @@ export class CacheEventEmitter {
   private readonly emitter = new EventEmitter()
   /** Events with at least one listener, kept current so `listens` is a property read on hot paths. */
   private readonly active = new Set<string | symbol>()
+  /** True while someone listens to `hit`: read on every L1 hit, where even a Set lookup shows. */
+  hitListened = false
 
   constructor() {
-    this.emitter.on('newListener', (event: string | symbol) => this.active.add(event))
+    this.emitter.on('newListener', (event: string | symbol) => {
+      this.active.add(event)
+      if (event === 'hit') this.hitListened = true
+    })
     this.emitter.on('removeListener', (event: string | symbol) => {
       // Called after removal: the count is already current.
-      if (this.emitter.listenerCount(event) === 0) this.active.delete(event)
+      if (this.emitter.listenerCount(event) > 0) return
+      this.active.delete(event)
+      if (event === 'hit') this.hitListened = false
     })
   }
 

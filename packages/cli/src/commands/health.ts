@@ -6,11 +6,9 @@ const RANK: Record<HealthStatus, number> = { healthy: 0, degraded: 1, critical: 
 /** How long this process waits for its own bus subscription before judging itself. */
 const READY_BOUND_MS = 3_000
 
-/** Resolves when the cache is ready or the bound passed, whichever comes first. */
+/** Resolves when the cache is ready or the bound passed (then its health says why), whichever comes first. */
 async function readyWithin(cache: Cache, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined
-  await Promise.race([cache.ready(), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))])
-  clearTimeout(timer)
+  await cache.ready({ timeout: ms }).catch(() => undefined)
 }
 
 export const healthCommand: CommandModule = (program, action) => {

@@ -153,7 +153,12 @@ export class GetMany {
         missing.map(async (p) => {
           const value = values.get(p.key)
           if (value === undefined) return
-          const filled = await stack.fill(p.key, value, p.options, p.epoch, p.fence, false)
+          const filled = await stack.fill(p.key, value, {
+            options: p.options,
+            epoch: p.epoch,
+            fence: p.fence,
+            background: false,
+          })
           for (const at of p.at) answers[at] = filled.value
         }),
       )
@@ -172,9 +177,11 @@ export class GetMany {
           for (const p of missing) {
             const value = values.get(p.key)
             if (value === undefined) continue
-            stack.fill(p.key, value, p.options, p.epoch, p.fence, true).catch((error: unknown) => {
-              this.parts.absorb('fill', error, p.key)
-            })
+            stack
+              .fill(p.key, value, { options: p.options, epoch: p.epoch, fence: p.fence, background: true })
+              .catch((error: unknown) => {
+                this.parts.absorb('fill', error, p.key)
+              })
           }
         },
         () => undefined,

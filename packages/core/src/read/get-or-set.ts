@@ -84,7 +84,7 @@ export class GetOrSet {
     const hit = stack.l1.get(key, now)
     if (hit !== undefined && now < hit.expiresAt) {
       stats.l1Hits++
-      if (events.listens('hit')) events.emit('hit', { key, tier: 'l1' })
+      if (events.hitListened) events.emit('hit', { key, tier: 'l1' })
       return hit.value as T
     }
     stats.l1Misses++
@@ -119,7 +119,7 @@ export class GetOrSet {
       hit.refreshAt = Number.POSITIVE_INFINITY
       refresh.start(key, loader, entryOptions.resolve(options, cachedFunction), hit.value as T)
     }
-    if (events.listens('hit')) events.emit('hit', { key, tier: 'l1' })
+    if (events.hitListened) events.emit('hit', { key, tier: 'l1' })
   }
 
   private pastL1<T>(
@@ -179,10 +179,10 @@ export class GetOrSet {
       if (fence !== undefined && lease !== undefined) {
         const waited = await lease.wait(key, options, epoch, fence)
         if (waited.kind === 'hit') return waited.answer as Answer<T>
-        const release = waited.kind === 'leased' ? () => lease.release(key) : undefined
-        return await loaders.run(key, loader, options, epoch, waited.fence, fallback, release)
+        const afterFill = waited.kind === 'leased' ? () => lease.release(key) : undefined
+        return await loaders.run({ key, loader, options, epoch, fence: waited.fence, fallback, afterFill })
       }
-      return await loaders.run(key, loader, options, epoch, fence, fallback, undefined)
+      return await loaders.run({ key, loader, options, epoch, fence, fallback, afterFill: undefined })
     } finally {
       this.recordLatency(key, started)
     }

@@ -21,6 +21,21 @@ function loaded<T>(filled: Filled<T> | undefined, options: ResolvedEntryOptions)
   return { value: filled.value, tier: 'loader', recorded: filled.recorded, times: filled.times }
 }
 
+/** One load of a missed key. */
+export interface LoadRequest<T> {
+  key: string
+  loader: Loader<T>
+  options: ResolvedEntryOptions
+  /** The local invalidation epoch seen before the data was fetched (see LocalEpochs). */
+  epoch: number
+  /** Undefined when Redis failed before the load, or without Redis: the fill then writes L1 only. */
+  fence: Fence | undefined
+  /** A grace value to answer instead of a failing or slow loader. */
+  fallback: Fallback | undefined
+  /** Runs once the fill settled (the lease holder releases its lease). */
+  afterFill: (() => void) | undefined
+}
+
 export interface LoaderRunnerOptions {
   timeouts: { soft?: number | undefined; hard?: number | undefined }
   graceBackoffMs: number
@@ -40,24 +55,19 @@ export class LoaderRunner {
     private readonly absorb: (operation: string, error: unknown, key?: string) => void,
   ) {}
 
-  async run<T>(
-    key: string,
-    loader: Loader<T>,
-    options: ResolvedEntryOptions,
-    epoch: number,
-    fence: Fence | undefined,
-    fallback: Fallback | undefined,
-    afterFill: (() => void) | undefined,
-  ): Promise<Answer<T>> {
+  async run<T>(request: LoadRequest<T>): Promise<Answer<T>> {
+    const { key, loader, options, epoch, fence, fallback, afterFill } = request
     this.stats.loaderCalls++
     const context = new LazyLoaderContext(key, fallback?.value as T | undefined)
     const soft = fallback === undefined ? undefined : this.options.timeouts.soft
     if (soft === undefined && this.options.timeouts.hard === undefined) {
-      return this.untimed(key, loader, context, options, epoch, fence, fallback, afterFill)
+      return this.untimed(request, context)
     }
     const loading = Promise.resolve().then(() => loader(context))
     const filled: Promise<Filled<T> | undefined> = loading.then((value) =>
-      value === undefined ? undefined : this.stack.fill(key, value, options, epoch, fence, false),
+      value === undefined
+        ? undefined
+        : this.stack.fill(key, value, { options, epoch, fence, background: false }),
     )
     // Marks the fill handled: a caller answered from grace does not wait for it (see `inBackground`).
     void filled.catch(() => undefined)
@@ -88,16 +98,8 @@ export class LoaderRunner {
   }
 
   /** Without timeouts the caller simply waits for the loader, then for the fill: fewer promises on a miss. */
-  private async untimed<T>(
-    key: string,
-    loader: Loader<T>,
-    context: LazyLoaderContext<T>,
-    options: ResolvedEntryOptions,
-    epoch: number,
-    fence: Fence | undefined,
-    fallback: Fallback | undefined,
-    afterFill: (() => void) | undefined,
-  ): Promise<Answer<T>> {
+  private async untimed<T>(request: LoadRequest<T>, context: LazyLoaderContext<T>): Promise<Answer<T>> {
+    const { key, loader, options, epoch, fence, fallback, afterFill } = request
     try {
       let value: T
       try {
@@ -108,7 +110,9 @@ export class LoaderRunner {
         throw error
       }
       const filled =
-        value === undefined ? undefined : await this.stack.fill(key, value, options, epoch, fence, false)
+        value === undefined
+          ? undefined
+          : await this.stack.fill(key, value, { options, epoch, fence, background: false })
       return loaded(filled, options)
     } finally {
       afterFill?.()

@@ -48,6 +48,6 @@ export class RefreshAhead {
     this.stats.loaderCalls++
     const value = await loader(new LazyLoaderContext(key, current))
     if (value === undefined) return 'not-written'
-    return (await this.stack.fill(key, value, options, epoch, taken, true)).outcome
+    return (await this.stack.fill(key, value, { options, epoch, fence: taken, background: true })).outcome
   }
 }

@@ -79,23 +79,32 @@ export class L2Connection {
   }
 
   /** Runs one Redis call through the breaker; `force` bypasses an open breaker (invalidations must be tried). */
-  async run<T>(call: () => Promise<T>, force = false): Promise<T> {
-    if (!force && !this.breaker.allows()) throw new L2Unavailable('Redis skipped: circuit breaker open')
+  run<T>(call: () => Promise<T>, force = false): Promise<T> {
+    if (!force && !this.breaker.allows())
+      return Promise.reject(new L2Unavailable('Redis skipped: circuit breaker open'))
     if (this.inFlight > 0) this.coalesce()
-    this.inFlight++
+    let pending: Promise<T>
     try {
-      const result = await this.deadlines.bound(call())
-      this.failures = 0
-      this.breaker.success()
-      return result
+      pending = call()
     } catch (error) {
-      this.failures++
-      this.breaker.failure()
-      if (isTimeout(error)) this.recycle()
-      throw error
-    } finally {
-      this.inFlight--
+      pending = Promise.reject(error)
     }
+    this.inFlight++
+    return this.deadlines.bound(pending).then(
+      (result) => {
+        this.inFlight--
+        this.failures = 0
+        this.breaker.success()
+        return result
+      },
+      (error: unknown) => {
+        this.inFlight--
+        this.failures++
+        this.breaker.failure()
+        if (isTimeout(error)) this.recycle()
+        throw error
+      },
+    )
   }
 
   /**

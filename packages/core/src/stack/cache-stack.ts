@@ -9,6 +9,17 @@ import type { ValueCodec } from '../values/value-codec.js'
 import type { Answer, Filled } from './answer.js'
 import { type EntryTimes, type Fence, type Recorded, recordedOf, unversioned } from './fence.js'
 
+/** How a loaded value is written. */
+export interface FillOptions {
+  options: ResolvedEntryOptions
+  /** The local invalidation epoch seen before the data was fetched. */
+  epoch: number
+  /** The versions captured before the loader ran; undefined: write L1 only (Redis failed, or memory-only). */
+  fence: Fence | undefined
+  /** A refresh or a fill nobody waits for (reported in the `fill` events). */
+  background: boolean
+}
+
 /** A value that may be served when the loader fails or is slow. */
 export interface Fallback {
   readonly value: unknown
@@ -80,14 +91,8 @@ export class CacheStack {
    * Writes a loaded value: L2 only if no fenced generation moved, then L1 only if nothing was invalidated
    * locally since `epoch`. Without a fence (Redis failed before the load, or memory-only) only L1 is written.
    */
-  async fill<T>(
-    key: string,
-    loaded: T,
-    options: ResolvedEntryOptions,
-    epoch: number,
-    fence: Fence | undefined,
-    background: boolean,
-  ): Promise<Filled<T>> {
+  async fill<T>(key: string, loaded: T, how: FillOptions): Promise<Filled<T>> {
+    const { options, epoch, fence, background } = how
     const { stats, events, codec, epochs, l2 } = this.parts
     const data = codec.encode(key, loaded)
     const value = codec.decode(data) as T

@@ -1,4 +1,5 @@
 import type { Recorded } from '../stack/fence.js'
+import { turnNow } from './clock.js'
 
 /** An in-memory copy of an entry. Times are ms since the epoch. */
 export interface L1Entry {
@@ -27,7 +28,10 @@ interface DependencyClock {
 class Slot {
   /** Second chance: set by a hit, cleared when the eviction hand passes by. */
   used = false
+  /** False once removed: the eviction queue may still hold it, and skips it. */
+  live = true
   constructor(
+    readonly key: string,
     readonly entry: L1Entry,
     readonly clocks: readonly DependencyClock[],
     readonly writtenAt: number,
@@ -40,8 +44,9 @@ const NO_CLOCKS: readonly DependencyClock[] = []
  * The bounded in-memory tier. Invalidating a tag, scope or cached function is O(1): it moves that
  * dependency's clock, and a copy is checked against the clocks of its dependencies when it is read (one
  * comparison per dependency, nothing for a copy without any); invalid copies are dropped then, or by
- * eviction. Eviction is second-chance (CLOCK) over a Map in insertion order: a hit only sets a flag,
- * where an exact LRU would move the entry on every hit.
+ * eviction. Eviction is second-chance (CLOCK) over a queue in insertion order: a hit only sets a flag,
+ * where an exact LRU would move the entry on every hit. (The queue is its own array: walking a Map from
+ * its oldest entry would first step over every entry deleted since V8 last compacted it.)
  */
 export class L1Memory {
   /** False while the bus has been down too long: L1 is neither read nor written. */
@@ -49,6 +54,9 @@ export class L1Memory {
   private readonly slots = new Map<string, Slot>()
   private readonly clocks = new Map<string, DependencyClock>()
   private tick = 0
+  /** Slots in the order the eviction hand visits them, from `hand` on; removed ones are skipped. */
+  private queue: Slot[] = []
+  private hand = 0
 
   constructor(
     private readonly maxEntries: number,
@@ -91,8 +99,12 @@ export class L1Memory {
       }
       clocks = held
     }
-    this.slots.set(key, new Slot(entry, clocks, this.tick))
+    const slot = new Slot(key, entry, clocks, this.tick)
+    this.slots.set(key, slot)
+    this.queue.push(slot)
     if (this.slots.size > this.maxEntries) this.evictOne()
+    // Removed slots pile up in the queue when entries are deleted rather than evicted: compact it then.
+    if (this.queue.length - this.hand > 2 * this.slots.size + 1024) this.compact()
   }
 
   delete(key: string): boolean {
@@ -119,8 +131,11 @@ export class L1Memory {
   }
 
   clear(): void {
+    for (const slot of this.slots.values()) slot.live = false
     this.slots.clear()
     this.clocks.clear()
+    this.queue = []
+    this.hand = 0
   }
 
   private invalidated(slot: Slot): boolean {
@@ -130,6 +145,7 @@ export class L1Memory {
   }
 
   private remove(key: string, slot: Slot): void {
+    slot.live = false
     this.slots.delete(key)
     const clocks = slot.clocks
     if (clocks.length === 0) return
@@ -142,19 +158,25 @@ export class L1Memory {
     }
   }
 
-  /** Evicts the oldest entry not used since the hand last passed (expired or invalid ones first come). */
+  /** Evicts the oldest entry not used since the hand last passed (expired or invalid ones go first come). */
   private evictOne(): void {
-    const now = Date.now()
-    for (const [key, slot] of this.slots) {
+    const now = turnNow()
+    while (this.hand < this.queue.length) {
+      const slot = this.queue[this.hand++]!
+      if (!slot.live) continue
       if (slot.used && now < slot.entry.deadline && !this.invalidated(slot)) {
         slot.used = false
-        // Re-inserting moves it behind the hand; the loop reaches it again only after everyone else.
-        this.slots.delete(key)
-        this.slots.set(key, slot)
+        this.queue.push(slot)
         continue
       }
-      this.remove(key, slot)
-      return
+      this.remove(slot.key, slot)
+      break
     }
+    if (this.hand > 4096 && this.hand * 2 > this.queue.length) this.compact()
+  }
+
+  private compact(): void {
+    this.queue = this.queue.slice(this.hand).filter((slot) => slot.live)
+    this.hand = 0
   }
 }

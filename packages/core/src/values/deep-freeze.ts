@@ -8,6 +8,18 @@ const MUTATORS: Array<[new (...args: never[]) => object, string[]]> = [
   [Date, Object.getOwnPropertyNames(Date.prototype).filter((name) => name.startsWith('set'))],
 ]
 
+/** `deepFreeze` for what JSON.parse makes: plain objects and arrays only, so no type checks. */
+export function freezeParsed<T>(value: T): T {
+  if (typeof value !== 'object' || value === null) return value
+  Object.freeze(value)
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) freezeParsed(value[i])
+  } else {
+    for (const key in value) freezeParsed((value as Record<string, unknown>)[key])
+  }
+  return value
+}
+
 /**
  * Freezes a value the cache hands out, so no caller can change what the others get. `Object.freeze` does
  * not reach the contents of a Map or Set or the time of a Date: their mutators are shadowed by ones that

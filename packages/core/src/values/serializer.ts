@@ -50,7 +50,7 @@ const SHALLOW = 64
 
 interface Found {
   what: string
-  /** The path to it, innermost key last (filled in on the way back up). */
+  /** The path to it, innermost key first (pushed on the way back up). */
   keys: Array<string | number>
 }
 
@@ -60,60 +60,84 @@ interface Found {
  * items, which JSON would turn into null. Paths are built only for what it reports.
  */
 export function findUnrepresentable(value: unknown, json: boolean): Unrepresentable | undefined {
-  const problemOf = json ? jsonProblem : anyProblem
-  let seen: Set<object> | undefined
-  let tooDeep = false
-  const walk = (node: unknown, depth: number): Found | undefined => {
-    const what = problemOf(node)
-    if (what !== undefined) return { what, keys: [] }
-    if (typeof node !== 'object' || node === null || node instanceof Date) return undefined
-    if (seen !== undefined) {
-      if (seen.has(node)) return json ? { what: 'a circular reference', keys: [] } : undefined
-      seen.add(node)
-    } else if (depth > SHALLOW) {
-      tooDeep = true
-      return undefined
-    }
-    const inside = (key: string | number, item: unknown): Found | undefined => {
-      const found = walk(item, depth + 1)
-      found?.keys.unshift(key)
-      return found
-    }
-    let found: Found | undefined
-    if (Array.isArray(node)) {
-      for (let i = 0; i < node.length && found === undefined; i++) {
-        found =
-          json && node[i] === undefined
-            ? { what: 'undefined in an array (JSON writes null)', keys: [i] }
-            : inside(i, node[i])
-      }
-    } else if (node instanceof Map) {
-      let i = 0
-      for (const [key, item] of node) {
-        found = inside(`key ${i}`, key) ?? inside(typeof key === 'string' ? key : i, item)
-        if (found !== undefined) break
-        i++
-      }
-    } else if (node instanceof Set) {
-      let i = 0
-      for (const item of node) {
-        found = inside(i++, item)
-        if (found !== undefined) break
-      }
-    } else {
-      for (const key in node) {
-        if (!Object.hasOwn(node, key)) continue
-        found = inside(key, (node as Record<string, unknown>)[key])
-        if (found !== undefined) break
-      }
-    }
-    seen?.delete(node)
-    return found
+  const state: WalkState = { json, seen: undefined, tooDeep: false }
+  let found = walk(value, 0, state)
+  if (found === undefined && state.tooDeep) {
+    // Deeper than usual: walk again with cycle detection (a cycle is what usually makes it deep).
+    state.seen = new Set()
+    found = walk(value, 0, state)
   }
-  let found = walk(value, 0)
-  if (found === undefined && tooDeep) {
-    seen = new Set()
-    found = walk(value, 0)
+  return found === undefined ? undefined : { what: found.what, path: found.keys.reverse().join('.') }
+}
+
+interface WalkState {
+  json: boolean
+  seen: Set<object> | undefined
+  tooDeep: boolean
+}
+
+/** A plain recursive walk (no closures: it runs on every write). `keys` are pushed innermost first. */
+function walk(node: unknown, depth: number, state: WalkState): Found | undefined {
+  const what = state.json ? jsonProblem(node) : anyProblem(node)
+  if (what !== undefined) return { what, keys: [] }
+  if (typeof node !== 'object' || node === null || node instanceof Date) return undefined
+  const seen = state.seen
+  if (seen !== undefined) {
+    if (seen.has(node)) return state.json ? { what: 'a circular reference', keys: [] } : undefined
+    seen.add(node)
+  } else if (depth > SHALLOW) {
+    state.tooDeep = true
+    return undefined
   }
-  return found === undefined ? undefined : { what: found.what, path: found.keys.join('.') }
+  let found: Found | undefined
+  if (Array.isArray(node)) {
+    for (let i = 0; i < node.length; i++) {
+      const item: unknown = node[i]
+      if (state.json && item === undefined) {
+        found = { what: 'undefined in an array (JSON writes null)', keys: [i] }
+        break
+      }
+      found = walk(item, depth + 1, state)
+      if (found !== undefined) {
+        found.keys.push(i)
+        break
+      }
+    }
+  } else if (node instanceof Map) {
+    let i = 0
+    for (const [key, item] of node) {
+      found = walk(key, depth + 1, state)
+      if (found !== undefined) {
+        found.keys.push(`key ${i}`)
+        break
+      }
+      found = walk(item, depth + 1, state)
+      if (found !== undefined) {
+        found.keys.push(typeof key === 'string' ? key : i)
+        break
+      }
+      i++
+    }
+  } else if (node instanceof Set) {
+    let i = 0
+    for (const item of node) {
+      found = walk(item, depth + 1, state)
+      if (found !== undefined) {
+        found.keys.push(i)
+        break
+      }
+      i++
+    }
+  } else {
+    for (const key in node) {
+      if (!Object.hasOwn(node, key)) continue
+      found = walk((node as Record<string, unknown>)[key], depth + 1, state)
+      if (found !== undefined) {
+        found.keys.push(key)
+        break
+      }
+    }
+  }
+  seen?.delete(node)
+  return found
 }

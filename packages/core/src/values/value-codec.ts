@@ -1,5 +1,5 @@
 import { CacheError } from '../errors.js'
-import { deepFreeze } from './deep-freeze.js'
+import { deepFreeze, freezeParsed } from './deep-freeze.js'
 import { findUnrepresentable, type Serializer } from './serializer.js'
 
 /**
@@ -44,7 +44,8 @@ export class ValueCodec {
   }
 
   decode(text: string): unknown {
-    return deepFreeze(this.serializer.parse(text))
+    const value = this.serializer.parse(text)
+    return this.json ? freezeParsed(value) : deepFreeze(value)
   }
 
   private refuse(key: string, problem: { path: string; what: string }, cause?: unknown): CacheError {
