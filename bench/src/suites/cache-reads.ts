@@ -3,7 +3,6 @@ import { LRUCache } from 'lru-cache'
 import { compare, fmtOps, fmtUs, type Op, ratio, type Throughput, table } from '../measure.js'
 import type { ContenderCache, ContenderOptions } from '../peers.js'
 import { cpuProfile, redisCommandCost } from '../profile.js'
-import { TARGETS } from '../targets.js'
 
 export type ContenderFactory = (options: ContenderOptions) => ContenderCache
 

@@ -1,7 +1,6 @@
 import { performance } from 'node:perf_hooks'
 import { Redis } from 'ioredis'
 import { fmtOps, median, table } from '../measure.js'
-import type { ContenderCache } from '../peers.js'
 import type { ContenderFactory } from './cache-reads.js'
 import { SAMPLE_VALUE } from './cache-reads.js'
 
