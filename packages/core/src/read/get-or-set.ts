@@ -5,7 +5,7 @@ import type { Answer } from '../stack/answer.js'
 import type { CacheStack, Fallback } from '../stack/cache-stack.js'
 import { type Fence, generationOf, stampOf } from '../stack/fence.js'
 import { turnNow } from '../tiers/clock.js'
-import type { L1Entry } from '../tiers/l1-memory.js'
+import type { L1Entry, L1Memory } from '../tiers/l1-memory.js'
 import type { LeaseWaiter } from './lease.js'
 import type { Loader } from './loader-context.js'
 import type { LoaderRunner } from './loader-runner.js'
@@ -45,8 +45,16 @@ export interface GetOrSetParts {
  */
 export class GetOrSet {
   private readonly flights = new Singleflight()
+  // Read on every L1 hit: one field load each, not a walk through `parts`.
+  private readonly l1: L1Memory
+  private readonly stats: StatsCollector
+  private readonly events: CacheEventEmitter
 
-  constructor(private readonly parts: GetOrSetParts) {}
+  constructor(private readonly parts: GetOrSetParts) {
+    this.l1 = parts.stack.l1
+    this.stats = parts.stats
+    this.events = parts.events
+  }
 
   /** `cachedFunction` names the `wrap`ped function the key belongs to. */
   getOrSet<T>(
@@ -56,9 +64,11 @@ export class GetOrSet {
     cachedFunction?: string,
   ): Promise<T> {
     const now = turnNow()
-    const hit = this.parts.stack.l1.get(key, now)
+    const hit = this.l1.get(key, now)
     if (hit !== undefined && now < hit.expiresAt) {
-      this.l1Hit(key, hit, now, loader, options, cachedFunction)
+      this.stats.l1Hits++
+      if (now >= hit.refreshAt) this.refreshFromL1(key, hit, loader, options, cachedFunction)
+      if (this.events.hitListened) this.events.emit('hit', { key, tier: 'l1' })
       return Promise.resolve(hit.value as T)
     }
     return this.pastL1(key, loader, options, cachedFunction, hit).then(answeredValue)
@@ -67,9 +77,11 @@ export class GetOrSet {
   /** `getOrSet` that also says which tier answered and under which generation (hashed only here). */
   getOrSetWithInfo<T>(key: string, loader: Loader<T>, options: EntryOptions | undefined): Promise<Served<T>> {
     const now = turnNow()
-    const hit = this.parts.stack.l1.get(key, now)
+    const hit = this.l1.get(key, now)
     if (hit !== undefined && now < hit.expiresAt) {
-      this.l1Hit(key, hit, now, loader, options, undefined)
+      this.stats.l1Hits++
+      if (now >= hit.refreshAt) this.refreshFromL1(key, hit, loader, options, undefined)
+      if (this.events.hitListened) this.events.emit('hit', { key, tier: 'l1' })
       return Promise.resolve(
         served({ value: hit.value as T, tier: 'l1', recorded: hit.recorded, times: hit }),
       )
@@ -105,21 +117,21 @@ export class GetOrSet {
     return this.missed(key)
   }
 
-  private l1Hit<T>(
+  /** An L1 hit past the refresh point: one background reload (refresh-ahead). */
+  private refreshFromL1<T>(
     key: string,
     hit: L1Entry,
-    now: number,
     loader: Loader<T>,
     options: EntryOptions | undefined,
     cachedFunction: string | undefined,
   ): void {
-    const { stats, events, refresh, entryOptions } = this.parts
-    stats.l1Hits++
-    if (now >= hit.refreshAt) {
-      hit.refreshAt = Number.POSITIVE_INFINITY
-      refresh.start(key, loader, entryOptions.resolve(options, cachedFunction), hit.value as T)
-    }
-    if (events.hitListened) events.emit('hit', { key, tier: 'l1' })
+    hit.refreshAt = Number.POSITIVE_INFINITY
+    this.parts.refresh.start(
+      key,
+      loader,
+      this.parts.entryOptions.resolve(options, cachedFunction),
+      hit.value as T,
+    )
   }
 
   private pastL1<T>(

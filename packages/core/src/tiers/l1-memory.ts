@@ -72,7 +72,7 @@ export class L1Memory {
     if (!this.enabled) return undefined
     const slot = this.slots.get(key)
     if (slot === undefined) return undefined
-    if (now >= slot.entry.deadline || this.invalidated(slot)) {
+    if (now >= slot.entry.deadline || (slot.clocks.length > 0 && this.invalidated(slot))) {
       this.remove(key, slot)
       return undefined
     }
