@@ -90,21 +90,20 @@ export class L2Connection {
       pending = Promise.reject(error)
     }
     this.inFlight++
-    return this.deadlines.bound(pending).then(
-      (result) => {
-        this.inFlight--
-        this.failures = 0
-        this.breaker.success()
-        return result
-      },
-      (error: unknown) => {
-        this.inFlight--
-        this.failures++
-        this.breaker.failure()
-        if (isTimeout(error)) this.recycle()
-        throw error
-      },
-    )
+    return this.deadlines.bound(pending, this.settled)
+  }
+
+  /** Every call's outcome, once: in flight, breaker, and a fresh connection after a timeout. */
+  private readonly settled = (error: unknown): void => {
+    this.inFlight--
+    if (error === undefined) {
+      this.failures = 0
+      this.breaker.success()
+      return
+    }
+    this.failures++
+    this.breaker.failure()
+    if (isTimeout(error)) this.recycle()
   }
 
   /**

@@ -20,19 +20,33 @@ export class Deadlines {
     private readonly timedOut: () => Error,
   ) {}
 
-  /** `call`'s promise, rejected with `timedOut()` if it has not settled within the timeout. */
-  bound<T>(call: Promise<T>): Promise<T> {
+  /**
+   * `call`'s promise, rejected with `timedOut()` if it has not settled within the timeout. `settled` sees the
+   * outcome first (the caller's bookkeeping, without a promise of its own): once, the timeout or the answer.
+   */
+  bound<T>(call: Promise<T>, settled: (error: unknown) => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const waiting: Waiting = { deadline: performance.now() + this.timeoutMs, done: false, reject }
+      const waiting: Waiting = {
+        deadline: performance.now() + this.timeoutMs,
+        done: false,
+        reject: (error) => {
+          settled(error)
+          reject(error)
+        },
+      }
       this.waiting.push(waiting)
       if (this.timer === undefined) this.arm()
       call.then(
         (value) => {
+          if (waiting.done) return
           waiting.done = true
+          settled(undefined)
           resolve(value)
         },
         (error: unknown) => {
+          if (waiting.done) return
           waiting.done = true
+          settled(error)
           reject(error)
         },
       )

@@ -63,13 +63,17 @@ export class RedisProtocol {
     return this.connection.target
   }
 
-  /** `deps` undefined: a plain read that needs no fence (`get`, the checker). */
-  async read(key: string, deps: readonly string[] | undefined, now: number): Promise<L2Read> {
+  /**
+   * `deps` undefined: a plain read that needs no fence (`get`, the checker). Not async (nor is `fill`): a miss
+   * runs through both, and each `await` would be one more promise.
+   */
+  read(key: string, deps: readonly string[] | undefined, now: number): Promise<L2Read> {
     const { layout, connection } = this
     const client = connection.client
     if (deps === undefined) {
-      const reply = await connection.run(() => client.mget(layout.entry(key), layout.namespaceGeneration))
-      return this.judge(reply[0] ?? null, reply[1] ?? null, undefined, now, undefined)
+      return connection
+        .run(() => client.mget(layout.entry(key), layout.namespaceGeneration))
+        .then((reply) => this.judge(reply[0] ?? null, reply[1] ?? null, undefined, now, undefined))
     }
     const keys = [
       layout.entry(key),
@@ -78,8 +82,9 @@ export class RedisProtocol {
       layout.patternEpoch,
     ]
     for (const dep of deps) keys.push(layout.counter(dep))
-    const reply = await connection.run(() => client.mget(keys))
-    return this.judge(reply[0] ?? null, reply[1] ?? null, reply, now, deps)
+    return connection
+      .run(() => client.mget(keys))
+      .then((reply) => this.judge(reply[0] ?? null, reply[1] ?? null, reply, now, deps))
   }
 
   /** Reads several keys in one MGET (plus one for dependencies nobody named), each as `read` would. */
@@ -136,7 +141,7 @@ export class RedisProtocol {
   }
 
   /** The conditional fill: true when written, false when a fenced counter had moved. */
-  async fill(key: string, write: EntryWrite, fence: Fence): Promise<boolean> {
+  fill(key: string, write: EntryWrite, fence: Fence): Promise<boolean> {
     const { layout, connection } = this
     const keys = [
       layout.entry(key),
@@ -150,10 +155,9 @@ export class RedisProtocol {
       versions.push(version)
     }
     const entry = encodeEntry(fence, write, write.data)
-    const written = await connection.run(() =>
-      connection.client.csFill(keys.length, ...keys, entry, px(write), ...versions),
-    )
-    return written === 1
+    return connection
+      .run(() => connection.client.csFill(keys.length, ...keys, entry, px(write), ...versions))
+      .then((written) => written === 1)
   }
 
   /** An authoritative write: bumps the key generation (older fills in flight are rejected), then writes. */
