@@ -29,6 +29,7 @@ function createCachesaga(options: ContenderOptions): ContenderCache {
     },
     tags: {
       set: (key, value, tags) => cache.set(key, value, { tags }),
+      get: (key, tags) => cache.get(key, { tags }),
       invalidate: (tag) => cache.invalidate({ tags: [tag] }),
     },
     close: () => cache.close(),

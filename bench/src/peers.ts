@@ -23,6 +23,8 @@ export interface ContenderCache {
 
 export interface TagSupport {
   set(key: string, value: unknown, tags: string[]): Promise<unknown>
+  /** A read of a key written with `tags`, as the library's users read one (with the tags where it takes them). */
+  get(key: string, tags: string[]): Promise<unknown>
   invalidate(tag: string): Promise<unknown>
 }
 
@@ -69,6 +71,7 @@ export function createBentoCache(options: ContenderOptions): ContenderCache {
     },
     tags: {
       set: (key, value, tags) => bento.set({ key, value, tags }),
+      get: (key) => bento.get({ key }),
       invalidate: (tag) => bento.deleteByTag({ tags: [tag] }),
     },
   }
@@ -104,6 +107,7 @@ export function createCacheable(options: ContenderOptions): ContenderCache {
     delete: (key) => cache.delete(key),
     tags: {
       set: (key, value, tags) => cache.set(key, value, { tags }),
+      get: (key) => cache.get(key),
       invalidate: (tag) => cache.tags.invalidateTag(tag),
     },
     close: () => cache.disconnect(),

@@ -76,14 +76,21 @@ try {
       redisUrl: server.url,
       contenders: CONTENDERS,
       subject: 'cachesaga',
-      ops: quick ? 2_000 : 20_000,
-      rounds: quick ? 1 : 5,
+      // Many short rounds: on a shared machine a median of many interleaved rounds moves less than one of a few long ones.
+      ops: quick ? 2_000 : 10_000,
+      rounds: quick ? 1 : 11,
     })
     sections.push('## Cache reads', markdown)
-    atLeast('L1 hit', ratios.l1Hit, TARGETS.l1Hit, 'a raw lru-cache get')
+    atLeast('L1 hit, sequential getOrSet', ratios.l1Hit, TARGETS.l1Hit, 'a raw Map get')
     atLeast('L2 hit, sequential', ratios.l2HitSequential, TARGETS.l2HitSequential, 'a raw ioredis GET')
-    atLeast('L2 hit, 50 concurrent', ratios.l2HitConcurrent, TARGETS.l2HitConcurrent, 'a raw ioredis GET')
+    atLeast('L2 hit, 50 in flight', ratios.l2HitConcurrent, TARGETS.l2HitConcurrent, 'a raw ioredis GET loop')
     atLeast('miss then fill', ratios.missThenFill, TARGETS.missThenFill, 'a raw ioredis GET+SET')
+    checks.push({
+      target: 'miss then fill, against the fastest peer',
+      goal: `>= ${TARGETS.missThenFillVsBestPeer}x ${ratios.bestPeer}`,
+      measured: `${ratios.missThenFillVsBestPeer.toFixed(2)}x`,
+      met: ratios.missThenFillVsBestPeer >= TARGETS.missThenFillVsBestPeer,
+    })
   }
   if (selected.has('stampede')) {
     log('stampede')
@@ -116,17 +123,27 @@ try {
       redisUrl: server.url,
       contenders: TAGGING_CONTENDERS,
       sizes: quick ? [1_000, 10_000] : [1_000, 10_000, 100_000],
+      l1Entries: quick ? 10_000 : 100_000,
       reads: quick ? 500 : 5_000,
       rounds: quick ? 1 : 3,
     })
     sections.push('## Tags', markdown)
     const mine = results.filter((r) => r.contender === 'cachesaga')
-    const largest = mine.reduce((a, b) => (b.size > a.size ? b : a))
+    for (const r of mine) {
+      const received = r.receivedMs ?? Number.NaN
+      checks.push({
+        target: `tag invalidation, ${r.size.toLocaleString('en')} tagged keys, full L1: call / applied elsewhere`,
+        goal: `<= ${TARGETS.tagInvalidateMs} ms each`,
+        measured: `${r.invalidateMs.toFixed(2)} ms / ${received.toFixed(2)} ms`,
+        met: r.invalidateMs <= TARGETS.tagInvalidateMs && received <= TARGETS.tagInvalidateMs,
+      })
+    }
+    const stall = mine.reduce((a, b) => (b.stallMs > a.stallMs ? b : a))
     checks.push({
-      target: `tag invalidation at ${largest.size.toLocaleString('en')} keys`,
-      goal: `< ${TARGETS.tagInvalidateMs} ms`,
-      measured: `${largest.invalidateMs.toFixed(2)} ms`,
-      met: largest.invalidateMs < TARGETS.tagInvalidateMs,
+      target: 'longest event-loop stall around a tag invalidation (worst size)',
+      goal: `<= ${TARGETS.tagStallMs} ms`,
+      measured: `${stall.stallMs.toFixed(2)} ms (at ${stall.size.toLocaleString('en')} keys)`,
+      met: stall.stallMs <= TARGETS.tagStallMs,
     })
     const worst = mine.reduce((a, b) =>
       b.plainMissOps / b.readAfterOps > a.plainMissOps / a.readAfterOps ? b : a,

@@ -3,7 +3,6 @@ import { LRUCache } from 'lru-cache'
 import { compare, fmtOps, fmtUs, type Op, ratio, type Throughput, table } from '../measure.js'
 import type { ContenderCache, ContenderOptions } from '../peers.js'
 import { cpuProfile, redisCommandCost } from '../profile.js'
-import { TARGETS } from '../targets.js'
 
 export type ContenderFactory = (options: ContenderOptions) => ContenderCache
 
@@ -100,6 +99,9 @@ export interface CacheReadsRatios {
   l2HitSequential: number
   l2HitConcurrent: number
   missThenFill: number
+  /** The subject's miss-then-fill ops/s over the fastest peer's. */
+  missThenFillVsBestPeer: number
+  bestPeer: string
 }
 
 export interface CacheReadsOptions {
@@ -122,24 +124,39 @@ export async function runCacheReadsBench(
   const rawPrefix = `bench-raw-${Math.random().toString(36).slice(2, 8)}:`
   const serialized = JSON.stringify(SAMPLE_VALUE)
   for (let i = 0; i < KEYS; i++) await raw.set(rawPrefix + keyOf(i), serialized)
+  const map = new Map<string, object>()
   const lru = new LRUCache<string, object>({ max: 100_000 })
-  for (let i = 0; i < KEYS; i++) lru.set(keyOf(i), SAMPLE_VALUE)
+  for (let i = 0; i < KEYS; i++) {
+    map.set(keyOf(i), SAMPLE_VALUE)
+    lru.set(keyOf(i), SAMPLE_VALUE)
+  }
   const sections: string[] = []
-  const ratios: CacheReadsRatios = { l1Hit: 0, l2HitSequential: 0, l2HitConcurrent: 0, missThenFill: 0 }
+  const ratios: CacheReadsRatios = {
+    l1Hit: 0,
+    l2HitSequential: 0,
+    l2HitConcurrent: 0,
+    missThenFill: 0,
+    missThenFillVsBestPeer: 0,
+    bestPeer: '',
+  }
+  const loader = async () => SAMPLE_VALUE
 
-  // L1 hits: every key is in memory.
+  // L1 hits: every key is in memory; each contender answers the getOrSet its users call.
   const l1 = await withCaches(contenders, { redisUrl, l1: true }, async (caches) => {
     for (const cache of Object.values(caches))
       for (let i = 0; i < KEYS; i++) await cache.set(keyOf(i), SAMPLE_VALUE)
-    const ops_: Record<string, Op> = { 'raw lru-cache get': cycling((k) => lru.get(k)) }
-    for (const [name, cache] of Object.entries(caches)) ops_[name] = cycling((k) => cache.get(k))
+    const ops_: Record<string, Op> = {
+      'raw Map get': cycling((k) => map.get(k)),
+      'raw lru-cache get': cycling((k) => lru.get(k)),
+    }
+    for (const [name, cache] of Object.entries(caches)) ops_[name] = cycling((k) => cache.getOrSet(k, loader))
     return compare(ops_, { ops: ops * 10, rounds })
   })
-  ratios.l1Hit = share(l1, subject, 'raw lru-cache get')
+  ratios.l1Hit = share(l1, subject, 'raw Map get')
   sections.push(
-    '### L1 hit (memory), sequential\n\n' +
-      'Every call is awaited in the same loop, the raw `lru-cache` get included, so the loop costs the same for all.\n\n' +
-      comparisonTable(l1, 'raw lru-cache get', subject),
+    '### L1 hit (memory), sequential getOrSet\n\n' +
+      'Every call is awaited in the same loop, the raw `Map` and `lru-cache` gets included, so the loop costs the same for all.\n\n' +
+      comparisonTable(l1, 'raw Map get', subject),
   )
 
   // L2 hits: memory tier off, so every read is a Redis round trip.
@@ -154,6 +171,9 @@ export async function runCacheReadsBench(
       ),
     }
     for (const [name, cache] of Object.entries(caches)) ops_[name] = cycling((k) => cache.get(k))
+    // What most users call: the same hit through getOrSet (singleflight, entry options, refresh-ahead check).
+    const mine = caches[subject]
+    if (mine !== undefined) ops_[`${subject} getOrSet`] = cycling((k) => mine.getOrSet(k, loader))
     for (const concurrency of [undefined, 50]) {
       const result = await compare(ops_, {
         ops,
@@ -167,12 +187,8 @@ export async function runCacheReadsBench(
           comparisonTable(result, 'raw ioredis GET', subject),
       )
     }
-    if (
-      ratios.l2HitSequential < TARGETS.l2HitSequential ||
-      ratios.l2HitConcurrent < TARGETS.l2HitConcurrent
-    ) {
-      sections.push(await whereTheTimeGoes(raw, 'L2 hit', ops_, 'raw ioredis GET', subject, ops))
-    }
+    // Where the time goes is written whatever the outcome: the issue asks for it, and a met target shows it too.
+    sections.push(await whereTheTimeGoes(raw, 'L2 hit', ops_, 'raw ioredis GET', subject, ops))
   })
 
   // Miss then fill: every call is a new key; the loader answers at once.
@@ -193,12 +209,15 @@ export async function runCacheReadsBench(
     }
     const result = await compare(ops_, { ops, rounds })
     ratios.missThenFill = share(result, subject, 'raw ioredis GET+SET')
+    const peers = Object.keys(caches).filter((name) => name !== subject)
+    const best = peers.reduce((a, b) => ((result[b]?.opsPerSec ?? 0) > (result[a]?.opsPerSec ?? 0) ? b : a))
+    ratios.bestPeer = best
+    ratios.missThenFillVsBestPeer =
+      (result[subject]?.opsPerSec ?? 0) / (result[best]?.opsPerSec ?? Number.NaN)
     sections.push(
       '### Miss then fill, sequential\n\n' + comparisonTable(result, 'raw ioredis GET+SET', subject),
     )
-    if (ratios.missThenFill < TARGETS.missThenFill) {
-      sections.push(await whereTheTimeGoes(raw, 'miss then fill', ops_, 'raw ioredis GET+SET', subject, ops))
-    }
+    sections.push(await whereTheTimeGoes(raw, 'miss then fill', ops_, 'raw ioredis GET+SET', subject, ops))
   })
 
   raw.disconnect()

@@ -83,8 +83,12 @@ export class CommandContext {
       })
     } catch (error) {
       // Core validates the names; say which flag carried the bad one.
-      if (errorCode(error) === 'CS_ERR_INVALID_OPTION') {
-        throw new CliError('CLI_ERR_USAGE', (error as Error).message.replace(/^(namespace|tenant):/, '--$1:'))
+      const details = (error as { details?: { field?: unknown; reason?: unknown } }).details
+      if (
+        errorCode(error) === 'CS_ERR_INVALID_OPTION' &&
+        (details?.field === 'namespace' || details?.field === 'tenant')
+      ) {
+        throw new CliError('CLI_ERR_USAGE', `--${details.field}: ${String(details.reason)}`, { cause: error })
       }
       throw error
     }

@@ -9,13 +9,13 @@ const cacheOnRedis = redis.cache
 describe('options', () => {
   it('a bad option fails at once with an error naming the field', () => {
     const cases: Array<[Record<string, unknown>, RegExp]> = [
-      [{ namespace: 'a b' }, /^namespace: /],
-      [{ namespace: 'ok', ttl: '5 minutes' }, /^ttl: expected a duration/],
-      [{ namespace: 'ok', l1: { maxEntries: 0 } }, /^l1\.maxEntries: /],
-      [{ namespace: 'ok', l2: { breaker: { openFor: 'soon' } } }, /^l2\.breaker\.openFor: /],
-      [{ namespace: 'ok', refreshAhead: 2 }, /^refreshAhead: /],
+      [{ namespace: 'a b', redis: false }, /^namespace: /],
+      [{ namespace: 'ok', redis: false, ttl: '5 minutes' }, /^ttl: expected a duration/],
+      [{ namespace: 'ok', redis: false, l1: { maxEntries: 0 } }, /^l1\.maxEntries: /],
+      [{ namespace: 'ok', redis: false, l2: { breaker: { openFor: 'soon' } } }, /^l2\.breaker\.openFor: /],
+      [{ namespace: 'ok', redis: false, refreshAhead: 2 }, /^refreshAhead: /],
       [{ namespace: 'ok', redis: 'http://localhost' }, /^redis: /],
-      [{ namespace: 'ok', colour: 'blue' }, /^options: .*colour/],
+      [{ namespace: 'ok', redis: false, colour: 'blue' }, /^options: .*colour/],
     ]
     for (const [options, message] of cases) {
       const attempt = () => createCache(options as never)
@@ -25,7 +25,7 @@ describe('options', () => {
   })
 
   it('a bad key or per-call option rejects with an error naming it', async () => {
-    const cache = createCache({ namespace: 'memory-only' })
+    const cache = createCache({ namespace: 'memory-only', redis: false })
     await expect(cache.getOrSet('', () => 1)).rejects.toMatchObject({ code: 'CS_ERR_INVALID_KEY' })
     await expect(cache.get('x'.repeat(1025))).rejects.toMatchObject({ code: 'CS_ERR_INVALID_KEY' })
     await expect(cache.getOrSet('k', () => 1, { ttl: 'later' })).rejects.toThrow(/^options\.ttl: /)
@@ -84,7 +84,7 @@ describe('tiers and promotion', () => {
   })
 
   it('memory-only mode caches in L1 and honours delete', async () => {
-    const cache = createCache({ namespace: 'memory' })
+    const cache = createCache({ namespace: 'memory', redis: false })
     let calls = 0
     expect(await cache.getOrSet('k', () => ++calls)).toBe(1)
     expect(await cache.getOrSet('k', () => ++calls)).toBe(1)
@@ -94,7 +94,7 @@ describe('tiers and promotion', () => {
   })
 
   it('memory-only mode applies every invalidation strategy to L1', async () => {
-    const cache = redis.track(createCache({ namespace: 'memory-strategies' }))
+    const cache = redis.track(createCache({ namespace: 'memory-strategies', redis: false }))
     const getSlots = cache.wrap(async (staff: number) => `slots ${staff}`, { name: 'getSlots' })
     const entries: Record<string, Parameters<Cache['getOrSet']>[2]> = {
       'by-tag': { tags: ['staff:7'] },

@@ -1,32 +1,25 @@
-import { randomBytes } from 'node:crypto'
-import { Bus } from './bus/bus.js'
-import { L1Probe } from './bus/l1-probe.js'
-import { type EntryOptions, EntryOptionsResolver } from './config/entry-options.js'
+import { RedisUnreachableError, waitForRedis } from '@cachesaga/common'
+import { type CacheParts, composeCache } from './compose.js'
+import { type Duration, toMilliseconds } from './config/duration.js'
+import type { EntryOptions } from './config/entry-options.js'
 import { type CacheOptions, parseOptions, type ResolvedOptions } from './config/options.js'
-import { ScopeTree } from './config/scope-tree.js'
-import { ConsistencyChecker } from './consistency/checker.js'
-import { describeL1 } from './consistency/l1-copies.js'
+import type { ConsistencyChecker } from './consistency/checker.js'
 import { CacheError } from './errors.js'
-import { CacheEventEmitter, type CacheEvents } from './events.js'
-import { faultSwitches } from './faults.js'
+import type { CacheEvents } from './events.js'
 import { callKey, checkFunctionName } from './invalidation/cached-functions.js'
-import { Invalidator } from './invalidation/invalidator.js'
 import type { InvalidationReport } from './invalidation/report.js'
 import type { InvalidateOptions, InvalidationTarget } from './invalidation/target.js'
 import { assessHealth, type CacheHealth } from './metrics/health.js'
 import { parseRedisInfo, type RedisInfo } from './metrics/redis-info.js'
-import { type InstanceSnapshot, readSnapshots, SnapshotPublisher } from './metrics/snapshots.js'
-import { type CacheStats, StatsCollector } from './metrics/stats.js'
-import type { CacheParts } from './parts.js'
-import { type Loader, ReadPath, type Served } from './read/read-path.js'
-import { encodeStamp } from './tiers/entry-format.js'
-import { KeyLayout } from './tiers/key-layout.js'
-import { L1Memory } from './tiers/l1-memory.js'
-import { L2Redis } from './tiers/l2-redis.js'
-import { LocalEpochs } from './tiers/local-epochs.js'
-import { Warmer } from './warming/warmer.js'
+import { type InstanceSnapshot, readSnapshots } from './metrics/snapshots.js'
+import type { CacheStats } from './metrics/stats.js'
+import type { ManyEntryOptions, ManyLoader } from './read/get-many.js'
+import type { Served } from './read/get-or-set.js'
+import type { Loader } from './read/loader-context.js'
+import type { Warmer } from './warming/warmer.js'
 
 const MAX_KEY_LENGTH = 1024
+const DEFAULT_READY_TIMEOUT_MS = 5_000
 
 /** Options of `cache.wrap`. */
 export interface WrapOptions extends EntryOptions {
@@ -34,16 +27,13 @@ export interface WrapOptions extends EntryOptions {
   name: string
 }
 
-/** A multi-tier cache: L1 memory, L2 Redis, and the loader, with invalidation that a late fill cannot undo. */
+/**
+ * A multi-tier cache: L1 memory, L2 Redis, and the loader, with invalidation that a late fill cannot undo.
+ * This class only checks arguments and hands each call to the part that does it (see compose.ts).
+ */
 export class Cache {
   private readonly parts: CacheParts
-  private readonly readPath: ReadPath
-  private readonly invalidator: Invalidator
-  private readonly entryOptions: EntryOptionsResolver
-  private readonly bus: Bus | undefined
-  private readonly events = new CacheEventEmitter()
   private closed = false
-  private readonly snapshots: SnapshotPublisher | undefined
   /** Compares sampled cached copies (Redis, and every live instance's L1) with the source of truth. */
   readonly checker: ConsistencyChecker
   /** Warms registered keys and reloads entries near expiry (see `scheduleCacheMaintenance` in @cachesaga/queue). */
@@ -51,104 +41,15 @@ export class Cache {
 
   /** @internal use createCache */
   constructor(options: ResolvedOptions) {
-    const instanceId = randomBytes(8).toString('hex')
-    const layout = new KeyLayout(options.namespace, options.tenant)
-    const stats = new StatsCollector()
-    const events = this.events
-    const l1 = new L1Memory(options.l1.maxEntries, options.l1.maxAge)
-    const absorb = (operation: string, error: unknown, key?: string) => {
-      if (operation.startsWith('l2') || operation.startsWith('bus')) stats.l2Errors++
-      events.emit('error', key === undefined ? { operation, error } : { operation, key, error })
-    }
-    const l2 =
-      options.redis === undefined
-        ? undefined
-        : new L2Redis(options.redis, layout, options.l2.timeout, options.l2.breaker, {
-            onCircuitChange: (open, failures) =>
-              open ? events.emit('circuit:open', { failures }) : events.emit('circuit:close', {}),
-            onClientError: (error) => events.emit('error', { operation: 'l2.connection', error }),
-          })
-    const faults = faultSwitches(this)
-    this.parts = {
-      options,
-      layout,
-      l1,
-      l2,
-      epochs: new LocalEpochs(),
-      stats,
-      events,
-      instanceId,
-      faults,
-      absorb,
-    }
-    const probe =
-      l2 === undefined
-        ? undefined
-        : new L1Probe(
-            instanceId,
-            (payload) => l2.publish(layout.probeChannel, payload),
-            (keys, sample) => describeL1(l1, keys, sample),
-            absorb,
-          )
-    const scopes = new ScopeTree(options.scopeLevels)
-    this.entryOptions = new EntryOptionsResolver(options.ttl, options.grace, scopes)
-    this.readPath = new ReadPath(this.parts, this.entryOptions)
-    this.bus =
-      l2 === undefined
-        ? undefined
-        : new Bus(
-            l2.duplicate(),
-            async (channel, payload) => {
-              await l2.publish(channel, payload)
-            },
-            {
-              channel: layout.channel,
-              probeChannel: layout.probeChannel,
-              instanceId,
-              outageBoundMs: options.bus.outageBound,
-              queueLimit: options.bus.retryQueue,
-            },
-            {
-              apply: (invalidation, from, seq, lagMs) => {
-                if (faults.dropBusMessages) return
-                stats.busReceived++
-                this.invalidator.applyLocally(invalidation, undefined)
-                events.emit('bus:message', lagMs === undefined ? { from, seq } : { from, seq, lagMs })
-              },
-              dropL1: (reason) => {
-                if (reason === 'gap') stats.busGaps++
-                stats.l1Drops++
-                this.parts.epochs.bumpAll()
-                l1.clear()
-                events.emit('l1:dropped', { reason })
-              },
-              suspendL1: (suspended) => {
-                l1.enabled = !suspended
-              },
-              published: () => {
-                stats.busPublished++
-              },
-              failed: absorb,
-              probed: (raw) => probe?.receive(raw),
-            },
-          )
-    this.invalidator = new Invalidator(this.parts, this.bus, scopes)
-    if (l2 !== undefined && options.snapshotEvery !== false) {
-      const publisher = new SnapshotPublisher(this.parts, options.snapshotEvery, async () => ({
-        stats: this.stats(),
-        health: await this.health(),
-      }))
-      this.snapshots = publisher
-      void this.ready().then(() => publisher.publish())
-    }
-    this.warmer = new Warmer(this.parts, this.readPath, this.entryOptions, (key, loader, entry) =>
-      this.getOrSet(key, loader, entry),
-    )
-    this.checker = new ConsistencyChecker(
-      this.parts,
-      probe === undefined ? undefined : (keys, sample, timeoutMs) => probe.ask(keys, sample, timeoutMs),
-      (keys) => this.invalidate({ keys }),
-    )
+    this.parts = composeCache(options, {
+      invalidate: (target) => this.invalidate(target),
+      getOrSet: (key, loader, entry) => this.getOrSet(key, loader, entry),
+      snapshot: async () => ({ stats: this.stats(), health: await this.health() }),
+    })
+    this.checker = this.parts.checker
+    this.warmer = this.parts.warmer
+    const snapshots = this.parts.snapshots
+    if (snapshots !== undefined) void this.parts.bus?.subscribed.then(() => snapshots.publish())
   }
 
   /** This process's id on the bus (its own messages are ignored). */
@@ -156,17 +57,41 @@ export class Cache {
     return this.parts.instanceId
   }
 
-  /** Resolves once the bus subscription is confirmed (immediately in memory-only mode); L1 serves only after that. */
-  ready(): Promise<void> {
-    return this.bus?.subscribed ?? Promise.resolve()
+  /**
+   * Resolves once Redis answers and the invalidation bus is subscribed (at once in memory-only mode); L1
+   * serves only after that. Rejects after `timeout` (default `'5s'`) with CS_ERR_REDIS_UNREACHABLE naming
+   * Redis (password redacted) and the cause (ECONNREFUSED, WRONGPASS, NOAUTH, ...). The cache keeps
+   * connecting in the background meanwhile and answers from the loader.
+   */
+  async ready(options: { timeout?: Duration } = {}): Promise<void> {
+    const timeoutMs = toMilliseconds(options.timeout ?? DEFAULT_READY_TIMEOUT_MS, 'timeout')
+    const { connection, bus } = this.parts
+    if (connection === undefined || bus === undefined) return
+    const started = Date.now()
+    await waitForRedis(connection.client, { timeoutMs, target: connection.target })
+    const left = Math.max(0, timeoutMs - (Date.now() - started))
+    let timer: NodeJS.Timeout | undefined
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new RedisUnreachableError(
+              connection.target,
+              timeoutMs,
+              bus.lastError ?? 'the bus did not subscribe',
+            ),
+          ),
+        left,
+      )
+    })
+    await Promise.race([bus.subscribed, late]).finally(() => clearTimeout(timer))
   }
 
   /** The cached value, or the loader's (which then fills L2 and L1 unless an invalidation happened meanwhile). */
   getOrSet<T>(key: string, loader: Loader<T>, options?: EntryOptions): Promise<T> {
-    if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH)
-      return Promise.reject(invalidKey(key))
-    if (this.closed) return Promise.reject(closedError())
-    return this.readPath.getOrSet(key, loader, options)
+    const refused = this.refuse(key)
+    if (refused !== undefined) return Promise.reject(refused)
+    return this.parts.flow.getOrSet(key, loader, options)
   }
 
   /**
@@ -174,18 +99,20 @@ export class Cache {
    * generation. Costs no extra Redis command; only this call hashes the entry's stamp.
    */
   getOrSetWithInfo<T>(key: string, loader: Loader<T>, options?: EntryOptions): Promise<Served<T>> {
-    if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH)
-      return Promise.reject(invalidKey(key))
-    if (this.closed) return Promise.reject(closedError())
-    return this.readPath.getOrSetWithInfo(key, loader, options)
+    const refused = this.refuse(key)
+    if (refused !== undefined) return Promise.reject(refused)
+    return this.parts.flow.getOrSetWithInfo(key, loader, options)
   }
 
-  /** The fresh cached value, or undefined. */
-  get<T>(key: string): Promise<T | undefined> {
-    if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH)
-      return Promise.reject(invalidKey(key))
-    if (this.closed) return Promise.reject(closedError())
-    return this.readPath.get<T>(key)
+  /**
+   * The fresh cached value, or undefined. `options`, the entry options it was written with, only let L2
+   * check the entry's tags and scope in the same round trip; without them an entry that has some costs a
+   * second one.
+   */
+  get<T>(key: string, options?: EntryOptions): Promise<T | undefined> {
+    const refused = this.refuse(key)
+    if (refused !== undefined) return Promise.reject(refused)
+    return this.parts.flow.get<T>(key, options)
   }
 
   /**
@@ -194,50 +121,43 @@ export class Cache {
    * A Redis failure is emitted as an `error` event, not thrown.
    */
   async set<T>(key: string, value: T, options?: EntryOptions): Promise<void> {
-    if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH) throw invalidKey(key)
-    if (this.closed) throw closedError()
-    const resolved = this.entryOptions.resolve(options)
-    const { l2, epochs, l1, layout } = this.parts
-    const now = Date.now()
-    const expiresAt = now + resolved.ttlMs
-    const graceEnd = expiresAt + resolved.graceMs
-    epochs.bumpKey(key)
-    if (l2 !== undefined) {
-      const counters = [layout.keyGeneration(key), layout.patternEpoch, layout.namespaceGeneration]
-      for (const dep of resolved.deps) counters.push(layout.counter(dep))
-      try {
-        await l2.set({
-          key,
-          counters,
-          data: JSON.stringify(value),
-          expiresAt,
-          graceEnd,
-          createdAt: now,
-          px: graceEnd - now,
-        })
-      } catch (error) {
-        this.parts.absorb('l2.set', error, key)
-      }
-      await this.bus?.publish({ keys: [key] })
+    await this.setMany([{ key, value, options }])
+  }
+
+  /**
+   * Many keys in one round trip: L1, then one MGET for the rest, then one `loader` call with the keys neither
+   * tier had (it answers a Map; a key it leaves out answers undefined and is not cached). Answers in the
+   * order of `keys`. `options` applies to every key, or is a function of the key.
+   */
+  getMany<T>(
+    keys: readonly string[],
+    loader: ManyLoader<T>,
+    options?: ManyEntryOptions,
+  ): Promise<Array<T | undefined>> {
+    if (!Array.isArray(keys)) return Promise.reject(invalidKey(keys))
+    for (const key of keys) {
+      const refused = this.refuse(key)
+      if (refused !== undefined) return Promise.reject(refused)
     }
-    // A read that fetched the old value while we wrote must not put it into L1 after us.
-    epochs.bumpKey(key)
-    l1.set(key, {
-      value,
-      expiresAt,
-      refreshAt: Number.POSITIVE_INFINITY,
-      graceEnd,
-      deadline: Math.min(graceEnd, now + l1.maxAgeMs),
-      deps: resolved.deps,
-      // set.lua records versions this process never sees, so this copy's generation is its own.
-      stamp: encodeStamp(['n', ...resolved.deps], [], expiresAt, graceEnd, now),
+    return this.parts.many.getMany(keys, loader, options)
+  }
+
+  /** `set` for many entries: every value is serialized first, then the writes go to Redis together. */
+  async setMany(
+    entries: ReadonlyArray<{ key: string; value: unknown; options?: EntryOptions }>,
+  ): Promise<void> {
+    const items = entries.map(({ key, value, options }) => {
+      const refused = this.refuse(key)
+      if (refused !== undefined) throw refused
+      return { key, value, options: this.parts.entryOptions.resolve(options) }
     })
+    await this.parts.stack.set(items)
   }
 
   /** Removes one key everywhere; same guarantee (and failure report) as `invalidate({ keys: [key] })`. */
   async delete(key: string): Promise<void> {
     await this.invalidate({ keys: [key] })
-    this.events.emit('delete', { keys: [key] })
+    this.parts.events.emit('delete', { keys: [key] })
   }
 
   /**
@@ -247,7 +167,7 @@ export class Cache {
    */
   invalidate(target: InvalidationTarget, options?: InvalidateOptions): Promise<InvalidationReport> {
     if (this.closed) return Promise.reject(closedError())
-    return this.invalidator.invalidate(target, options)
+    return this.parts.invalidator.invalidate(target, options)
   }
 
   /** Memoizes `fn` by its name and a stable hash of its arguments; see `invalidate({ queries })`. */
@@ -257,10 +177,10 @@ export class Cache {
   ): (...args: A) => Promise<R> {
     const name = checkFunctionName(options?.name, 'options.name')
     const { name: _, ...entry } = options
-    this.entryOptions.resolve(entry, name) // fail at once on a bad option
+    this.parts.entryOptions.resolve(entry, name) // fail at once on a bad option
     return (...args: A) => {
       if (this.closed) return Promise.reject(closedError())
-      return this.readPath.getOrSet(callKey(name, args), () => fn(...args), entry, name)
+      return this.parts.flow.getOrSet(callKey(name, args), () => fn(...args), entry, name)
     }
   }
 
@@ -270,37 +190,38 @@ export class Cache {
    */
   requestClearToken(): Promise<string> {
     if (this.closed) return Promise.reject(closedError())
-    return this.invalidator.requestClearToken()
+    return this.parts.invalidator.requestClearToken()
   }
 
   /** Emergency clear of the whole namespace (or tenant). A missing, wrong or used token deletes nothing. */
   clear(options: { token: string }): Promise<InvalidationReport> {
     if (this.closed) return Promise.reject(closedError())
-    return this.invalidator.clear(options?.token)
+    return this.parts.invalidator.clear(options?.token)
   }
 
   on<E extends keyof CacheEvents>(event: E, listener: (payload: CacheEvents[E]) => void): this {
-    this.events.on(event, listener)
+    this.parts.events.on(event, listener)
     return this
   }
 
   off<E extends keyof CacheEvents>(event: E, listener: (payload: CacheEvents[E]) => void): this {
-    this.events.off(event, listener)
+    this.parts.events.off(event, listener)
     return this
   }
 
   stats(): CacheStats {
-    return this.parts.stats.snapshot(this.parts.l2?.breaker.isOpen ?? false, this.bus?.queued ?? 0)
+    const { stats, connection, bus } = this.parts
+    return stats.snapshot(connection?.breaker.isOpen ?? false, bus?.queued ?? 0)
   }
 
   /** Status from the thresholds of the `health` option, with the figures it was judged on and Redis `INFO`. */
   async health(): Promise<CacheHealth> {
-    const { stats, l2, l1, options } = this.parts
+    const { stats, protocol, connection, l1, bus, options } = this.parts
     let redis: RedisInfo | null = null
     let redisError: string | undefined
-    if (l2 !== undefined) {
+    if (protocol !== undefined) {
       try {
-        redis = parseRedisInfo(await l2.info())
+        redis = parseRedisInfo(await protocol.info())
       } catch (error) {
         redisError = error instanceof Error ? error.message : String(error)
       }
@@ -311,9 +232,9 @@ export class Cache {
         hits: s.l1.hits + s.l2.hits,
         calls: s.l1.hits + s.l1.misses,
         p95Ms: stats.latency.percentileMs(95),
-        circuit: l2 === undefined ? 'none' : l2.breaker.isOpen ? 'open' : 'closed',
+        circuit: connection === undefined ? 'none' : connection.breaker.isOpen ? 'open' : 'closed',
         bus: {
-          state: this.bus === undefined ? 'none' : l1.enabled ? 'connected' : 'suspended',
+          state: bus === undefined ? 'none' : l1.enabled ? 'connected' : 'suspended',
           queued: s.bus.queued,
           gaps: s.bus.gaps,
         },
@@ -328,16 +249,24 @@ export class Cache {
   /** What the other live instances of this namespace last wrote about themselves (see `snapshotEvery`). */
   instances(): Promise<InstanceSnapshot[]> {
     if (this.closed) return Promise.reject(closedError())
-    return readSnapshots(this.parts, this.parts.instanceId)
+    return readSnapshots(this.parts.protocol, this.parts.instanceId)
   }
 
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    this.snapshots?.stop()
-    await this.bus?.close()
-    await this.parts.l2?.close()
+    this.parts.snapshots?.stop()
+    this.parts.serverWatch?.stop()
+    await this.parts.bus?.close()
+    await this.parts.connection?.close()
     this.parts.l1.clear()
+  }
+
+  /** Why a call with `key` cannot run, or undefined when it can. */
+  private refuse(key: unknown): CacheError | undefined {
+    if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH) return invalidKey(key)
+    if (this.closed) return closedError()
+    return undefined
   }
 }
 

@@ -1,3 +1,4 @@
+import { CachesagaError } from '@cachesaga/common'
 import type { InvalidationReport } from './invalidation/report.js'
 
 /** Stable error codes of @cachesaga/core. Search for the code to find where and why it is raised. */
@@ -9,19 +10,12 @@ export type CacheErrorCode =
   | 'CS_ERR_LOADER_HARD_TIMEOUT'
   | 'CS_ERR_INVALIDATION_FAILED'
   | 'CS_ERR_CLEAR_TOKEN'
+  | 'CS_ERR_UNSERIALIZABLE'
   | 'CS_ERR_CLOSED'
 
-/** The one error class of the package; `code` is stable, the message is for people. */
-export class CacheError extends Error {
-  override readonly name = 'CacheError'
-
-  constructor(
-    readonly code: CacheErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options)
-  }
+/** The one error class of the package; `code` is a stable field, the message is for people. */
+export class CacheError extends CachesagaError<CacheErrorCode> {
+  override name = 'CacheError'
 }
 
 /** CS_ERR_MATCH_ALL_REFUSED: `pattern` matches every key and `{ all: true }` was not given. */
@@ -33,6 +27,7 @@ export class MatchAllRefusedError extends CacheError {
     super(
       'CS_ERR_MATCH_ALL_REFUSED',
       `${field}: ${JSON.stringify(pattern)} matches every key; pass { all: true } if that is meant`,
+      { details: { field, pattern } },
     )
   }
 }
@@ -47,4 +42,9 @@ export class InvalidationError extends CacheError {
         (first ? `, first ${first.kind} ${JSON.stringify(first.target)}: ${first.error.message}` : ''),
     )
   }
+}
+
+/** CS_ERR_INVALID_OPTION naming `field`; `details` holds the field and the reason apart, for callers that rename the field. */
+export function invalidOption(field: string, reason: string): CacheError {
+  return new CacheError('CS_ERR_INVALID_OPTION', `${field}: ${reason}`, { details: { field, reason } })
 }

@@ -1,6 +1,19 @@
 import { EventEmitter } from 'node:events'
 import type { InvalidationTarget } from './invalidation/target.js'
 
+/** Why a whole L1 was dropped. */
+export type L1DropReason = 'gap' | 'reconnect' | 'outage' | 'unreadable-message' | 'redis-restart'
+
+/** Payload of `'redis:restart'`. */
+export interface RedisRestart {
+  /** `run-id`: the server restarted (or another took its place); `role`: it is no longer a primary, or became one. */
+  reason: 'run-id' | 'role' | 'replication-offset'
+  /** When this instance noticed, ms since the epoch. */
+  detectedAt: number
+  previousRunId?: string
+  runId?: string
+}
+
 /** Every event of a cache and its payload. */
 export interface CacheEvents {
   hit: { key: string; tier: 'l1' | 'l2' }
@@ -17,7 +30,12 @@ export interface CacheEvents {
   /** A getOrSet/get that went past L1, with how long it took. */
   latency: { key: string; ms: number }
   /** This instance's whole L1 was dropped because it may have missed invalidations. */
-  'l1:dropped': { reason: 'gap' | 'reconnect' | 'outage' | 'unreadable-message' }
+  'l1:dropped': { reason: L1DropReason }
+  /**
+   * Redis restarted or failed over (its `run_id` or role changed): what it holds may predate invalidations
+   * this instance saw, so L1 was dropped. A listener can replay recent invalidations (`cache.invalidate`).
+   */
+  'redis:restart': RedisRestart
   'circuit:open': { failures: number }
   'circuit:close': Record<string, never>
   /** A failure the cache absorbed (it did not reach the caller's main operation). */
@@ -32,12 +50,19 @@ export class CacheEventEmitter {
   private readonly emitter = new EventEmitter()
   /** Events with at least one listener, kept current so `listens` is a property read on hot paths. */
   private readonly active = new Set<string | symbol>()
+  /** True while someone listens to `hit`: read on every L1 hit, where even a Set lookup shows. */
+  hitListened = false
 
   constructor() {
-    this.emitter.on('newListener', (event: string | symbol) => this.active.add(event))
+    this.emitter.on('newListener', (event: string | symbol) => {
+      this.active.add(event)
+      if (event === 'hit') this.hitListened = true
+    })
     this.emitter.on('removeListener', (event: string | symbol) => {
       // Called after removal: the count is already current.
-      if (this.emitter.listenerCount(event) === 0) this.active.delete(event)
+      if (this.emitter.listenerCount(event) > 0) return
+      this.active.delete(event)
+      if (event === 'hit') this.hitListened = false
     })
   }
 

@@ -28,7 +28,7 @@ const capture = defineChangeCapture({
 await capture.install({ database, source: 'triggers' }) // or capture.migrationSql(...) for your migration tool
 await installOutbox({ database })
 
-const cache = createCache({ namespace: 'restaurant', redis: process.env.REDIS_URL })
+const cache = createCache({ namespace: 'restaurant', redis: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' })
 await cache.ready()
 const freeTables = (night: string) =>
   cache.getOrSet(

@@ -9,11 +9,9 @@ const READY_BOUND_MS = 3_000
 
 const flagsSchema = z.object({ allowEmpty: z.boolean().default(false) })
 
-/** Resolves when the cache is ready or the bound passed, whichever comes first. */
+/** Resolves when the cache is ready or the bound passed (then its health says why), whichever comes first. */
 async function readyWithin(cache: Cache, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined
-  await Promise.race([cache.ready(), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))])
-  clearTimeout(timer)
+  await cache.ready({ timeout: ms }).catch(() => undefined)
 }
 
 export const healthCommand: CommandModule = (program, action) => {

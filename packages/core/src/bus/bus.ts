@@ -1,9 +1,8 @@
 import type { Cluster, Redis } from 'ioredis'
+import type { L1DropReason } from '../events.js'
 import { PublishQueue } from './publish-queue.js'
 import { SequenceTracker } from './sequence-tracker.js'
 import { type BusMessage, decode, encode, type L1Invalidation, WIRE_VERSION } from './wire-format.js'
-
-export type L1DropReason = 'gap' | 'reconnect' | 'outage' | 'unreadable-message'
 
 /** What the bus does to this instance's L1; the cache implements it. */
 export interface BusReceiver {
@@ -53,7 +52,10 @@ export class Bus {
       () => receiver.published(),
       (error) => receiver.failed('bus.publish', error),
     )
-    subscriber.on('error', (error: unknown) => receiver.failed('bus.subscriber', error))
+    subscriber.on('error', (error: unknown) => {
+      this.lastError = error
+      receiver.failed('bus.subscriber', error)
+    })
     subscriber.on('message', (channel: string, raw: string) => {
       if (channel === options.channel) this.receive(raw)
       else if (channel === options.probeChannel) receiver.probed(raw)
@@ -71,6 +73,9 @@ export class Bus {
   /** Resolves once the first subscription is confirmed; L1 stays suspended until then. */
   readonly subscribed: Promise<void>
   private markSubscribed: () => void = () => {}
+
+  /** The subscriber's latest failure, for a message that says why it is not subscribed. */
+  lastError: unknown
 
   get queued(): number {
     return this.queue.size
@@ -134,6 +139,7 @@ export class Bus {
     try {
       await this.subscriber.subscribe(this.options.channel, this.options.probeChannel)
     } catch (error) {
+      this.lastError = error
       this.receiver.failed('bus.subscribe', error)
       this.lost()
       return

@@ -1,5 +1,5 @@
-import { CacheError } from '../errors.js'
-import { dependency, scopeDependencies } from '../tiers/key-layout.js'
+import { invalidOption } from '../errors.js'
+import { dependency, scopeDependencies } from '../stack/dependencies.js'
 import { type Duration, toMilliseconds } from './duration.js'
 import type { ScopeTree } from './scope-tree.js'
 
@@ -44,7 +44,7 @@ export class EntryOptionsResolver {
     if (options === undefined && cachedFunction === undefined) return this.defaults
     const deps: string[] = []
     if (options?.tags !== undefined) {
-      if (!Array.isArray(options.tags)) throw invalid('options.tags', 'expected an array of strings')
+      if (!Array.isArray(options.tags)) throw invalidOption('options.tags', 'expected an array of strings')
       for (const tag of options.tags) {
         if (
           typeof tag !== 'string' ||
@@ -52,7 +52,7 @@ export class EntryOptionsResolver {
           tag.length > MAX_TAG_LENGTH ||
           tag.includes('\0')
         ) {
-          throw invalid(
+          throw invalidOption(
             'options.tags',
             `each tag is a non-empty string without NUL, got ${JSON.stringify(tag)}`,
           )
@@ -61,7 +61,8 @@ export class EntryOptionsResolver {
       }
     }
     if (options?.scope !== undefined) {
-      if (typeof options.scope !== 'string') throw invalid('options.scope', 'expected a scope path string')
+      if (typeof options.scope !== 'string')
+        throw invalidOption('options.scope', 'expected a scope path string')
       deps.push(...scopeDependencies(this.scopes.check(options.scope, 'options.scope')))
     }
     if (cachedFunction !== undefined) deps.push(dependency.cachedFunction(cachedFunction))
@@ -71,8 +72,4 @@ export class EntryOptionsResolver {
       deps,
     }
   }
-}
-
-function invalid(field: string, message: string): CacheError {
-  return new CacheError('CS_ERR_INVALID_OPTION', `${field}: ${message}`)
 }

@@ -1,36 +1,23 @@
-import type { Cluster, Redis } from 'ioredis'
+import {
+  type Duration,
+  durationSchema as duration,
+  REDIS_CONNECTION_EXPECTED,
+  type RedisConnection,
+  redisConnectionSchema,
+} from '@cachesaga/common'
 import { z } from 'zod'
-import { CacheError } from '../errors.js'
-import { type Duration, toMilliseconds } from './duration.js'
+import { invalidOption } from '../errors.js'
+import type { Serializer } from '../values/serializer.js'
 
 const NAME = /^[A-Za-z0-9_.:-]+$/
-
-const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
-  try {
-    return toMilliseconds(value, 'duration')
-  } catch {
-    ctx.addIssue({
-      code: 'custom',
-      message: `expected a duration (ms >= 0 or '30s', '5m'), got ${JSON.stringify(value)}`,
-    })
-    return z.NEVER
-  }
-})
-
-const redisClient = z.custom<Redis | Cluster>(
-  (value) =>
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { duplicate?: unknown }).duplicate === 'function' &&
-    typeof (value as { defineCommand?: unknown }).defineCommand === 'function',
-  { message: 'expected a redis:// URL or an ioredis Redis/Cluster instance' },
-)
 
 const schema = z
   .object({
     namespace: z.string().max(64).regex(NAME, 'letters, digits and _.:- only'),
     tenant: z.string().max(64).regex(NAME, 'letters, digits and _.:- only').optional(),
-    redis: z.union([z.string().regex(/^rediss?:\/\//, 'expected a redis:// URL'), redisClient]).optional(),
+    redis: z.union([z.literal(false), redisConnectionSchema], {
+      error: `${REDIS_CONNECTION_EXPECTED}, or false for a memory-only cache`,
+    }),
     ttl: duration.default(300_000),
     grace: duration.default(0),
     graceBackoff: duration.default(5_000),
@@ -63,6 +50,17 @@ const schema = z
       .strict()
       .optional(),
     snapshotEvery: z.union([z.literal(false), duration]).default(10_000),
+    serializer: z
+      .custom<Serializer>(
+        (value) =>
+          (typeof value === 'object' || typeof value === 'function') &&
+          value !== null &&
+          typeof (value as Serializer).stringify === 'function' &&
+          typeof (value as Serializer).parse === 'function',
+        { message: 'expected an object with stringify(value) and parse(text), such as JSON or superjson' },
+      )
+      // Not `.default(JSON)`: the default would be copied, and JSON's methods are not enumerable.
+      .optional(),
     health: z
       .object({
         hitRate: z
@@ -98,8 +96,18 @@ export interface CacheOptions {
   namespace: string
   /** Scopes every key to one tenant (`cs:{namespace:tenant}`): another tenant's invalidation cannot reach it. */
   tenant?: string
-  /** A `redis://` URL or an ioredis `Redis`/`Cluster` (duplicated with cachesaga's timeouts). Omit for memory only. */
-  redis?: string | Redis | Cluster
+  /**
+   * Where L2 lives: a `redis://` URL, an ioredis `Redis`/`Cluster` (duplicated with cachesaga's timeouts, never
+   * closed by it), ioredis options (TLS, Sentinel) or `{ cluster: nodes }`; `false` for a memory-only cache.
+   * Required: `undefined` (an unset `REDIS_URL`) is an error, not a silent memory-only cache.
+   */
+  redis: RedisConnection | false
+  /**
+   * How values are written to Redis and read back: `JSON` (the default, strict: a Map, Set, BigInt, function,
+   * cycle or non-finite number is refused with CS_ERR_UNSERIALIZABLE; a Date comes back as its ISO string), or
+   * e.g. `superjson` to keep Dates, Maps, Sets and BigInts. Every instance of a namespace must use the same.
+   */
+  serializer?: Serializer
   /** Default time an entry is fresh. Default `'5m'`. */
   ttl?: Duration
   /** How long past its TTL an entry may still be served when the loader fails or is slow. Default `0`. */
@@ -145,6 +153,12 @@ export function parseOptions(input: unknown): ResolvedOptions {
   const result = schema.safeParse(input)
   if (result.success) return result.data
   const issue = result.error.issues[0]!
-  const field = issue.path.length > 0 ? issue.path.join('.') : 'options'
-  throw new CacheError('CS_ERR_INVALID_OPTION', `${field}: ${issue.message}`)
+  if (issue.path.join('.') === 'redis' && (input as { redis?: unknown }).redis === undefined) {
+    throw invalidOption(
+      'redis',
+      'required, got undefined (is the variable it is read from, such as REDIS_URL, set?); ' +
+        'give a Redis connection, or false for a memory-only cache',
+    )
+  }
+  throw invalidOption(issue.path.length > 0 ? issue.path.join('.') : 'options', issue.message)
 }

@@ -3,8 +3,8 @@ import type { L1Copies } from '../bus/l1-probe.js'
 import { type Duration, toMilliseconds } from '../config/duration.js'
 import { CacheError } from '../errors.js'
 import { toRegExp } from '../invalidation/glob.js'
-import type { CacheParts } from '../parts.js'
-import { describeL1, valueHash } from './l1-copies.js'
+import type { RedisProtocol } from '../redis/redis-protocol.js'
+import { describeL1, type L1Copies as LocalCopies, valueHash } from './l1-copies.js'
 import {
   type CheckLevel,
   type ConsistencyReport,
@@ -65,6 +65,19 @@ interface Observation {
 
 type Probe = (keys: readonly string[], sample: number, timeoutMs: number) => Promise<L1Copies[]>
 
+/** What the checker reads: Redis entries, this instance's L1, and how values are written (to compare them). */
+export interface CheckerParts {
+  l2: Pick<RedisProtocol, 'sampleEntries' | 'read'> | undefined
+  l1: LocalCopies
+  instanceId: string
+  /** A value as the serializer writes it: copies and sources are compared by a hash of this. */
+  valueText(value: unknown): string
+  /** Asks the other live instances for their L1 copies; undefined without Redis. */
+  probe: Probe | undefined
+  /** Invalidates keys found inconsistent (`heal`). */
+  heal(keys: string[]): Promise<unknown>
+}
+
 /**
  * Samples cached copies, compares them with the source of truth, and reports which differ. A copy
  * that differs is looked at a second time (cache and source re-read) before it is reported, so a
@@ -75,11 +88,7 @@ export class ConsistencyChecker {
   private last: ConsistencyReport | undefined
 
   /** @internal created by the cache */
-  constructor(
-    private readonly parts: CacheParts,
-    private readonly probe: Probe | undefined,
-    private readonly heal: (keys: string[]) => Promise<unknown>,
-  ) {}
+  constructor(private readonly parts: CheckerParts) {}
 
   /** Adds a verifier; a key is checked by the first registered verifier whose glob matches it. */
   register(verifier: Verifier): this {
@@ -141,7 +150,7 @@ export class ConsistencyChecker {
 
     const unverified = sampled.filter((key) => this.verifierOf(key) === undefined).length
     const healed = options.heal ? unique(inconsistencies.map((item) => item.key)) : []
-    if (healed.length > 0) await this.heal(healed)
+    if (healed.length > 0) await this.parts.heal(healed)
     const report: ConsistencyReport = {
       level: options.level,
       window: { from, to: Date.now() },
@@ -179,7 +188,7 @@ export class ConsistencyChecker {
     const l2 = this.parts.l2
     if (l2 !== undefined) {
       for (const key of keys) {
-        const read = await l2.read(key, [], 0, 0)
+        const read = await l2.read(key, undefined, Date.now())
         if (read.status !== 'fresh' || read.entry === undefined) continue
         const { entry } = read
         seen.push({
@@ -194,8 +203,11 @@ export class ConsistencyChecker {
     }
     if (!withL1) return seen
     const answers: L1Copies[] = [
-      { instance: this.parts.instanceId, copies: describeL1(this.parts.l1, keys, l1Sample) },
-      ...((await this.probe?.(keys, l1Sample, probeTimeoutMs)) ?? []),
+      {
+        instance: this.parts.instanceId,
+        copies: describeL1(this.parts.l1, keys, l1Sample, (value) => this.parts.valueText(value)),
+      },
+      ...((await this.parts.probe?.(keys, l1Sample, probeTimeoutMs)) ?? []),
     ]
     for (const answer of answers) {
       for (const [key, copy] of Object.entries(answer.copies)) {
@@ -217,7 +229,7 @@ export class ConsistencyChecker {
     const hashes = new Map<string, string>()
     for (const key of unique(keys)) {
       const verifier = this.verifierOf(key)
-      if (verifier !== undefined) hashes.set(key, valueHash(JSON.stringify(await verifier.load(key))))
+      if (verifier !== undefined) hashes.set(key, valueHash(this.parts.valueText(await verifier.load(key))))
     }
     return hashes
   }
@@ -232,7 +244,7 @@ export class ConsistencyChecker {
       const external = this.verifierOf(key)?.external
       if (external === undefined) continue
       checked++
-      if (valueHash(JSON.stringify(await external(key))) !== sources.get(key))
+      if (valueHash(this.parts.valueText(await external(key))) !== sources.get(key))
         found.push({ key, tier: 'source', instance: 'external', servedForMs: 0 })
     }
     return { checked, found }

@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createCache } from '../index.js'
 import { useTestRedis } from '../test-support/test-redis.js'
-import { KeyLayout } from '../tiers/key-layout.js'
 import { ClearTokens } from './clear-tokens.js'
 
 const redis = useTestRedis()
@@ -37,10 +36,8 @@ describe('clear tokens in Redis', () => {
 })
 
 describe('clear tokens of a memory-only cache', () => {
-  const layout = new KeyLayout('memory', undefined)
-
   it('are single use', async () => {
-    const tokens = new ClearTokens(undefined, layout)
+    const tokens = new ClearTokens(undefined)
     const token = await tokens.issue()
     await expect(tokens.consume(token)).resolves.toBeUndefined()
     await expect(tokens.consume(token)).rejects.toThrow(/unknown token \(wrong, or already used\)/)
@@ -48,14 +45,14 @@ describe('clear tokens of a memory-only cache', () => {
 
   it('expire after a minute', async () => {
     vi.useFakeTimers({ toFake: ['Date'] })
-    const tokens = new ClearTokens(undefined, layout)
+    const tokens = new ClearTokens(undefined)
     const token = await tokens.issue()
     vi.setSystemTime(Date.now() + 60_001)
     await expect(tokens.consume(token)).rejects.toThrow(/the token expired/)
   })
 
   it('must be a non-empty string', async () => {
-    const tokens = new ClearTokens(undefined, layout)
+    const tokens = new ClearTokens(undefined)
     for (const bad of [undefined, '', 42])
       await expect(tokens.consume(bad)).rejects.toThrow(/a token .* is required/)
   })

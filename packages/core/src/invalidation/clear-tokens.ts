@@ -1,32 +1,24 @@
 import { randomBytes } from 'node:crypto'
 import { CacheError } from '../errors.js'
-import type { KeyLayout } from '../tiers/key-layout.js'
-import type { L2Redis } from '../tiers/l2-redis.js'
+import type { RedisProtocol } from '../redis/redis-protocol.js'
 
 /** How long a clear token can be used. */
 export const CLEAR_TOKEN_LIFETIME_MS = 60_000
 
 /**
  * Single-use, short-lived tokens that an emergency `clear` must present. With Redis they live there
- * (`SET PX`, consumed with `GETDEL`, so checking and using are one step), so a token issued by one
- * process (an operator's terminal) works in another; memory-only caches keep them in memory.
+ * (consumed with `GETDEL`, so checking and using are one step), so a token issued by one process (an
+ * operator's terminal) works in another; memory-only caches keep them in memory.
  */
 export class ClearTokens {
   private readonly issued = new Map<string, number>()
 
-  constructor(
-    private readonly l2: L2Redis | undefined,
-    private readonly layout: KeyLayout,
-  ) {}
+  constructor(private readonly l2: Pick<RedisProtocol, 'storeClearToken' | 'takeClearToken'> | undefined) {}
 
   async issue(): Promise<string> {
     const token = randomBytes(16).toString('hex')
-    if (this.l2 === undefined) {
-      this.issued.set(token, Date.now() + CLEAR_TOKEN_LIFETIME_MS)
-      return token
-    }
-    const l2 = this.l2
-    await l2.run(() => l2.client.set(this.key(token), '1', 'PX', CLEAR_TOKEN_LIFETIME_MS), true)
+    if (this.l2 === undefined) this.issued.set(token, Date.now() + CLEAR_TOKEN_LIFETIME_MS)
+    else await this.l2.storeClearToken(token, CLEAR_TOKEN_LIFETIME_MS)
     return token
   }
 
@@ -36,8 +28,7 @@ export class ClearTokens {
       throw new CacheError('CS_ERR_CLEAR_TOKEN', 'clear: a token from cache.requestClearToken() is required')
     }
     if (this.l2 !== undefined) {
-      const l2 = this.l2
-      if ((await l2.run(() => l2.client.getdel(this.key(token)), true)) === null) {
+      if (!(await this.l2.takeClearToken(token))) {
         throw new CacheError(
           'CS_ERR_CLEAR_TOKEN',
           'clear: unknown token (wrong, already used or expired); nothing was deleted',
@@ -59,9 +50,5 @@ export class ClearTokens {
         'clear: the token expired; request a new one; nothing was deleted',
       )
     }
-  }
-
-  private key(token: string): string {
-    return `${this.layout.prefix}:ct:${token}`
   }
 }

@@ -1,8 +1,10 @@
-import type { Bus } from '../bus/bus.js'
 import type { L1Invalidation } from '../bus/wire-format.js'
 import type { ScopeTree } from '../config/scope-tree.js'
 import { InvalidationError } from '../errors.js'
-import type { CacheParts } from '../parts.js'
+import type { CacheEventEmitter } from '../events.js'
+import type { RedisProtocol } from '../redis/redis-protocol.js'
+import type { L1Memory } from '../tiers/l1-memory.js'
+import type { LocalEpochs } from '../tiers/local-epochs.js'
 import { describe } from './batches.js'
 import { ClearTokens } from './clear-tokens.js'
 import { bumpDependencies } from './dependencies.js'
@@ -15,6 +17,31 @@ import { scopeItems } from './scopes.js'
 import { tagItems } from './tags.js'
 import { type InvalidateOptions, type InvalidationTarget, parseTarget } from './target.js'
 
+/** The Redis operations an invalidation uses. */
+export type InvalidationStore = Pick<
+  RedisProtocol,
+  | 'deleteKeys'
+  | 'bumpDependencies'
+  | 'bumpPatternEpoch'
+  | 'bumpNamespace'
+  | 'scanEntries'
+  | 'storeClearToken'
+  | 'takeClearToken'
+>
+
+/** This instance's L1 as an invalidation sees it. */
+export type LocalCopies = Pick<L1Memory, 'delete' | 'dropDependency' | 'dropMatching' | 'clear' | 'keys'>
+
+export interface InvalidatorParts {
+  l2: InvalidationStore | undefined
+  l1: LocalCopies
+  epochs: LocalEpochs
+  events: CacheEventEmitter
+  scopes: ScopeTree
+  /** The bus; undefined without Redis. */
+  publish: ((invalidation: L1Invalidation) => Promise<boolean>) | undefined
+}
+
 /**
  * The one invalidation entry point. Order matters: L2 first (bump generations, delete, scan),
  * then the bus (a receiver's L1 drop must not be refilled from the old L2), and this instance's
@@ -24,12 +51,8 @@ import { type InvalidateOptions, type InvalidationTarget, parseTarget } from './
 export class Invalidator {
   private readonly tokens: ClearTokens
 
-  constructor(
-    private readonly parts: CacheParts,
-    private readonly bus: Bus | undefined,
-    private readonly scopes: ScopeTree,
-  ) {
-    this.tokens = new ClearTokens(parts.l2, parts.layout)
+  constructor(private readonly parts: InvalidatorParts) {
+    this.tokens = new ClearTokens(parts.l2)
   }
 
   async invalidate(input: InvalidationTarget, options: InvalidateOptions = {}): Promise<InvalidationReport> {
@@ -37,7 +60,7 @@ export class Invalidator {
     const target = parseTarget(input)
     const dryRun = options.dryRun === true
     // Validate everything before touching anything.
-    const patterns = patternItems(target.patterns ?? [], this.parts.layout.entryPrefix, options.all === true)
+    const patterns = patternItems(target.patterns ?? [], options.all === true)
     const queries = queryItems(target.queries ?? [])
     const keys: KeyItem[] = [
       ...(target.keys ?? []).map((key): KeyItem => ({ kind: 'keys', target: key, key })),
@@ -45,14 +68,14 @@ export class Invalidator {
     ]
     const deps: DependencyItem[] = [
       ...tagItems(target.tags ?? []),
-      ...scopeItems(target.scopes ?? [], this.scopes),
+      ...scopeItems(target.scopes ?? [], this.parts.scopes),
       ...queries.deps,
     ]
     const report = emptyReport(dryRun)
 
     if (dryRun) {
       for (const item of [...keys, ...deps]) report.counts[item.kind]++
-      await removeMatching(this.parts, patterns, true, report, options.onProgress)
+      await removeMatching(this.patternStore(), patterns, true, report, options.onProgress)
     } else {
       const local: L1Invalidation = {}
       if (keys.length > 0) local.keys = keys.map((item) => item.key)
@@ -61,7 +84,7 @@ export class Invalidator {
       // Reads already in flight must not put what they fetched into L1 (see LocalEpochs).
       this.parts.epochs.bumpAll()
       await this.applyInL2(keys, deps, patterns, report, options.onProgress)
-      report.published = await this.publish(local)
+      report.published = (await this.parts.publish?.(local)) ?? false
       this.applyLocally(local, patterns)
     }
     return this.finish(report, started, target)
@@ -78,21 +101,16 @@ export class Invalidator {
     const report = emptyReport(false)
     const everything: L1Invalidation = { clear: true }
     this.parts.epochs.bumpAll()
-    const { l2, layout } = this.parts
+    const l2 = this.parts.l2
     if (l2 !== undefined) {
       try {
-        await l2.bump([layout.namespaceGeneration, layout.patternEpoch])
-        await removeMatching(
-          this.parts,
-          [{ glob: '*', match: `${layout.entryPrefix}*`, regex: /^/ }],
-          false,
-          report,
-        )
+        await l2.bumpNamespace()
+        await removeMatching(this.patternStore(), [{ glob: '*', regex: /^/ }], false, report)
       } catch (error) {
         report.errors.push({ kind: 'patterns', target: '*', error: describe(error) })
       }
     }
-    report.published = await this.publish(everything)
+    report.published = (await this.parts.publish?.(everything)) ?? false
     this.applyLocally(everything, [])
     return this.finish(report, started, {})
   }
@@ -106,14 +124,19 @@ export class Invalidator {
       return
     }
     for (const key of invalidation.keys ?? []) {
-      if (!this.parts.faults.skipL1Delete) l1.delete(key)
+      l1.delete(key)
       epochs.bumpKey(key)
     }
     for (const dep of invalidation.deps ?? []) l1.dropDependency(dep)
     if (invalidation.patterns !== undefined) {
-      const items = compiled ?? patternItems(invalidation.patterns, this.parts.layout.entryPrefix, true)
+      const items = compiled ?? patternItems(invalidation.patterns, true)
       for (const item of items) l1.dropMatching(item.regex)
     }
+  }
+
+  private patternStore() {
+    const l1 = this.parts.l1
+    return { l2: this.parts.l2, l1Keys: () => l1.keys() }
   }
 
   private async applyInL2(
@@ -126,19 +149,12 @@ export class Invalidator {
     const l2 = this.parts.l2
     if (l2 === undefined) {
       for (const item of [...keys, ...deps]) report.counts[item.kind]++
-      await removeMatching(this.parts, patterns, false, report, onProgress)
+      await removeMatching(this.patternStore(), patterns, false, report, onProgress)
       return
     }
     await deleteKeys(l2, keys, report)
-    const bumped = this.parts.faults.skipTagBump ? deps.filter((item) => item.kind !== 'tags') : deps
-    await bumpDependencies(l2, this.parts.layout, bumped, report)
-    await removeMatching(this.parts, patterns, false, report, onProgress)
-  }
-
-  private async publish(invalidation: L1Invalidation): Promise<boolean> {
-    if (this.bus === undefined) return false
-    const published = await this.bus.publish(invalidation)
-    return published
+    await bumpDependencies(l2, deps, report)
+    await removeMatching(this.patternStore(), patterns, false, report, onProgress)
   }
 
   private finish(

@@ -1,11 +1,11 @@
-import type { L2Redis } from '../tiers/l2-redis.js'
+import type { RedisProtocol } from '../redis/redis-protocol.js'
 import { applyInBatches } from './batches.js'
 import type { KeyItem } from './items.js'
 import type { InvalidationReport } from './report.js'
 
 /** Deletes entries and bumps their key generations in L2, a batch per script call. */
 export async function deleteKeys(
-  l2: L2Redis,
+  l2: Pick<RedisProtocol, 'deleteKeys'>,
   items: readonly KeyItem[],
   report: InvalidationReport,
 ): Promise<void> {

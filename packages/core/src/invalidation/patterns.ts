@@ -1,27 +1,32 @@
 import { MatchAllRefusedError } from '../errors.js'
-import type { CacheParts } from '../parts.js'
+import type { RedisProtocol } from '../redis/redis-protocol.js'
 import { describe } from './batches.js'
-import { matchesEverything, toRedisMatch, toRegExp } from './glob.js'
+import { matchesEverything, toRegExp } from './glob.js'
 import type { InvalidationReport } from './report.js'
 import { withRetries } from './retry.js'
 import type { PatternProgress } from './target.js'
 
 const SAMPLE_SIZE = 10
 
-/** A validated pattern: the user's glob, its SCAN MATCH argument, and its L1 matcher. */
+/** A validated pattern: the user's glob and its L1 matcher. */
 export interface PatternItem {
   glob: string
-  match: string
   regex: RegExp
 }
 
+/** What removing matching entries needs: L2's SCAN and pattern epoch, or (memory only) the keys of L1. */
+export interface PatternStore {
+  l2: Pick<RedisProtocol, 'scanEntries' | 'bumpPatternEpoch'> | undefined
+  l1Keys(): Iterable<string>
+}
+
 /** Refuses match-all globs unless `all` is set, before anything is touched. */
-export function patternItems(globs: readonly string[], entryPrefix: string, all: boolean): PatternItem[] {
+export function patternItems(globs: readonly string[], all: boolean): PatternItem[] {
   return globs.map((glob, index) => {
     if (matchesEverything(glob) && !all) {
       throw new MatchAllRefusedError(glob, `target.patterns.${index}`)
     }
-    return { glob, match: toRedisMatch(entryPrefix, glob), regex: toRegExp(glob) }
+    return { glob, regex: toRegExp(glob) }
   })
 }
 
@@ -30,16 +35,16 @@ export function patternItems(globs: readonly string[], entryPrefix: string, all:
  * captured the epoch before this call is rejected, so it cannot resurrect a key the scan removed.
  */
 export async function removeMatching(
-  parts: CacheParts,
+  store: PatternStore,
   items: readonly PatternItem[],
   dryRun: boolean,
   report: InvalidationReport,
   onProgress?: (progress: PatternProgress) => void,
 ): Promise<void> {
-  const l2 = parts.l2
+  const l2 = store.l2
   if (l2 === undefined) {
     for (const item of items) {
-      const sample = [...parts.l1.keys()].filter((key) => item.regex.test(key))
+      const sample = [...store.l1Keys()].filter((key) => item.regex.test(key))
       report.patterns.push({
         pattern: item.glob,
         matched: sample.length,
@@ -51,14 +56,13 @@ export async function removeMatching(
   }
   if (!dryRun && items.length > 0) {
     try {
-      await withRetries(() => l2.bump([parts.layout.patternEpoch]))
+      await withRetries(() => l2.bumpPatternEpoch())
     } catch (error) {
       for (const item of items)
         report.errors.push({ kind: 'patterns', target: item.glob, error: describe(error) })
       return
     }
   }
-  const prefixLength = parts.layout.entryPrefix.length
   for (const item of items) {
     let matched = 0
     const sample: string[] = []
@@ -67,22 +71,21 @@ export async function removeMatching(
         matched = 0
         sample.length = 0
         let scanned = 0
-        const progressed = (walked: number) => {
-          scanned += walked
-          onProgress?.({ pattern: item.glob, scanned, matched })
-        }
-        await l2.scan(
-          item.match,
-          async (node, keys) => {
-            for (const key of keys) if (sample.length < SAMPLE_SIZE) sample.push(key.slice(prefixLength))
-            if (dryRun) matched += keys.length
+        await l2.scanEntries(
+          item.glob,
+          async (page) => {
+            for (const key of page.keys) if (sample.length < SAMPLE_SIZE) sample.push(key)
+            if (dryRun) matched += page.keys.length
             else {
-              const removed = await l2.unlink(node, keys)
+              const removed = await page.unlink()
               matched += removed
               report.removed += removed
             }
           },
-          progressed,
+          (walked) => {
+            scanned += walked
+            onProgress?.({ pattern: item.glob, scanned, matched })
+          },
         )
       })
       report.patterns.push({ pattern: item.glob, matched, sample })

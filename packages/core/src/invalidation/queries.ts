@@ -1,4 +1,4 @@
-import { dependency } from '../tiers/key-layout.js'
+import { dependency } from '../stack/dependencies.js'
 import { callKey, checkFunctionName } from './cached-functions.js'
 import type { DependencyItem, KeyItem } from './items.js'
 

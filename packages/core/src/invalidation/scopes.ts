@@ -1,5 +1,5 @@
 import type { ScopeTree } from '../config/scope-tree.js'
-import { dependency } from '../tiers/key-layout.js'
+import { dependency } from '../stack/dependencies.js'
 import type { DependencyItem } from './items.js'
 
 /**

@@ -1,4 +1,4 @@
-import { dependency } from '../tiers/key-layout.js'
+import { dependency } from '../stack/dependencies.js'
 import type { DependencyItem } from './items.js'
 
 /** A tag is one generation counter: bumping it invalidates every entry that recorded it, in O(1). */

@@ -2,7 +2,6 @@ import { type RedisServer, startRedis } from '@cachesaga/testkit'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { freshNamespace } from '../test-support/namespaces.js'
-import { decodeEntry, encodeStamp } from '../tiers/entry-format.js'
 import { attachScripts, type ScriptedClient } from './scripts.js'
 
 let server: RedisServer
@@ -21,154 +20,71 @@ beforeEach(() => {
   P = `cs:{${freshNamespace('lua')}}`
 })
 
-const NOW = 1_000_000
-/** A bare entry string on a hit that needs no versions, else [status, entry or null, ...versions]. */
-type ReadReply = string | [number, string | null, ...string[]]
+const fence = () => [`${P}:g:kb:7`, `${P}:g:p`, `${P}:g:n`, `${P}:g:t:staff:7`]
 
-/** The [status, entry, ...versions] form of a reply. */
-async function readFull(
-  counters: string[],
-  now = NOW,
-  fraction = '0',
-): Promise<[number, string | null, ...string[]]> {
-  const reply = await read(counters, now, fraction)
-  if (typeof reply === 'string') throw new Error(`expected [status, entry, ...versions], got the bare entry`)
-  return reply
-}
-const versionsOf = (reply: [number, string | null, ...string[]]) => reply.slice(2) as string[]
-
-function read(counters: string[], now = NOW, fraction = '0'): Promise<ReadReply> {
-  return redis.csRead(
-    1 + counters.length,
-    `${P}:e:k`,
-    ...counters,
-    P,
-    String(now),
-    '5000',
-    '60000',
-    fraction,
-  ) as Promise<ReadReply>
+function capture(counters: string[], nonce = '5000'): Promise<string[]> {
+  return redis.csCapture(counters.length, ...counters, nonce) as Promise<string[]>
 }
 
-function fill(mode: 'fill' | 'set', counters: string[], versions: string[], data = '"v"'): Promise<unknown> {
-  const expiry = [String(NOW + 100), String(NOW + 200), String(NOW)]
-  return redis.csFill(
-    1 + counters.length,
-    `${P}:e:k`,
-    ...counters,
-    P,
-    mode,
-    '7000',
-    '60000',
-    data,
-    ...expiry,
-    '60000',
-    ...versions,
-  )
+function fill(versions: string[], entry = 'the entry'): Promise<unknown> {
+  const keys = [`${P}:e:k`, ...fence()]
+  return redis.csFill(keys.length, ...keys, entry, '60000', ...versions)
 }
 
-const counters = () => [`${P}:g:k:k`, `${P}:g:p`, `${P}:g:n`, `${P}:g:t:staff:7`]
-
-describe('read.lua', () => {
-  it('on a miss initialises missing counters with the nonce (the key generation with a TTL) and returns them', async () => {
-    const reply = await readFull(counters())
-    expect(reply[0]).toBe(0)
-    expect(reply[1]).toBeNull()
-    expect(versionsOf(reply)).toEqual(['5000', '5000', '5000', '5000'])
-    expect(await redis.pttl(`${P}:g:k:k`)).toBeGreaterThan(0)
-    expect(await redis.pttl(`${P}:g:t:staff:7`)).toBe(-1)
-  })
-
-  it('answers a fresh hit with the bare entry: its data, times and dependencies (not the namespace)', async () => {
-    const captured = versionsOf(await readFull(counters()))
-    expect(await fill('fill', counters(), captured)).toBe(1)
-    const hit = await read(counters(), NOW + 50)
-    expect(typeof hit).toBe('string')
-    expect(decodeEntry(hit as string)).toEqual({
-      data: '"v"',
-      expiresAt: NOW + 100,
-      graceEnd: NOW + 200,
-      createdAt: NOW,
-      deps: ['t:staff:7'],
-      // The stamp a loader-served value computes in Node matches what fill.lua wrote.
-      stamp: encodeStamp(['n', 't:staff:7'], captured.slice(2), NOW + 100, NOW + 200, NOW),
-    })
-  })
-
-  it('keeps tags with separators and digits intact through a fill and a hit', async () => {
-    const tricky = [`${P}:g:k:k`, `${P}:g:p`, `${P}:g:n`, `${P}:g:t:a|1|b`, `${P}:g:t:42`, `${P}:g:t:é\n:`]
-    expect(await fill('fill', tricky, versionsOf(await readFull(tricky)))).toBe(1)
-    expect(decodeEntry((await read([])) as string).deps).toEqual(['t:a|1|b', 't:42', 't:é\n:'])
-    await redis.incr(`${P}:g:t:é\n:`)
-    expect((await readFull(tricky))[0]).toBe(3)
-  })
-
-  it('reads an entry of another type as a miss that the next fill replaces, and deletes one of another format', async () => {
-    await redis.hset(`${P}:e:k`, 'd', '"old"')
-    expect((await readFull(counters()))[0]).toBe(0)
-    expect(await fill('fill', counters(), versionsOf(await readFull(counters())))).toBe(1)
-    expect(decodeEntry((await read([])) as string).data).toBe('"v"')
-
-    await redis.set(`${P}:e:k`, '0\0unknown')
-    expect((await readFull([]))[0]).toBe(3)
-    expect(await redis.exists(`${P}:e:k`)).toBe(0)
-  })
-
-  it('returns versions on a fresh hit past the refresh fraction, and past the TTL reports stale', async () => {
-    await fill('fill', counters(), versionsOf(await readFull(counters())))
-    expect(typeof (await read(counters(), NOW + 79, '0.8'))).toBe('string')
-    expect(versionsOf(await readFull(counters(), NOW + 80, '0.8'))).toHaveLength(4)
-    expect(versionsOf(await readFull(counters(), NOW + 10, '-1'))).toHaveLength(4)
-    const stale = await readFull(counters(), NOW + 150)
-    expect(stale[0]).toBe(2)
-    expect(decodeEntry(stale[1] as string).data).toBe('"v"')
-  })
-
-  it('deletes and reports an entry whose recorded counter moved or vanished', async () => {
-    await fill('fill', counters(), versionsOf(await readFull(counters())))
-    await redis.incr(`${P}:g:t:staff:7`)
-    expect((await readFull(counters()))[0]).toBe(3)
-    expect(await redis.exists(`${P}:e:k`)).toBe(0)
-
-    await fill('fill', counters(), versionsOf(await readFull(counters())))
-    await redis.del(`${P}:g:n`) // as if evicted
-    expect((await readFull([]))[0]).toBe(3)
+describe('capture.lua', () => {
+  it('answers the current versions and creates a missing counter from the nonce, without a TTL', async () => {
+    await redis.set(`${P}:g:p`, '41')
+    expect(await capture(fence())).toEqual(['5000', '41', '5000', '5000'])
+    expect(await redis.mget(fence())).toEqual(['5000', '41', '5000', '5000'])
+    expect(await redis.pttl(`${P}:g:kb:7`)).toBe(-1)
+    expect(await capture(fence(), '9999')).toEqual(['5000', '41', '5000', '5000'])
   })
 })
 
 describe('fill.lua', () => {
-  it('writes only if every captured version still holds', async () => {
-    const captured = versionsOf(await readFull(counters()))
-    await redis.incr(`${P}:g:p`)
-    expect(await fill('fill', counters(), captured)).toBe(0)
+  it('writes the entry as given, with its PX, when every captured version still holds', async () => {
+    expect(await fill(await capture(fence()))).toBe(1)
+    expect(await redis.get(`${P}:e:k`)).toBe('the entry')
+    expect(await redis.pttl(`${P}:e:k`)).toBeGreaterThan(59_000)
+  })
+
+  it('writes nothing when any counter moved or vanished since the capture', async () => {
+    for (const moved of fence()) {
+      const captured = await capture(fence())
+      await redis.incr(moved)
+      expect(await fill(captured)).toBe(0)
+      await redis.del(moved)
+      expect(await fill(await capture(fence(), '1'))).toBe(1)
+      await redis.del(`${P}:e:k`)
+      const again = await capture(fence())
+      await redis.del(moved)
+      expect(await fill(again)).toBe(0)
+    }
     expect(await redis.exists(`${P}:e:k`)).toBe(0)
   })
+})
 
-  it('rejects a fill whose key generation expired meanwhile', async () => {
-    const captured = versionsOf(await readFull(counters()))
-    await redis.del(`${P}:g:k:k`)
-    expect(await fill('fill', counters(), captured)).toBe(0)
-  })
-
-  it('in set mode bumps the key generation, so older captured fills cannot land', async () => {
-    const captured = versionsOf(await readFull(counters()))
-    await fill('set', counters(), [], '"authoritative"')
-    expect(await redis.get(`${P}:g:k:k`)).toBe('5001')
-    expect(await fill('fill', counters(), captured, '"older"')).toBe(0)
-    expect(decodeEntry((await redis.get(`${P}:e:k`)) as string).data).toBe('"authoritative"')
-    expect(await redis.pttl(`${P}:e:k`)).toBeGreaterThan(0)
+describe('set.lua', () => {
+  it('bumps the key generation, so a fill captured before it cannot land, and writes the entry', async () => {
+    const captured = await capture(fence())
+    expect(await redis.csSet(2, `${P}:e:k`, `${P}:g:kb:7`, 'authoritative', '60000', '7000')).toBe(1)
+    expect(await redis.get(`${P}:g:kb:7`)).toBe('5001')
+    expect(await fill(captured, 'older')).toBe(0)
+    expect(await redis.get(`${P}:e:k`)).toBe('authoritative')
+    await redis.del(`${P}:g:kb:7`)
+    await redis.csSet(2, `${P}:e:k`, `${P}:g:kb:7`, 'again', '60000', '7000')
+    expect(await redis.get(`${P}:g:kb:7`)).toBe('7001')
   })
 })
 
 describe('delete.lua and bump.lua', () => {
-  it('delete removes entries and bumps their generations, initialising a missing one from the nonce', async () => {
-    await fill('fill', counters(), versionsOf(await readFull(counters())))
-    expect(await redis.csDelete(4, `${P}:e:k`, `${P}:g:k:k`, `${P}:e:x`, `${P}:g:k:x`, '9000', '60000')).toBe(
-      1,
-    )
-    expect(await redis.get(`${P}:g:k:k`)).toBe('5001')
-    expect(await redis.get(`${P}:g:k:x`)).toBe('9001')
-    expect(await redis.exists(`${P}:e:k`)).toBe(0)
+  it('delete removes entries and bumps each key generation once, initialising a missing one from the nonce', async () => {
+    await redis.set(`${P}:e:a`, 'x')
+    await redis.set(`${P}:g:kb:1`, '41')
+    const keys = [`${P}:e:a`, `${P}:e:b`, `${P}:g:kb:1`, `${P}:g:kb:2`]
+    expect(await redis.csDelete(keys.length, ...keys, '2', '9000')).toBe(1)
+    expect(await redis.mget(`${P}:g:kb:1`, `${P}:g:kb:2`)).toEqual(['42', '9001'])
+    expect(await redis.exists(`${P}:e:a`)).toBe(0)
   })
 
   it('bump increments counters, and a missing counter comes back as nonce + 1, never as an old value', async () => {

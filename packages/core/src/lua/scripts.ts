@@ -3,8 +3,9 @@ import type { Cluster, Redis } from 'ioredis'
 
 /** The Lua scripts, by the command name they get on the client. Each `.lua` file documents its KEYS/ARGV. */
 const SCRIPTS = {
-  csRead: 'read.lua',
+  csCapture: 'capture.lua',
   csFill: 'fill.lua',
+  csSet: 'set.lua',
   csDelete: 'delete.lua',
   csBump: 'bump.lua',
   csLeaseAcquire: 'lease-acquire.lua',

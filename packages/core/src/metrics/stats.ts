@@ -18,6 +18,7 @@ export class StatsCollector {
   busReceived = 0
   busGaps = 0
   l1Drops = 0
+  unserializable = 0
   /** Calls that went past L1 (an L1 hit is a lookup; timing it would cost more than the hit). */
   readonly latency = new LatencyHistogram()
 
@@ -34,6 +35,7 @@ export class StatsCollector {
       failSafeServed: this.failSafeServed,
       fills: this.fills,
       fillsRejectedStale: this.fillsRejectedStale,
+      unserializable: this.unserializable,
       bus: {
         published: this.busPublished,
         received: this.busReceived,
@@ -62,6 +64,8 @@ export interface CacheStats {
   fills: number
   /** Fills that were no-ops because an invalidation happened while their loader ran. */
   fillsRejectedStale: number
+  /** Values refused with CS_ERR_UNSERIALIZABLE (at `set` or after a loader), never cached. */
+  unserializable: number
   /** `queued`: messages waiting for a retry; `l1Drops`: whole-L1 drops after a gap, reconnect or outage. */
   bus: { published: number; received: number; gaps: number; queued: number; l1Drops: number }
   /** Latency of getOrSet/get calls that went past L1, in ms. */

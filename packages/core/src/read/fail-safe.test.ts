@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { CacheError } from '../index.js'
+import { decodeEntry } from '../redis/entry-format.js'
 import { gate } from '../test-support/gates.js'
 import { useTestRedis } from '../test-support/test-redis.js'
-import { decodeEntry } from '../tiers/entry-format.js'
 
 const redis = useTestRedis()
 
@@ -77,7 +77,7 @@ describe('fail-safe', () => {
     await filled
     // Read Redis directly: with a 20 ms TTL, a get on a loaded machine could already find it past its TTL.
     const stored = await redis.admin.get(`cs:{${redis.namespace}}:e:k`)
-    expect(decodeEntry(stored!).data).toBe('"v2"')
+    expect(decodeEntry(stored!)!.data).toBe('"v2"')
     expect(c.stats().loader.softTimeouts).toBe(1)
   })
 
@@ -101,7 +101,7 @@ describe('fail-safe', () => {
     const [, keys] = await redis.admin.scan('0', 'MATCH', `cs:{${redis.namespace}}:e:*`, 'COUNT', 10_000)
     expect(keys).toHaveLength(20)
     for (const key of keys) {
-      expiries.add(Math.round(decodeEntry((await redis.admin.get(key)) as string).expiresAt / 1000))
+      expiries.add(Math.round(decodeEntry((await redis.admin.get(key)) as string)!.expiresAt / 1000))
     }
     expect(expiries.size).toBeGreaterThan(5)
   })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { redisTierOf } from '../test-support/faults.js'
+import { redisProtocolOf } from '../test-support/faults.js'
 import { eventually, gate } from '../test-support/gates.js'
 import { useTestRedis } from '../test-support/test-redis.js'
 
@@ -11,9 +11,9 @@ describe('the cross-process load lease', () => {
     const [holder, late] = await redis.caches(2, { lease })
     const lateReachedLease = gate()
     const lateMayAcquire = gate()
-    const l2 = redisTierOf(late!)
+    const l2 = redisProtocolOf(late!)
     const acquire = l2.acquireLease.bind(l2)
-    l2.acquireLease = async (...args) => {
+    l2.acquireLease = async (...args: Parameters<typeof acquire>) => {
       lateReachedLease.open()
       await lateMayAcquire.promise
       return acquire(...args)

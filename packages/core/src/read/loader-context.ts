@@ -1,4 +1,13 @@
-import type { LoaderContext } from './read-path.js'
+/** What a loader receives. */
+export interface LoaderContext<T> {
+  readonly key: string
+  /** Aborted when the hard timeout gives up on this loader. */
+  readonly signal: AbortSignal
+  /** The value past its TTL but within grace, if there is one. */
+  readonly stale: T | undefined
+}
+
+export type Loader<T> = (context: LoaderContext<T>) => Promise<T> | T
 
 /**
  * What a loader receives, with its AbortSignal made only when the loader asks for it: most loaders

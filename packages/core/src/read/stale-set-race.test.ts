@@ -21,7 +21,7 @@ describe('the stale-set race: a fill whose loader started before an invalidation
   })
 
   it('in memory-only mode the local invalidation epoch keeps L1 clean', async () => {
-    const cache = redis.track(createCache({ namespace: freshNamespace('memory') }))
+    const cache = redis.track(createCache({ namespace: freshNamespace('memory'), redis: false }))
     await slowLoaderAgainst(cache, () => cache.delete('availability:7'))
   })
 

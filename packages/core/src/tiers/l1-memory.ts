@@ -1,4 +1,5 @@
-import { LRUCache } from 'lru-cache'
+import type { Recorded } from '../stack/fence.js'
+import { turnNow } from './clock.js'
 
 /** An in-memory copy of an entry. Times are ms since the epoch. */
 export interface L1Entry {
@@ -9,101 +10,173 @@ export interface L1Entry {
   refreshAt: number
   /** May serve as a fail-safe fallback until then. */
   readonly graceEnd: number
+  readonly createdAt: number
   /** Gone from L1 at this time, whatever its TTL: min(grace end, written + l1.maxAge). */
   readonly deadline: number
-  /** Dependency suffixes (tags, scopes, cached function) whose invalidation drops it. */
-  readonly deps: readonly string[]
-  /** The stamp of the fill this copy came from (see tiers/entry-format.ts); its hash is the read's generation. */
-  readonly stamp: string
+  /** The versions its fill recorded; its dependencies are what invalidates it. */
+  readonly recorded: Recorded
 }
 
+/** The local invalidation clock of one dependency, shared by the copies that depend on it. */
+interface DependencyClock {
+  /** The L1 tick of its latest invalidation: a copy written before then is invalid. */
+  invalidatedAt: number
+  /** Copies holding it; at 0 it is forgotten (a copy written later gets a fresh one). */
+  users: number
+}
+
+class Slot {
+  /** Second chance: set by a hit, cleared when the eviction hand passes by. */
+  used = false
+  /** False once removed: the eviction queue may still hold it, and skips it. */
+  live = true
+  constructor(
+    readonly key: string,
+    readonly entry: L1Entry,
+    readonly clocks: readonly DependencyClock[],
+    readonly writtenAt: number,
+  ) {}
+}
+
+const NO_CLOCKS: readonly DependencyClock[] = []
+
 /**
- * The bounded in-memory tier. Entries are indexed by dependency so that a tag, scope or
- * cached-function invalidation drops exactly the entries that recorded it.
+ * The bounded in-memory tier. Invalidating a tag, scope or cached function is O(1): it moves that
+ * dependency's clock, and a copy is checked against the clocks of its dependencies when it is read (one
+ * comparison per dependency, nothing for a copy without any); invalid copies are dropped then, or by
+ * eviction. Eviction is second-chance (CLOCK) over a queue in insertion order: a hit only sets a flag,
+ * where an exact LRU would move the entry on every hit. (The queue is its own array: walking a Map from
+ * its oldest entry would first step over every entry deleted since V8 last compacted it.)
  */
 export class L1Memory {
   /** False while the bus has been down too long: L1 is neither read nor written. */
   enabled = true
-  private readonly lru: LRUCache<string, L1Entry>
-  private readonly byDependency = new Map<string, Set<string>>()
+  private readonly slots = new Map<string, Slot>()
+  private readonly clocks = new Map<string, DependencyClock>()
+  private tick = 0
+  /** Slots in the order the eviction hand visits them, from `hand` on; removed ones are skipped. */
+  private queue: Slot[] = []
+  private hand = 0
 
   constructor(
-    maxEntries: number,
+    private readonly maxEntries: number,
     readonly maxAgeMs: number,
-  ) {
-    this.lru = new LRUCache<string, L1Entry>({
-      max: maxEntries,
-      dispose: (entry, key) => this.unindex(key, entry),
-    })
-  }
+  ) {}
 
   get size(): number {
-    return this.lru.size
+    return this.slots.size
   }
 
-  /** The entry, or undefined when absent, past its deadline, or L1 is suspended. */
+  /** The entry, or undefined when absent, past its deadline, invalidated, or L1 is suspended. */
   get(key: string, now: number): L1Entry | undefined {
     if (!this.enabled) return undefined
-    const entry = this.lru.get(key)
-    if (entry === undefined) return undefined
-    if (now >= entry.deadline) {
-      this.lru.delete(key)
+    const slot = this.slots.get(key)
+    if (slot === undefined) return undefined
+    if (now >= slot.entry.deadline || (slot.clocks.length > 0 && this.invalidated(slot))) {
+      this.remove(key, slot)
       return undefined
     }
-    return entry
+    slot.used = true
+    return slot.entry
   }
 
   set(key: string, entry: L1Entry): void {
     if (!this.enabled || entry.deadline <= Date.now()) return
-    this.lru.set(key, entry)
-    for (const dep of entry.deps) {
-      let keys = this.byDependency.get(dep)
-      if (keys === undefined) {
-        keys = new Set()
-        this.byDependency.set(dep, keys)
+    const previous = this.slots.get(key)
+    if (previous !== undefined) this.remove(key, previous)
+    const deps = entry.recorded.dependencies
+    let clocks = NO_CLOCKS
+    if (deps.length > 0) {
+      const held: DependencyClock[] = []
+      for (const { dependency } of deps) {
+        let clock = this.clocks.get(dependency)
+        if (clock === undefined) {
+          clock = { invalidatedAt: 0, users: 0 }
+          this.clocks.set(dependency, clock)
+        }
+        clock.users++
+        held.push(clock)
       }
-      keys.add(key)
+      clocks = held
     }
+    const slot = new Slot(key, entry, clocks, this.tick)
+    this.slots.set(key, slot)
+    this.queue.push(slot)
+    if (this.slots.size > this.maxEntries) this.evictOne()
+    // Removed slots pile up in the queue when entries are deleted rather than evicted: compact it then.
+    if (this.queue.length - this.hand > 2 * this.slots.size + 1024) this.compact()
   }
 
   delete(key: string): boolean {
-    return this.lru.delete(key)
+    const slot = this.slots.get(key)
+    if (slot === undefined) return false
+    this.remove(key, slot)
+    return true
   }
 
-  /** Drops every entry that recorded `dep`; returns how many. */
-  dropDependency(dep: string): number {
-    const keys = this.byDependency.get(dep)
-    if (keys === undefined) return 0
-    let dropped = 0
-    for (const key of [...keys]) if (this.lru.delete(key)) dropped++
-    this.byDependency.delete(dep)
-    return dropped
+  /** Invalidates every copy that recorded `dependency`, in O(1); they are dropped when next read or evicted. */
+  dropDependency(dependency: string): void {
+    const clock = this.clocks.get(dependency)
+    if (clock !== undefined) clock.invalidatedAt = ++this.tick
   }
 
-  keys(): IterableIterator<string> {
-    return this.lru.keys()
+  /** The keys of the copies still valid (a walk over all of L1: for patterns and probes, not hot paths). */
+  *keys(): IterableIterator<string> {
+    for (const [key, slot] of this.slots) if (!this.invalidated(slot)) yield key
   }
 
-  /** Drops every entry whose key matches; returns how many. */
-  dropMatching(pattern: RegExp): number {
-    let dropped = 0
-    for (const key of [...this.lru.keys()]) {
-      if (pattern.test(key) && this.lru.delete(key)) dropped++
-    }
-    return dropped
+  /** Drops every entry whose key matches; O(L1 size). */
+  dropMatching(pattern: RegExp): void {
+    for (const [key, slot] of this.slots) if (pattern.test(key)) this.remove(key, slot)
   }
 
   clear(): void {
-    this.lru.clear()
-    this.byDependency.clear()
+    for (const slot of this.slots.values()) slot.live = false
+    this.slots.clear()
+    this.clocks.clear()
+    this.queue = []
+    this.hand = 0
   }
 
-  private unindex(key: string, entry: L1Entry): void {
-    for (const dep of entry.deps) {
-      const keys = this.byDependency.get(dep)
-      if (keys === undefined) continue
-      keys.delete(key)
-      if (keys.size === 0) this.byDependency.delete(dep)
+  private invalidated(slot: Slot): boolean {
+    const clocks = slot.clocks
+    for (let i = 0; i < clocks.length; i++) if (clocks[i]!.invalidatedAt > slot.writtenAt) return true
+    return false
+  }
+
+  private remove(key: string, slot: Slot): void {
+    slot.live = false
+    this.slots.delete(key)
+    const clocks = slot.clocks
+    if (clocks.length === 0) return
+    // clocks[i] is the clock of the entry's i-th dependency (see set).
+    const deps = slot.entry.recorded.dependencies
+    for (let i = 0; i < clocks.length; i++) {
+      const clock = clocks[i]!
+      const name = deps[i]!.dependency
+      if (--clock.users === 0 && this.clocks.get(name) === clock) this.clocks.delete(name)
     }
+  }
+
+  /** Evicts the oldest entry not used since the hand last passed (expired or invalid ones go first come). */
+  private evictOne(): void {
+    const now = turnNow()
+    while (this.hand < this.queue.length) {
+      const slot = this.queue[this.hand++]!
+      if (!slot.live) continue
+      if (slot.used && now < slot.entry.deadline && !this.invalidated(slot)) {
+        slot.used = false
+        this.queue.push(slot)
+        continue
+      }
+      this.remove(slot.key, slot)
+      break
+    }
+    if (this.hand > 4096 && this.hand * 2 > this.queue.length) this.compact()
+  }
+
+  private compact(): void {
+    this.queue = this.queue.slice(this.hand).filter((slot) => slot.live)
+    this.hand = 0
   }
 }

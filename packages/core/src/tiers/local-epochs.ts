@@ -1,3 +1,5 @@
+import { keyHash } from './key-hash.js'
+
 const BUCKETS = 1024
 
 /**
@@ -11,24 +13,14 @@ export class LocalEpochs {
   private readonly buckets = new Uint32Array(BUCKETS)
 
   of(key: string): number {
-    return this.global + this.buckets[bucketOf(key)]!
+    return this.global + this.buckets[keyHash(key) & (BUCKETS - 1)]!
   }
 
   bumpKey(key: string): void {
-    this.buckets[bucketOf(key)]!++
+    this.buckets[keyHash(key) & (BUCKETS - 1)]!++
   }
 
   bumpAll(): void {
     this.global++
   }
-}
-
-function bucketOf(key: string): number {
-  // FNV-1a over UTF-16 code units: cheap, and spreads similar keys across buckets.
-  let hash = 0x811c9dc5
-  for (let i = 0; i < key.length; i++) {
-    hash ^= key.charCodeAt(i)
-    hash = Math.imul(hash, 0x01000193)
-  }
-  return (hash >>> 0) & (BUCKETS - 1)
 }

@@ -1,10 +1,8 @@
 import type { EntryOptions, EntryOptionsResolver } from '../config/entry-options.js'
 import { CacheError } from '../errors.js'
-import { toRedisMatch } from '../invalidation/glob.js'
 import { MIN_CALLS_FOR_HIT_RATE } from '../metrics/health.js'
-import type { CacheParts } from '../parts.js'
-import type { ReadPath } from '../read/read-path.js'
-import { decodeEntry } from '../tiers/entry-format.js'
+import type { RefreshAhead } from '../read/refresh-ahead.js'
+import type { RedisProtocol } from '../redis/redis-protocol.js'
 import { parseDefinition, type WarmDefinition } from './definition.js'
 import { runLimited } from './run-limited.js'
 
@@ -57,6 +55,20 @@ interface Registered {
   priority: number
 }
 
+/** What the warmer uses: Redis to find entries, the cache's own read and refresh paths, and its hit counts. */
+export interface WarmerParts {
+  l2: Pick<RedisProtocol, 'sampleEntries' | 'scanEntryTimes'> | undefined
+  /** Entries in L1 (the emptiness test of a memory-only cache). */
+  l1Size(): number
+  /** Calls and hits (L1 or L2) so far. */
+  hitCounts(): { calls: number; hits: number }
+  entryOptions: EntryOptionsResolver
+  /** The cache's own getOrSet, so produced keys are validated like any other. */
+  getOrSet(key: string, loader: () => unknown, options?: EntryOptions): Promise<unknown>
+  reload: RefreshAhead['reload']
+  absorb(operation: string, error: unknown, key?: string): void
+}
+
 /**
  * Fills registered keys before traffic needs them, and reloads entries near expiry. Every write
  * goes through the race-proof fill, so warming or refreshing cannot bring back invalidated data.
@@ -66,23 +78,13 @@ export class Warmer {
   private readonly definitions = new Map<string, Registered>()
 
   /** @internal created by the cache */
-  constructor(
-    private readonly parts: CacheParts,
-    private readonly readPath: ReadPath,
-    private readonly entryOptions: EntryOptionsResolver,
-    /** The cache's own getOrSet, so produced keys are validated like any other. */
-    private readonly getOrSet: (
-      key: string,
-      loader: () => unknown,
-      options?: EntryOptions,
-    ) => Promise<unknown>,
-  ) {}
+  constructor(private readonly parts: WarmerParts) {}
 
   register(name: string, definition: WarmDefinition): this {
     if (typeof name !== 'string' || name.length === 0)
       throw new CacheError('CS_ERR_INVALID_OPTION', 'warmer name: expected a non-empty string')
     const { priority } = parseDefinition(name, definition)
-    if (definition.options !== undefined) this.entryOptions.resolve(definition.options)
+    if (definition.options !== undefined) this.parts.entryOptions.resolve(definition.options)
     this.definitions.set(name, { name, definition, priority })
     return this
   }
@@ -115,11 +117,10 @@ export class Warmer {
    * 100 calls were served with a hit rate below `minHitRate` (default 0.5).
    */
   async isWarmupNeeded(options: { minHitRate?: number } = {}): Promise<boolean> {
-    const { l2, l1, stats } = this.parts
-    const empty = l2 === undefined ? l1.size === 0 : (await l2.sampleEntries(1)).length === 0
+    const l2 = this.parts.l2
+    const empty = l2 === undefined ? this.parts.l1Size() === 0 : (await l2.sampleEntries(1)).length === 0
     if (empty) return true
-    const calls = stats.l1Hits + stats.l1Misses
-    const hits = stats.l1Hits + stats.l2Hits
+    const { calls, hits } = this.parts.hitCounts()
     return calls >= MIN_CALLS_FOR_HIT_RATE && hits / calls < (options.minHitRate ?? 0.5)
   }
 
@@ -135,28 +136,17 @@ export class Warmer {
     for (const { definition } of this.ordered()) {
       if (definition.refresh === undefined) continue
       const due: string[] = []
-      const prefix = this.parts.layout.entryPrefix
-      await l2.scan(toRedisMatch(prefix, definition.refresh), async (node, keys) => {
-        const raws = await l2.run(() => node.mget(...keys))
+      await l2.scanEntryTimes(definition.refresh, async (entries) => {
         const now = Date.now()
-        raws.forEach((raw, i) => {
-          if (typeof raw !== 'string') return
+        for (const entry of entries) {
           report.scanned++
-          const entry = decodeEntry(raw)
-          if (now >= entry.createdAt + (entry.expiresAt - entry.createdAt) * fraction)
-            due.push(keys[i]!.slice(prefix.length))
-        })
+          if (now >= entry.createdAt + (entry.expiresAt - entry.createdAt) * fraction) due.push(entry.key)
+        }
       })
-      const resolved = this.entryOptions.resolve(definition.options)
+      const resolved = this.parts.entryOptions.resolve(definition.options)
       await runLimited(due, concurrency, async (key) => {
         try {
-          const outcome = await this.readPath.reload(
-            key,
-            () => definition.loader(key),
-            resolved,
-            undefined,
-            undefined,
-          )
+          const outcome = await this.parts.reload(key, () => definition.loader(key), resolved, undefined)
           if (outcome === 'filled') report.refreshed++
           else if (outcome === 'stale') report.rejected++
           else report.failed++
@@ -187,7 +177,7 @@ export class Warmer {
       report.keys++
       let loaded = false
       try {
-        await this.getOrSet(
+        await this.parts.getOrSet(
           key,
           () => {
             loaded = true

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { redisTierOf } from '../test-support/faults.js'
+import { redisProtocolOf } from '../test-support/faults.js'
 import { useTestRedis } from '../test-support/test-redis.js'
 
 const redis = useTestRedis()
@@ -7,7 +7,7 @@ const redis = useTestRedis()
 async function cacheWith(entries: number) {
   const cache = await redis.cache()
   for (let i = 0; i < entries; i++) await cache.set(`slot:${i}`, i)
-  return redisTierOf(cache)
+  return redisProtocolOf(cache)
 }
 
 describe('sampling entries for the consistency checker', () => {
