@@ -22,7 +22,8 @@ export async function startRunningStack(
 ): Promise<RunningStack> {
   const db = await createTestDatabase(label)
   await seedDemoData(db.pool)
-  const redis = await startRedis({ allowExternal: false })
+  // With an append-only file: the booking saga's runner refuses a Redis that can lose sagas silently.
+  const redis = await startRedis({ allowExternal: false, args: ['--appendonly', 'yes'] })
   const output: string[] = []
   const processes = await ProcessStack.start({
     ...options,

@@ -1,9 +1,9 @@
 import { getFreePort } from '@cachesaga/testkit'
 import { describe, expect, it } from 'vitest'
-import { bookingSaga } from '../test-support/booking-saga.js'
-import { EffectLedger } from '../test-support/effects.js'
 import { eventually, freshPrefix, useRedis } from '../test-support/redis.js'
 import { EventLog } from '../test-support/runner.js'
+import { bookingSaga } from '../testing/booking-saga.js'
+import { EffectLedger } from '../testing/effects.js'
 import { createSagaRunner } from './saga-runner.js'
 
 // Every wait on Redis is bounded: a runner never hangs on a Redis that is gone, and a saga caught by the outage is

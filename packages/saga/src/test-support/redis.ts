@@ -27,7 +27,8 @@ export interface SagaRedis {
 
 /**
  * Declares `specs` twice: on a private single Redis node and on testkit's 3-master Redis Cluster, each started once
- * for the file. Tests written once, run on both.
+ * for the file. Tests written once, run on both. Both keep an append-only file, as a saga store must (runners refuse
+ * a Redis that can lose sagas), so every test also passes the persistence check.
  */
 export function onEachTopology(specs: (redis: SagaRedis) => void): void {
   describe.each(TOPOLOGIES)('on a %s', (topology) => {
@@ -42,7 +43,7 @@ function useSagaRedis(topology: Topology): SagaRedis {
   const opened: Array<{ close(): Promise<void> }> = []
   beforeAll(async () => {
     if (topology === 'single node') {
-      const single = await startRedis({ allowExternal: false })
+      const single = await startRedis({ allowExternal: false, args: DURABLE_REDIS_ARGS })
       server = single
       connection = single.url
       client = new Redis(single.url)
@@ -51,6 +52,8 @@ function useSagaRedis(topology: Topology): SagaRedis {
       server = cluster
       connection = { cluster: [...cluster.nodes] }
       client = new Cluster([...cluster.nodes])
+      // testkit starts cluster nodes without persistence; turn the append-only file on, as production would have it.
+      await Promise.all(cluster.nodes.map((node) => turnOnAppendOnly(node)))
     }
   }, 90_000)
   afterEach(async () => {
@@ -71,6 +74,27 @@ function useSagaRedis(topology: Topology): SagaRedis {
     opened,
   }
 }
+
+/**
+ * `CONFIG SET appendonly yes` on a running node, then waits for the first append-only file to be written: until then
+ * the node refuses to shut down, and a SIGTERM sent meanwhile (testkit's stop) would be lost.
+ */
+export async function turnOnAppendOnly(node: { host: string; port: number }): Promise<void> {
+  const client = new Redis(node)
+  try {
+    await client.config('SET', 'appendonly', 'yes')
+    await eventually(async () => {
+      const info = await client.info('persistence')
+      const writing = /aof_rewrite_in_progress:1|aof_rewrite_scheduled:1/.test(info)
+      return /aof_enabled:1/.test(info) && !writing ? true : undefined
+    })
+  } finally {
+    client.disconnect()
+  }
+}
+
+/** What makes a throwaway redis-server a store sagas may run on: an append-only file, synced every second. */
+export const DURABLE_REDIS_ARGS = ['--appendonly', 'yes', '--appendfsync', 'everysec']
 
 /** A plain Redis server for one test file, for what only runs on a single node (BullMQ queues, the README). */
 export function useRedis(options?: StartRedisOptions): {
