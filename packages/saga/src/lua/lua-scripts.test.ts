@@ -1,24 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import type { RecordedError } from '../errors.js'
 import { StoreRetryScheduler } from '../invalidation/retry-scheduler.js'
 import { bucketOf, KeyLayout } from '../store/redis/key-layout.js'
-import type { SagaChange } from '../store/saga-change.js'
 import { freshPrefix, onEachTopology } from '../test-support/redis.js'
 import { testStore } from '../test-support/runner.js'
+import { create, error, lease, started } from '../testing/store-fixtures.js'
 
 // What each script does to the Redis keys: the bucket's indexes, the record's fields, fencing that writes nothing.
 // What a store does through its interface is the contract's (`redis-saga-store.contract.test.ts`).
-
-const create = { name: 'book', inputJson: JSON.stringify({ slot: 1 }) }
-const lease = (token: string, ms = 10_000) => ({ token, ms })
-const started = (step: string): SagaChange => ({
-  kind: 'phase',
-  phase: 'step',
-  step,
-  status: 'started',
-  attempt: 1,
-})
-const error: RecordedError = { code: 'SAGA_ERR_STEP_FAILED', name: 'Error', message: 'down', step: 'hold' }
 
 onEachTopology((redis) => {
   const newStore = () => {

@@ -9,6 +9,9 @@ import {
 } from '@cachesaga/testkit'
 import { Cluster, Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe } from 'vitest'
+import { eventually } from '../testing/store-fixtures.js'
+
+export { eventually }
 
 /** Where saga tests run: every test that needs Redis runs on both. */
 export const TOPOLOGIES = ['single node', '3-master cluster'] as const
@@ -119,14 +122,3 @@ export function useRedis(options?: StartRedisOptions): {
 }
 
 export const freshPrefix = () => `test:${randomUUID().slice(0, 8)}:`
-
-/** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await check()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}

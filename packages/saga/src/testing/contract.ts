@@ -6,14 +6,13 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { defineSaga } from '../definition/define-saga.js'
-import type { RecordedError } from '../errors.js'
 import type { InvalidationRetryJob } from '../invalidation/retry-scheduler.js'
 import { createSagaRunner, type SagaRunner } from '../runtime/saga-runner.js'
-import type { SagaChange } from '../store/saga-change.js'
 import type { SagaStore } from '../store/saga-store.js'
 import { bookingInput, bookingSaga } from './booking-saga.js'
 import { EffectLedger } from './effects.js'
 import { loadStoreFactory } from './store-factory.js'
+import { create, error, eventually, lease, started } from './store-fixtures.js'
 
 export interface SagaStoreContractOptions {
   /** Names the store in the suite's title. */
@@ -35,28 +34,6 @@ export interface SagaStoreContractOptions {
   }
   /** Lease of the crash-point runners; the recovery waits for it to expire. Default 400 ms. */
   leaseMs?: number
-}
-
-const create = { name: 'book', inputJson: JSON.stringify({ slot: 1 }) }
-const lease = (token: string, ms = 10_000) => ({ token, ms })
-const started = (step: string): SagaChange => ({
-  kind: 'phase',
-  phase: 'step',
-  step,
-  status: 'started',
-  attempt: 1,
-})
-const error: RecordedError = { code: 'SAGA_ERR_STEP_FAILED', name: 'Error', message: 'down', step: 'hold' }
-
-/** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
-async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await check()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`)
-    await sleep(20)
-  }
 }
 
 /**
