@@ -169,7 +169,8 @@ export class SagaRunner {
 
   /**
    * Stops sweeping, refuses new work (SAGA_ERR_CLOSED), lets the sagas this runner is driving reach their next rest
-   * (each step is bounded by its timeout), then closes the runner's own Redis connection.
+   * (each step is bounded by its timeout), then closes the store if the runner made it (from `redis`); a store handed
+   * in as `store` stays open for its owner.
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
