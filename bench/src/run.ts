@@ -206,7 +206,6 @@ try {
     log('saga')
     const baselineRef = values['saga-baseline']
     const { markdown, speedup } = await runSagaBench({
-      redisUrl: server.url,
       baselineRef,
       rounds: quick ? 1 : 9,
       sagas: quick ? { 1: 200, 50: 1_000 } : { 1: 1_000, 50: 5_000 },

@@ -61,7 +61,11 @@ describe('a booking event handled by worker processes invalidates the cache of t
   const prefix = `xpkg-queues-${randomUUID().slice(0, 8)}`
 
   beforeAll(async () => {
-    server = await startRedis({ args: ['--maxmemory-policy', 'noeviction'], allowExternal: false })
+    // An append-only file too: the worker's saga runner refuses a Redis that can lose sagas silently.
+    server = await startRedis({
+      args: ['--maxmemory-policy', 'noeviction', '--appendonly', 'yes'],
+      allowExternal: false,
+    })
     redis = new Redis(server.url)
     cache = createCache({ namespace, redis: server.url })
     await cache.ready()

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks'
 import { createSagaRunner, defineSaga } from '@cachesaga/saga'
+import { startRedis } from '@cachesaga/testkit'
 import { Redis } from 'ioredis'
 import { z } from 'zod'
 import { fmtOps, fmtUs, median, percentile, table } from '../measure.js'
@@ -130,14 +131,19 @@ export interface SagaBenchResult {
  * interleaved rounds (A B, B A, ...), and each figure is the median round.
  */
 export async function runSagaBench(options: {
-  redisUrl: string
   baselineRef?: string | undefined
   rounds: number
   sagas: Record<(typeof IN_FLIGHT)[number], number>
 }): Promise<SagaBenchResult> {
-  const admin = new Redis(options.redisUrl)
-  const contenders = [current(options.redisUrl)]
-  if (options.baselineRef) contenders.unshift(await baseline(options.redisUrl, options.baselineRef))
+  // A Redis of its own, configured as a saga store must be (an append-only file synced every second, no eviction):
+  // what users run, and what this build's runner requires.
+  const server = await startRedis({
+    allowExternal: false,
+    args: ['--appendonly', 'yes', '--appendfsync', 'everysec', '--maxmemory-policy', 'noeviction'],
+  })
+  const admin = new Redis(server.url)
+  const contenders = [current(server.url)]
+  if (options.baselineRef) contenders.unshift(await baseline(server.url, options.baselineRef))
   const rounds = new Map<string, Round[]>()
   try {
     for (const contender of contenders) {
@@ -157,6 +163,7 @@ export async function runSagaBench(options: {
   } finally {
     for (const contender of contenders) await contender.close()
     admin.disconnect()
+    await server.stop()
   }
 
   const speedup: SagaBenchResult['speedup'] = {}
@@ -192,7 +199,8 @@ export async function runSagaBench(options: {
     }
   }
   const markdown = [
-    `Six steps that each return a small result; ${options.rounds} interleaved rounds of ` +
+    `Six steps that each return a small result, on a Redis of the suite's own with an append-only file ` +
+      `(appendfsync everysec), as a saga store needs; ${options.rounds} interleaved rounds of ` +
       `${options.sagas[1]} sagas at 1 in flight and ${options.sagas[50]} at 50; medians. The Redis columns come ` +
       'from `INFO commandstats` around each round: "round trips" are the scripts and reads the runner sent ' +
       '(EVALSHA, EVAL, HGETALL: it sends nothing else on this path), "commands" also count those run inside the ' +

@@ -28,7 +28,10 @@ const capture = defineChangeCapture({
 await capture.install({ database, source: 'triggers' }) // or capture.migrationSql(...) for your migration tool
 await installOutbox({ database })
 
-const cache = createCache({ namespace: 'restaurant', redis: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' })
+const cache = createCache({
+  namespace: 'restaurant',
+  redis: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+})
 await cache.ready()
 const freeTables = (night: string) =>
   cache.getOrSet(

@@ -17,6 +17,8 @@ export type SagaErrorCode =
   | 'SAGA_ERR_INVALID_STATE'
   | 'SAGA_ERR_INVALIDATION_FAILED'
   | 'SAGA_ERR_STORE_FAILED'
+  | 'SAGA_ERR_STORE_NOT_DURABLE'
+  | 'SAGA_ERR_STORE_DURABILITY_UNKNOWN'
   | 'SAGA_ERR_CLOSED'
 
 /** The one error base class of the package: the code is a field, never part of the message. */

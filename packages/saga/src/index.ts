@@ -4,7 +4,7 @@ export {
   type TaskStepOptions,
 } from './definition/define-saga.js'
 export type { RetryPolicy, RetryPolicyInput } from './definition/retry-policy.js'
-export type { CompensationContext, SagaStep, StepContext } from './definition/step.js'
+export type { CompensationContext, SagaStep, StepContext, StepServices } from './definition/step.js'
 export { DomainRejection, type RecordedError, SagaError, type SagaErrorCode } from './errors.js'
 export type { SagaEvent, SagaEventEmitter, SagaEventName } from './events.js'
 export {
@@ -29,10 +29,20 @@ export type {
 } from './invalidation/retry-scheduler.js'
 export type { SagaCache } from './invalidation/saga-cache.js'
 export type { OperatorAction, SagaOperator } from './operator/saga-operator.js'
+export type { SagaLog } from './runtime/log.js'
 export type { SagaRunnerOptions } from './runtime/runner-options.js'
 export type { SagaOutcome } from './runtime/saga-outcome.js'
 export { createSagaRunner, type SagaRunner } from './runtime/saga-runner.js'
+export { RedisSagaStore } from './store/redis/redis-saga-store.js'
+export { createRedisSagaStore, type RedisSagaStoreOptions } from './store/redis/redis-store-options.js'
 export {
+  applyChanges,
+  type PhaseChange,
+  type SagaChange,
+  type StateChange,
+} from './store/saga-change.js'
+export {
+  FINAL_STATES,
   type PhaseRecord,
   type PhaseStatus,
   SAGA_STATES,
@@ -40,3 +50,11 @@ export {
   type SagaRecord,
   type SagaState,
 } from './store/saga-record.js'
+export type {
+  AcquireOutcome,
+  Lease,
+  NewSaga,
+  OperatorDecision,
+  SagaStore,
+  StepTransactions,
+} from './store/saga-store.js'

@@ -4,8 +4,9 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { useRedis } from './test-support/redis.js'
 
-// A private server: the example uses fixed cache keys, which a shared REDIS_URL would keep between runs.
-const server = useRedis({ allowExternal: false })
+// A private server: the example uses fixed cache keys, which a shared REDIS_URL would keep between runs. With an
+// append-only file, as a saga store must have: the example's runner checks it (it does not opt out).
+const server = useRedis({ allowExternal: false, persistence: 'aof' })
 const packageDir = fileURLToPath(new URL('..', import.meta.url))
 const examplePath = `${packageDir}examples/book-appointment.ts`
 

@@ -5,10 +5,10 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { defineSaga } from './definition/define-saga.js'
 import type { SagaEvent, SagaEventName } from './events.js'
 import { invalidateCache } from './invalidation/invalidate-cache.js'
-import { bookingInput, bookingSaga } from './test-support/booking-saga.js'
 import { ChaosCache, useCaches } from './test-support/caches.js'
 import { eventually, freshPrefix, onEachTopology, useRedis } from './test-support/redis.js'
 import { testRunner } from './test-support/runner.js'
+import { bookingInput, bookingSaga } from './testing/booking-saga.js'
 
 /** The queue's own Redis: BullMQ runs on a single node here, whatever the sagas run on. */
 const queueRedis = useRedis()

@@ -42,7 +42,7 @@ const announced: string[] = []
 beforeAll(async () => {
   db = await createTestDatabase('saga')
   await seedDemoData(db.pool)
-  server = await startRedis({ allowExternal: false })
+  server = await startRedis({ allowExternal: false, args: ['--appendonly', 'yes'] })
   redis = new Redis(server.url)
   cache = await createAvailabilityCache(server.url)
   radicale = await startRadicale()

@@ -13,7 +13,7 @@ let db: TestDatabase
 let redis: RedisServer
 beforeAll(async () => {
   db = await createTestDatabase('demo')
-  redis = await startRedis({ allowExternal: false })
+  redis = await startRedis({ allowExternal: false, args: ['--appendonly', 'yes'] })
 }, 60_000)
 afterAll(async () => {
   await redis?.stop()
@@ -80,7 +80,7 @@ describe('the demo without --once', () => {
   it('keeps serving the dashboard after the scenario until SIGTERM, then stops every process and exits 0', async () => {
     // Stores of its own: the cache and the queues must not hold the first run's data.
     const served = await createTestDatabase('demo_serve')
-    const servedRedis = await startRedis({ allowExternal: false })
+    const servedRedis = await startRedis({ allowExternal: false, args: ['--appendonly', 'yes'] })
     try {
       const demo = spawn(process.execPath, ['--import', 'tsx', 'src/demo/main.ts'], {
         cwd: APP_DIRECTORY,

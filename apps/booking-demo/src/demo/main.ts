@@ -27,7 +27,8 @@ const say = (text: string) => console.log(text)
 
 async function startRedisOrExplain(): Promise<RedisServer> {
   try {
-    return await startRedis()
+    // With an append-only file: the booking saga's runner refuses a Redis that can lose sagas silently.
+    return await startRedis({ args: ['--appendonly', 'yes', '--appendfsync', 'everysec'] })
   } catch (error) {
     if ((error as { code?: unknown }).code !== 'TESTKIT_ERR_BINARY_MISSING') throw error
     throw new Error(

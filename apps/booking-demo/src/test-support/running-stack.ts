@@ -28,7 +28,8 @@ export async function startRunningStack(
 ): Promise<RunningStack> {
   const db = await createTestDatabase(label)
   await seedDemoData(db.pool)
-  const redis = await startRedis({ allowExternal: false })
+  // With an append-only file: the booking saga's runner refuses a Redis that can lose sagas silently.
+  const redis = await startRedis({ allowExternal: false, persistence: 'aof' })
   const radicale = await startRadicale()
   const caldavUrl = calendarHome(radicale)
   await ensureStaffCalendars(db.pool, new CalDavCalendarProvider({ url: caldavUrl }))

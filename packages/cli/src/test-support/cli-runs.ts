@@ -46,7 +46,11 @@ export async function runCaptured(argv: string[], options: RunOptions = {}): Pro
 export function useCli() {
   const handle = {} as { server: RedisServer }
   beforeAll(async () => {
-    handle.server = await startRedis({ args: ['--maxmemory-policy', 'noeviction'], allowExternal: false })
+    // An append-only file too: saga runners refuse a Redis that can lose sagas silently.
+    handle.server = await startRedis({
+      args: ['--maxmemory-policy', 'noeviction', '--appendonly', 'yes'],
+      allowExternal: false,
+    })
   })
   afterAll(async () => {
     await handle.server.stop()

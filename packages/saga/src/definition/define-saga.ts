@@ -13,13 +13,22 @@ export interface TaskStepOptions<Input, Results, Output> {
   compensate?(ctx: CompensationContext<Input, Results, Output>): Promise<void> | void
   /** `'pivot'`: the point of no return (e.g. committing the booking). At most one per saga. */
   kind?: 'pivot'
+  /**
+   * Run in a transaction of the saga store, which records the step's completion in the same transaction: the step's
+   * business writes (done through `ctx.transaction`) and its progress commit together. Needs a store that offers
+   * step transactions (the Redis store does not: the runner refuses the saga). Applies to `run`, not `compensate`.
+   */
+  transaction?: boolean
   /** Retry of transient failures (not of rejections or deterministic failures). Defaults: see `retryPolicySchema`. */
   retry?: RetryPolicyInput
   /** An attempt running longer fails with SAGA_ERR_STEP_TIMEOUT, a transient failure (ms or `'30s'`). Default 30 s. */
   timeout?: Duration
 }
 
-const taskSettingsSchema = stepSettingsSchema.extend({ kind: z.literal('pivot').optional() })
+const taskSettingsSchema = stepSettingsSchema.extend({
+  kind: z.literal('pivot').optional(),
+  transaction: z.boolean().default(false),
+})
 
 type NoResults = Record<never, never>
 
@@ -76,13 +85,19 @@ function taskStep<Input, Results>(
   if (!options) {
     throw new SagaError('SAGA_ERR_DEFINITION', `step "${name}" has no options`, { details: { step: name } })
   }
-  const { kind, retry, timeout } = parseOrThrow(taskSettingsSchema, options, 'SAGA_ERR_DEFINITION', name)
+  const { kind, retry, timeout, transaction } = parseOrThrow(
+    taskSettingsSchema,
+    options,
+    'SAGA_ERR_DEFINITION',
+    name,
+  )
   const { run, compensate } = options
   return {
     name,
     kind: kind ?? 'task',
     retry,
     timeoutMs: timeout,
+    ...(transaction && { transaction }),
     run: async (ctx) => run(ctx),
     ...(compensate && {
       compensate: async (ctx: CompensationContext<Input, Results, unknown>) => compensate(ctx),

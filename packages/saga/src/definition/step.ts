@@ -15,6 +15,12 @@ export interface StepContext<Input, Results> {
   readonly attempt: number
   /** Aborted when the step times out. */
   readonly signal: AbortSignal
+  /**
+   * The store's transaction, in a step declared with `transaction: true` (undefined otherwise): do the step's business
+   * writes through it and they commit together with the record that the step completed. Its type is the store's (for
+   * a PostgreSQL store, a pg client inside BEGIN).
+   */
+  readonly transaction?: unknown
 }
 
 /** What a step's `compensate` receives: the forward context plus the step's own recorded result. */
@@ -44,6 +50,8 @@ export interface SagaStep<Input = unknown, Results = Record<string, unknown>> {
   readonly retry: RetryPolicy
   /** A step still running after this is failed with SAGA_ERR_STEP_TIMEOUT (a transient error). */
   readonly timeoutMs: number
+  /** Runs in the store's transaction, which also records its completion (see `StepTransactions`). */
+  readonly transaction?: boolean
   run(ctx: StepContext<Input, Results>, services: StepServices): Promise<unknown>
   compensate?(ctx: CompensationContext<Input, Results, unknown>, services: StepServices): Promise<void>
 }

@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest'
 import { defineSaga } from '../definition/define-saga.js'
 import { DomainRejection } from '../errors.js'
 import { bucketOf, KeyLayout } from '../store/redis/key-layout.js'
-import { bookingInput, bookingSaga } from '../test-support/booking-saga.js'
 import { ChaosCache, useCaches } from '../test-support/caches.js'
-import { EffectLedger } from '../test-support/effects.js'
 import { eventually, onEachTopology } from '../test-support/redis.js'
 import { orphan, testRunner, testStore } from '../test-support/runner.js'
+import { bookingInput, bookingSaga } from '../testing/booking-saga.js'
+import { EffectLedger } from '../testing/effects.js'
 import { invalidateCache } from './invalidate-cache.js'
 
 onEachTopology((redis) => {

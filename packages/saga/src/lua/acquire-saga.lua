@@ -21,12 +21,17 @@ local deadline = now + tonumber(ARGV[3])
 
 if redis.call('EXISTS', KEYS[1]) == 0 then
   if ARGV[4] == '' then return {'missing'} end
-  redis.call('HSET', KEYS[1], 'name', ARGV[4], 'input', ARGV[5], 'createdAt', now, 'updatedAt', now,
-    'owner', ARGV[2], 'leaseUntil', deadline)
-  move_to_state(ARGV[1], 'running')
+  move_index(ARGV[1], nil, 'running')
   redis.call('ZADD', KEYS[3], deadline, ARGV[1])
-  redis.call('RPUSH', KEYS[2], '{"at":' .. now .. ',"event":"saga.started"}')
-  if #ARGV >= 6 then apply_write(ARGV[1], 6) end
+  local fields = {'name', ARGV[4], 'input', ARGV[5], 'state', 'running', 'createdAt', now, 'updatedAt', now,
+    'owner', ARGV[2], 'leaseUntil', deadline}
+  local entries = {'{"at":' .. now .. ',"event":"saga.started"}'}
+  if #ARGV >= 6 then
+    apply_write(ARGV[1], 6, nil, fields, entries)
+  else
+    redis.call('HSET', KEYS[1], unpack(fields))
+    redis.call('RPUSH', KEYS[2], unpack(entries))
+  end
   return {'created'}
 end
 

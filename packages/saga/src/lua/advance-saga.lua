@@ -9,6 +9,7 @@ ARGV[3..] the write, as lib/apply-write.lua reads it
 Returns 1 when applied, 0 when the token no longer holds the lease (nothing was written).
 ]]
 --!include lib/apply-write.lua
-if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[2] then return 0 end
-apply_write(ARGV[1], 3)
+local current = redis.call('HMGET', KEYS[1], 'owner', 'state')
+if current[1] ~= ARGV[2] then return 0 end
+apply_write(ARGV[1], 3, current[2], {}, {})
 return 1

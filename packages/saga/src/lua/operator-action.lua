@@ -25,14 +25,23 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local field = (state == 'parked' and 'step:' or 'comp:') .. parked .. ':'
 local new_state = 'resolved'
+local fields = {'updatedAt', now}
 if action ~= 'resolve' then
   new_state = state == 'parked' and 'running' or 'compensating'
-  redis.call('HSET', KEYS[1], field .. 'failures', 0)
-  if action == 'skip' then redis.call('HSET', KEYS[1], field .. 'status', 'skipped', field .. 'result', 'null') end
+  table.insert(fields, field .. 'failures')
+  table.insert(fields, 0)
+  if action == 'skip' then
+    table.insert(fields, field .. 'status')
+    table.insert(fields, 'skipped')
+    table.insert(fields, field .. 'result')
+    table.insert(fields, 'null')
+  end
   redis.call('ZADD', KEYS[3], 0, ARGV[1])
 end
-move_to_state(ARGV[1], new_state)
-redis.call('HSET', KEYS[1], 'updatedAt', now)
+move_index(ARGV[1], state, new_state)
+table.insert(fields, 'state')
+table.insert(fields, new_state)
+redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('HDEL', KEYS[1], 'parkedStep')
 redis.call('RPUSH', KEYS[2], '{"at":' .. now .. ',"event":"operator.' .. action .. '","step":' .. cjson.encode(parked)
   .. ',"state":"' .. new_state .. '",' .. ARGV[4] .. '}')

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { defineSaga } from '../definition/define-saga.js'
 import { DomainRejection } from '../errors.js'
-import { bookingInput } from '../test-support/booking-saga.js'
-import type { EffectLedger } from '../test-support/effects.js'
 import { onEachTopology } from '../test-support/redis.js'
 import { testRunner } from '../test-support/runner.js'
+import { bookingInput } from '../testing/booking-saga.js'
+import type { EffectLedger } from '../testing/effects.js'
 
 /** hold-slot, whose compensation fails while `refunds.down` is true, then a pivot that rejects. */
 function sagaWithFlakyRelease(ledger: EffectLedger, release: { down: boolean }) {

@@ -4,11 +4,11 @@ import { defineSaga } from '../definition/define-saga.js'
 import type { StepContext } from '../definition/step.js'
 import { invalidateAfterBooking } from '../invalidation/booking-invalidation.js'
 import { invalidateCache } from '../invalidation/invalidate-cache.js'
-import { bookingInput } from '../test-support/booking-saga.js'
 import { ChaosCache, useCaches } from '../test-support/caches.js'
-import type { EffectLedger } from '../test-support/effects.js'
 import { onEachTopology } from '../test-support/redis.js'
 import { testRunner } from '../test-support/runner.js'
+import { bookingInput } from '../testing/booking-saga.js'
+import type { EffectLedger } from '../testing/effects.js'
 
 // Deterministic failures (a result that is not JSON, an input or a target that does not validate) would fail the
 // same way on every attempt: they are never retried. Before the pivot the saga compensates at once; at or after it,

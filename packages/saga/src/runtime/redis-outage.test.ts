@@ -1,15 +1,16 @@
 import { getFreePort } from '@cachesaga/testkit'
 import { describe, expect, it } from 'vitest'
-import { bookingSaga } from '../test-support/booking-saga.js'
-import { EffectLedger } from '../test-support/effects.js'
 import { eventually, freshPrefix, useRedis } from '../test-support/redis.js'
 import { EventLog } from '../test-support/runner.js'
+import { bookingSaga } from '../testing/booking-saga.js'
+import { EffectLedger } from '../testing/effects.js'
 import { createSagaRunner } from './saga-runner.js'
 
 // Every wait on Redis is bounded: a runner never hangs on a Redis that is gone, and a saga caught by the outage is
-// finished by the recovery sweep once Redis is back. Killing and restarting a server needs a private single node;
-// it keeps its data across the restart with an append-only file, as production Redis must.
-const server = useRedis({ allowExternal: false, persistence: 'aof', args: ['--appendfsync', 'always'] })
+// finished by the recovery sweep once Redis is back. Killing and restarting a server needs a private single node; it
+// keeps its data across the SIGKILL and restart with an append-only file synced every second, the configuration a
+// saga store needs (what a killed process had written is in the OS's cache; only a power cut loses that second).
+const server = useRedis({ allowExternal: false, persistence: 'aof' })
 
 function runnerOn(redis: string, options: { sweep?: boolean } = {}) {
   const events = new EventLog()

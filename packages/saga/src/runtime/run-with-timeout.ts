@@ -20,15 +20,16 @@ export class AttemptAbort {
   }
 }
 
+const stepTimeout = (timeoutMs: number) =>
+  new SagaError('SAGA_ERR_STEP_TIMEOUT', `no answer within ${timeoutMs} ms`, { details: { timeoutMs } })
+
 /** Runs `work`, failing with SAGA_ERR_STEP_TIMEOUT (and aborting its signal) when it outlasts `timeoutMs`. */
 export function runWithTimeout<T>(timeoutMs: number, work: (abort: AttemptAbort) => Promise<T>): Promise<T> {
   const abort = new AttemptAbort()
   // One promise and one timer per attempt: this runs for every step of every saga.
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => {
-      const error = new SagaError('SAGA_ERR_STEP_TIMEOUT', `no answer within ${timeoutMs} ms`, {
-        details: { timeoutMs },
-      })
+      const error = stepTimeout(timeoutMs)
       abort.abort(error)
       reject(error)
     }, timeoutMs)
@@ -49,4 +50,21 @@ export function runWithTimeout<T>(timeoutMs: number, work: (abort: AttemptAbort)
       },
     )
   })
+}
+
+/**
+ * Runs `work`, aborting its signal with SAGA_ERR_STEP_TIMEOUT when it outlasts `timeoutMs`, and waits for it to
+ * settle: for work that must report its own outcome, such as a store transaction that may already be committing.
+ */
+export async function runToOutcome<T>(
+  timeoutMs: number,
+  work: (abort: AttemptAbort) => Promise<T>,
+): Promise<T> {
+  const abort = new AttemptAbort()
+  const timer = setTimeout(() => abort.abort(stepTimeout(timeoutMs)), timeoutMs)
+  try {
+    return await work(abort)
+  } finally {
+    clearTimeout(timer)
+  }
 }

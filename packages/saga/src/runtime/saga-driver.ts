@@ -11,7 +11,7 @@ import { applyChanges, type PhaseChange, type SagaChange } from '../store/saga-c
 import type { PhaseStatus, SagaRecord, SagaState } from '../store/saga-record.js'
 import type { SagaStore } from '../store/saga-store.js'
 import { classifyFailure, type FailureKind, recordError, serializeResult } from './failure.js'
-import { type AttemptAbort, runWithTimeout } from './run-with-timeout.js'
+import { type AttemptAbort, runToOutcome, runWithTimeout } from './run-with-timeout.js'
 
 /** What every driver of a runner shares. */
 export interface DriverDeps {
@@ -25,8 +25,11 @@ export interface DriverDeps {
 type Phase = 'step' | 'compensation'
 
 type AttemptOutcome =
-  /** `completion` is not written yet: it goes with the next write, which comes before any other side effect. */
-  | { ok: true; completion: PhaseChange }
+  /**
+   * `value` is the stored result. `completion` is not written yet: it goes with the next write, which comes before any
+   * other side effect (a step run in a store transaction has none left: the transaction wrote it).
+   */
+  | { ok: true; value: unknown; completion?: PhaseChange }
   /** `failure` is not written yet either: it goes with the saga's move to compensating, parked, ... */
   | { ok: false; kind: FailureKind; error: RecordedError; failure: PhaseChange }
 
@@ -99,8 +102,8 @@ export class SagaDriver {
       if (isDone(this.record.steps.get(step.name)?.status)) continue
       const outcome = await this.attempt('step', step, pending)
       if (outcome.ok) {
-        this.results[step.name] = JSON.parse(outcome.completion.resultJson ?? 'null')
-        pending = [outcome.completion]
+        this.results[step.name] = outcome.value
+        pending = outcome.completion ? [outcome.completion] : []
         continue
       }
       // Rejected at the pivot: the commit did not happen. Failed at the pivot (retries used up, or a deterministic
@@ -137,7 +140,7 @@ export class SagaDriver {
       }
       const outcome = await this.attempt('compensation', step, pending)
       if (outcome.ok) {
-        pending = [outcome.completion]
+        pending = outcome.completion ? [outcome.completion] : []
         continue
       }
       if (step.kind === 'invalidation' && outcome.error.code === 'SAGA_ERR_INVALID_TARGET') {
@@ -172,19 +175,14 @@ export class SagaDriver {
       }
       pending = []
       try {
+        if (phase === 'step' && step.transaction) return await this.attemptInTransaction(step, attempt)
         const resultJson = await runWithTimeout(step.timeoutMs, (abort) =>
           this.execute(phase, step, attempt, abort),
         )
         return {
           ok: true,
-          completion: {
-            kind: 'phase',
-            phase,
-            step: step.name,
-            status: 'completed',
-            attempt,
-            ...(resultJson !== undefined && { resultJson }),
-          },
+          value: resultJson === undefined ? undefined : JSON.parse(resultJson),
+          completion: completed(phase, step.name, attempt, resultJson),
         }
       } catch (thrown) {
         // A write inside the step (a deferred invalidation) found the lease gone: this runner must stop.
@@ -206,15 +204,49 @@ export class SagaDriver {
     }
   }
 
-  /** Calls the step (or its compensation); a step's result comes back as the JSON that will be stored. */
-  private async execute(
+  /**
+   * One attempt of a step declared `transaction: true`: the store runs it in a transaction that also records its
+   * completion, and commits both or neither. A timeout aborts the transaction's signal; the outcome is what the store
+   * reports (it may have been committing), never a guess.
+   */
+  private async attemptInTransaction(step: SagaStep, attempt: number): Promise<AttemptOutcome> {
+    // Checked when the definition was registered with the runner.
+    const transactions = this.deps.store.stepTransactions!
+    let completion: PhaseChange | undefined
+    const resultJson = await runToOutcome(step.timeoutMs, (abort) =>
+      transactions.run(
+        { sagaId: this.record.sagaId, token: this.token },
+        async (transaction) =>
+          serializeResult(
+            step.name,
+            await step.run(
+              this.context('step', step, attempt, abort, transaction),
+              this.services('step', step),
+            ),
+          ),
+        (json) => {
+          completion = completed('step', step.name, attempt, json)
+          return [completion]
+        },
+        abort.signal,
+      ),
+    )
+    if (completion) {
+      applyChanges(this.record, [completion])
+      this.announce([completion])
+    }
+    return { ok: true, value: JSON.parse(resultJson) }
+  }
+
+  private context(
     phase: Phase,
     step: SagaStep,
     attempt: number,
     abort: AttemptAbort,
-  ): Promise<string | undefined> {
+    transaction?: unknown,
+  ): StepContext<unknown, Record<string, unknown>> & { result?: unknown } {
     const { sagaId } = this.record
-    const ctx: StepContext<unknown, Record<string, unknown>> & { result?: unknown } = {
+    return {
       sagaId,
       input: this.record.input,
       results: { ...this.results },
@@ -223,7 +255,18 @@ export class SagaDriver {
       get signal() {
         return abort.signal
       },
+      ...(transaction !== undefined && { transaction }),
     }
+  }
+
+  /** Calls the step (or its compensation); a step's result comes back as the JSON that will be stored. */
+  private async execute(
+    phase: Phase,
+    step: SagaStep,
+    attempt: number,
+    abort: AttemptAbort,
+  ): Promise<string | undefined> {
+    const ctx = this.context(phase, step, attempt, abort)
     const services = this.services(phase, step)
     if (phase === 'step') return serializeResult(step.name, await step.run(ctx, services))
     const own = this.record.steps.get(step.name)
@@ -281,6 +324,18 @@ export class SagaDriver {
       saga: this.definition.name,
       ...details,
     })
+  }
+}
+
+/** A step's (or compensation's) completion, with the step's result as JSON. */
+function completed(phase: Phase, step: string, attempt: number, resultJson: string | undefined): PhaseChange {
+  return {
+    kind: 'phase',
+    phase,
+    step,
+    status: 'completed',
+    attempt,
+    ...(resultJson !== undefined && { resultJson }),
   }
 }
 

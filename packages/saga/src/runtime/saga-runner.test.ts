@@ -3,10 +3,11 @@ import { defineSaga } from '../definition/define-saga.js'
 import type { StepContext } from '../definition/step.js'
 import { DomainRejection, SagaError } from '../errors.js'
 import { invalidateCache } from '../invalidation/invalidate-cache.js'
-import { bookingInput, bookingSaga } from '../test-support/booking-saga.js'
-import type { EffectLedger } from '../test-support/effects.js'
 import { eventually, onEachTopology } from '../test-support/redis.js'
 import { orphan, testRunner, testStore } from '../test-support/runner.js'
+import { bookingInput, bookingSaga } from '../testing/booking-saga.js'
+import type { EffectLedger } from '../testing/effects.js'
+import { createSagaRunner } from './saga-runner.js'
 
 /** A compensatable first step whose effects go to the test's ledger. */
 const holdSlot = (ledger: EffectLedger) => ({
@@ -265,6 +266,19 @@ onEachTopology((redis) => {
       expect(() => testRunner(redis, { keyPrefix: 'app:{x}:' })).toThrow(
         /options\.keyPrefix: must not contain/,
       )
+      expect(() => createSagaRunner({})).toThrow(/options\.redis: give either `redis` or `store`/)
+    })
+
+    it('drives sagas on a store it was handed, and leaves that store open when it closes', async () => {
+      const { prefix, ledger } = testRunner(redis)
+      const store = testStore(redis, prefix)
+      const runner = createSagaRunner({ store })
+      expect((await runner.run(bookingSaga(ledger), { slot: 'x' }, { sagaId: 's1' })).state).toBe('completed')
+      await runner.close()
+      expect((await store.load('s1'))?.state).toBe('completed')
+      await expect(runner.run(bookingSaga(ledger), { slot: 'x' }, { sagaId: 's2' })).rejects.toMatchObject({
+        code: 'SAGA_ERR_CLOSED',
+      })
     })
 
     it('an invalidating saga needs a cache, whether run or registered for recovery', async () => {

@@ -37,6 +37,10 @@ export class SagaRunner {
   readonly operator: SagaOperator
   private readonly options: ResolvedRunnerOptions
   private readonly store: SagaStore
+  /** True when the runner made its store (from `redis`) and so closes it; a store handed in is the caller's. */
+  private readonly ownStore: boolean
+  /** Settles once the store was found durable (or allowed not to be): checked before the first saga is driven. */
+  private durable: Promise<void> | undefined
   private readonly deps: DriverDeps
   private readonly leases: LeaseKeeper
   private readonly definitions = new Map<string, SagaDefinition>()
@@ -51,12 +55,9 @@ export class SagaRunner {
 
   constructor(options: SagaRunnerOptions) {
     this.options = parseOrThrow(runnerOptionsSchema, options, 'SAGA_ERR_INVALID_OPTIONS', 'options')
-    this.store = new RedisSagaStore({
-      redis: this.options.redis,
-      keyPrefix: this.options.keyPrefix,
-      connectTimeoutMs: this.options.connectTimeout,
-      commandTimeoutMs: this.options.commandTimeout,
-    })
+    const { redis, store, keyPrefix, connectTimeout, commandTimeout } = this.options
+    this.ownStore = store === undefined
+    this.store = store ?? new RedisSagaStore({ redis: redis!, keyPrefix, connectTimeout, commandTimeout })
     this.leases = new LeaseKeeper(this.store, this.options.lease)
     if (!this.options.retryScheduler) {
       this.defaultScheduler = new StoreRetryScheduler(this.store, this.options.sweepInterval)
@@ -92,7 +93,7 @@ export class SagaRunner {
       const { sagaId } = parseOrThrow(runOptionsSchema, options, 'SAGA_ERR_INVALID_OPTIONS', 'options')
       const erased = this.register(definition as unknown as SagaDefinition)
       const inputJson = serializeInput(parsedInput)
-      await this.ready()
+      await this.readyToDrive()
       const first = erased.steps[0]
       const changes: SagaChange[] = first
         ? [{ kind: 'phase', phase: 'step', step: first.name, status: 'started', attempt: 1 }]
@@ -113,6 +114,15 @@ export class SagaRunner {
         { details: { option: 'cache', saga: definition.name } },
       )
     }
+    const transactional = definition.steps.find((step) => step.transaction)
+    if (transactional && !this.store.stepTransactions) {
+      throw new SagaError(
+        'SAGA_ERR_INVALID_OPTIONS',
+        `saga "${definition.name}", step "${transactional.name}" asks for a store transaction, and the store ` +
+          `(${this.store.description}) offers none: pass a \`store\` with step transactions`,
+        { details: { option: 'store', saga: definition.name, step: transactional.name } },
+      )
+    }
     this.definitions.set(definition.name, definition)
     return definition
   }
@@ -124,7 +134,6 @@ export class SagaRunner {
    */
   recover(): Promise<SagaOutcome[]> {
     return this.track(async () => {
-      await this.ready()
       const claimed = await this.sweepOnce()
       const outcomes = await Promise.all(claimed.map((orphan) => this.driveOrphan(orphan)))
       return outcomes.filter((outcome) => outcome !== undefined)
@@ -160,7 +169,8 @@ export class SagaRunner {
 
   /**
    * Stops sweeping, refuses new work (SAGA_ERR_CLOSED), lets the sagas this runner is driving reach their next rest
-   * (each step is bounded by its timeout), then closes the runner's own Redis connection.
+   * (each step is bounded by its timeout), then closes the store if the runner made it (from `redis`); a store handed
+   * in as `store` stays open for its owner.
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
@@ -169,13 +179,44 @@ export class SagaRunner {
       await this.sweeping
       while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight])
       this.leases.stop()
-      await this.store.close()
+      if (this.ownStore) await this.store.close()
     })()
     return this.closing
   }
 
   private ready(): Promise<void> {
     return this.store.ready()
+  }
+
+  /**
+   * The store is reachable and keeps what it acknowledges: checked once, before the first saga is driven (a store that
+   * is not durable fails every call until it is, or, with `requireDurableStore: false`, is logged once and used).
+   */
+  private readyToDrive(): Promise<void> {
+    this.durable ??= this.checkDurability().catch((error: unknown) => {
+      this.durable = undefined
+      throw error
+    })
+    return this.durable
+  }
+
+  private async checkDurability(): Promise<void> {
+    await this.store.ready()
+    try {
+      await this.store.checkDurability()
+    } catch (error) {
+      const code = errorCode(error)
+      const knowable = code === 'SAGA_ERR_STORE_NOT_DURABLE' || code === 'SAGA_ERR_STORE_DURABILITY_UNKNOWN'
+      if (this.options.requireDurableStore || !knowable) throw error
+      this.options.log(
+        'warn',
+        `driving sagas anyway (requireDurableStore: false): ${(error as Error).message}`,
+        {
+          code,
+          ...(error as SagaError).details,
+        },
+      )
+    }
   }
 
   /** Runs `work` as in-flight work of this runner, or refuses it once `close()` was called. */
@@ -195,6 +236,7 @@ export class SagaRunner {
    * of every orphan whose definition this runner has.
    */
   private async sweepOnce(): Promise<Orphan[]> {
+    await this.readyToDrive()
     await this.retryDeferredInvalidations()
     await this.store.forgetFinished(this.options.retainFinished, FORGET_BATCH)
     const expired = await this.store.expiredLeases(SWEEP_BATCH)
@@ -228,6 +270,7 @@ export class SagaRunner {
 
   private resume(sagaId: string): Promise<SagaOutcome> {
     return this.track(async () => {
+      await this.readyToDrive()
       const record = await this.store.load(sagaId)
       if (!record) throw new SagaError('SAGA_ERR_NOT_FOUND', `no saga "${sagaId}"`, { details: { sagaId } })
       return this.driveToRest(this.definition(record.name), sagaId)

@@ -32,15 +32,52 @@ export type AcquireOutcome =
 export type OperatorDecision = 'retry' | 'skip' | 'resolve'
 
 /**
- * Where sagas are kept. Every write that changes a saga is atomic and, except creation and operator decisions, fenced
- * by the lease: a runner that lost its lease (paused, partitioned) cannot write, and learns it from
- * SAGA_ERR_LEASE_LOST. A store that cannot be reached fails within its own bounded wait, naming itself.
+ * Offered by a store that keeps sagas in the same database as the business data, so that a step's business write and
+ * the record of its completion commit together: a crash between them is impossible rather than recovered by the
+ * step's idempotency. Steps ask for it with `transaction: true`; a runner refuses such a step on a store without it.
+ */
+export interface StepTransactions {
+  /**
+   * Opens a transaction and checks the fence in it (the row or lock that says `fence.token` holds the lease; a lost
+   * lease rolls back and rejects with SAGA_ERR_LEASE_LOST), runs `work` with the transaction's handle (for a
+   * PostgreSQL store, its client inside BEGIN), then applies `completion(result)` (the step's completion) in the same
+   * transaction and commits. If `work` rejects, the transaction is rolled back and its error rethrown. When `signal`
+   * aborts (the step timed out) before COMMIT is sent, roll back and reject with `signal.reason`; once COMMIT is sent,
+   * finish it: the runner waits for the outcome instead of guessing it. Every wait is bounded, like any store call.
+   */
+  run<T>(
+    fence: { sagaId: string; token: string },
+    work: (transaction: unknown) => Promise<T>,
+    completion: (result: T) => readonly SagaChange[],
+    signal: AbortSignal,
+  ): Promise<T>
+}
+
+/**
+ * Where sagas are kept: today's `RedisSagaStore`, and any store that implements this (a PostgreSQL one beside the
+ * booking tables, say). The runner, the recovery sweep, the operator API and the CLI's saga commands use nothing
+ * else. `describeSagaStoreContract` of `@cachesaga/saga/testing` runs the store and crash-point tests on a store.
+ *
+ * Rules every store keeps:
+ * - Every write that changes a saga is atomic and, except creation and operator decisions, fenced by the lease: a
+ *   runner that lost its lease (paused, partitioned) cannot write, and learns it from SAGA_ERR_LEASE_LOST.
+ * - `advance` applies changes exactly as `applyChanges` applies them to a record, and `load` returns that record.
+ * - Lease deadlines and ages are judged by one clock (the store server's), never by the runners' clocks.
+ * - Every call is bounded: a store that cannot be reached fails within its own wait with a coded error naming it.
  */
 export interface SagaStore {
   /** Names the store in errors and logs (a Redis URL with the password redacted). */
   readonly description: string
   /** Resolves once the store can be used; rejects within a bounded time with a coded error. */
   ready(): Promise<void>
+  /**
+   * Resolves when the store keeps what it acknowledged across a restart of its server; rejects with
+   * SAGA_ERR_STORE_NOT_DURABLE saying what to set, or SAGA_ERR_STORE_DURABILITY_UNKNOWN when it cannot tell (and
+   * says why). A runner calls it before it drives its first saga.
+   */
+  checkDurability(): Promise<void>
+  /** The transaction hook, when the store offers one (the Redis store does not: its steps cannot share a write). */
+  readonly stepTransactions?: StepTransactions | undefined
   /** Releases what the store opened (never what it was handed). */
   close(): Promise<void>
 

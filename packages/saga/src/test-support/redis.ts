@@ -9,6 +9,9 @@ import {
 } from '@cachesaga/testkit'
 import { Cluster, Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe } from 'vitest'
+import { eventually } from '../testing/store-fixtures.js'
+
+export { eventually }
 
 /** Where saga tests run: every test that needs Redis runs on both. */
 export const TOPOLOGIES = ['single node', '3-master cluster'] as const
@@ -27,7 +30,8 @@ export interface SagaRedis {
 
 /**
  * Declares `specs` twice: on a private single Redis node and on testkit's 3-master Redis Cluster, each started once
- * for the file. Tests written once, run on both.
+ * for the file. Tests written once, run on both. Both keep an append-only file, as a saga store must (runners refuse
+ * a Redis that can lose sagas), so every test also passes the persistence check.
  */
 export function onEachTopology(specs: (redis: SagaRedis) => void): void {
   describe.each(TOPOLOGIES)('on a %s', (topology) => {
@@ -42,7 +46,7 @@ function useSagaRedis(topology: Topology): SagaRedis {
   const opened: Array<{ close(): Promise<void> }> = []
   beforeAll(async () => {
     if (topology === 'single node') {
-      const single = await startRedis({ allowExternal: false })
+      const single = await startRedis({ allowExternal: false, persistence: 'aof' })
       server = single
       connection = single.url
       client = new Redis(single.url)
@@ -51,6 +55,8 @@ function useSagaRedis(topology: Topology): SagaRedis {
       server = cluster
       connection = { cluster: [...cluster.nodes] }
       client = new Cluster([...cluster.nodes])
+      // testkit starts cluster nodes without persistence; turn the append-only file on, as production would have it.
+      await Promise.all(cluster.nodes.map((node) => turnOnAppendOnly(node)))
     }
   }, 90_000)
   afterEach(async () => {
@@ -69,6 +75,24 @@ function useSagaRedis(topology: Topology): SagaRedis {
       return client
     },
     opened,
+  }
+}
+
+/**
+ * `CONFIG SET appendonly yes` on a running node, then waits for the first append-only file to be written: until then
+ * the node refuses to shut down, and a SIGTERM sent meanwhile (testkit's stop) would be lost.
+ */
+export async function turnOnAppendOnly(node: { host: string; port: number }): Promise<void> {
+  const client = new Redis(node)
+  try {
+    await client.config('SET', 'appendonly', 'yes')
+    await eventually(async () => {
+      const info = await client.info('persistence')
+      const writing = /aof_rewrite_in_progress:1|aof_rewrite_scheduled:1/.test(info)
+      return /aof_enabled:1/.test(info) && !writing ? true : undefined
+    })
+  } finally {
+    client.disconnect()
   }
 }
 
@@ -95,14 +119,3 @@ export function useRedis(options?: StartRedisOptions): {
 }
 
 export const freshPrefix = () => `test:${randomUUID().slice(0, 8)}:`
-
-/** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await check()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}

@@ -1,8 +1,9 @@
 import type { SagaEvent, SagaEventName } from '../events.js'
 import type { SagaRunnerOptions } from '../runtime/runner-options.js'
 import { createSagaRunner, type SagaRunner } from '../runtime/saga-runner.js'
-import { RedisSagaStore } from '../store/redis/redis-saga-store.js'
-import { EffectLedger } from './effects.js'
+import type { RedisSagaStore } from '../store/redis/redis-saga-store.js'
+import { createRedisSagaStore } from '../store/redis/redis-store-options.js'
+import { EffectLedger } from '../testing/effects.js'
 import { freshPrefix, type SagaRedis } from './redis.js'
 
 /** Collects every event a runner emits, as `name step` lines that read like the saga's story. */
@@ -40,12 +41,7 @@ export function testRunner(redis: SagaRedis, options: Partial<SagaRunnerOptions>
 
 /** A Redis store of its own on `prefix` (a runner's, to play a runner that died), closed after the test. */
 export function testStore(redis: SagaRedis, prefix: string): RedisSagaStore {
-  const store = new RedisSagaStore({
-    redis: redis.connection,
-    keyPrefix: prefix,
-    connectTimeoutMs: 10_000,
-    commandTimeoutMs: 5_000,
-  })
+  const store = createRedisSagaStore({ redis: redis.connection, keyPrefix: prefix })
   redis.opened.push(store)
   return store
 }

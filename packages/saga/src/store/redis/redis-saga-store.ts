@@ -13,20 +13,22 @@ import { applyChanges, type SagaChange } from '../saga-change.js'
 import { FINAL_STATES, type SagaLogEntry, type SagaRecord, type SagaState } from '../saga-record.js'
 import type { AcquireOutcome, Lease, NewSaga, OperatorDecision, SagaStore } from '../saga-store.js'
 import { changesState, encodeWrite } from './change-encoding.js'
+import { checkRedisDurability } from './durability.js'
 import { ALL_BUCKETS, bucketOf, KeyLayout } from './key-layout.js'
 import { LuaScripts } from './lua-scripts.js'
 import { parseRecordHash } from './record-hash.js'
 import { WriteCoalescing } from './write-coalescing.js'
 
-export interface RedisSagaStoreOptions {
+/** The store's settings, resolved (see `redisStoreOptionsSchema` for what callers pass). */
+export interface ResolvedRedisStoreOptions {
   /** Where the sagas live; the store opens its own connection and never closes a client it was handed. */
   redis: RedisConnection
   /** Prefix of every key; no braces (the store adds the hash tags). */
   keyPrefix: string
-  /** How long a call waits for Redis to be ready before CS_ERR_REDIS_UNREACHABLE. */
-  connectTimeoutMs: number
-  /** How long one command may take before it fails (CS_ERR_REDIS_UNREACHABLE). */
-  commandTimeoutMs: number
+  /** How long a call waits for Redis to be ready before CS_ERR_REDIS_UNREACHABLE, ms. */
+  connectTimeout: number
+  /** How long one command may take before it fails (CS_ERR_REDIS_UNREACHABLE), ms. */
+  commandTimeout: number
 }
 
 /** Buckets whose indexes a sweep reads at once: enough to overlap round trips, few enough to stay gentle. */
@@ -39,16 +41,18 @@ const SWEEP_CONCURRENCY = 16
  */
 export class RedisSagaStore implements SagaStore {
   readonly description: string
+  /** None: a step's business write cannot share a Redis transaction with its record (see `StepTransactions`). */
+  readonly stepTransactions = undefined
   private readonly client: Redis | Cluster
   private readonly scripts: LuaScripts
   private readonly keys: KeyLayout
   private readonly writes: WriteCoalescing
   private waiting: Promise<void> | undefined
 
-  constructor(private readonly options: RedisSagaStoreOptions) {
+  constructor(private readonly options: ResolvedRedisStoreOptions) {
     this.description = describeRedis(options.redis)
     this.client = openRedis(options.redis, {
-      commandTimeoutMs: options.commandTimeoutMs,
+      commandTimeoutMs: options.commandTimeout,
       maxRetriesPerRequest: 1,
       // Not auto-pipelined: measured with 50 sagas in flight, batching the writes of a tick cost more CPU per saga
       // than the socket writes it saved, and every write waited for the batch before it (bench/, saga suite).
@@ -65,7 +69,7 @@ export class RedisSagaStore implements SagaStore {
   ready(): Promise<void> {
     if (this.client.status === 'ready') return Promise.resolve()
     this.waiting ??= waitForRedis(this.client, {
-      timeoutMs: this.options.connectTimeoutMs,
+      timeoutMs: this.options.connectTimeout,
       target: this.description,
     }).finally(() => {
       this.waiting = undefined
@@ -73,8 +77,18 @@ export class RedisSagaStore implements SagaStore {
     return this.waiting
   }
 
+  /** Reads appendonly, appendfsync and maxmemory-policy of every node that holds sagas (see `durability.ts`). */
+  async checkDurability(): Promise<void> {
+    await this.ready()
+    try {
+      await checkRedisDurability(this.client, this.description)
+    } catch (error) {
+      throw error instanceof SagaError ? error : this.failure(error)
+    }
+  }
+
   close(): Promise<void> {
-    return closeRedis(this.client, this.options.commandTimeoutMs)
+    return closeRedis(this.client, this.options.commandTimeout)
   }
 
   async acquire(sagaId: string, lease: Lease, create?: NewSaga): Promise<AcquireOutcome> {
@@ -298,6 +312,6 @@ export class RedisSagaStore implements SagaStore {
         { cause: error, details: { target: this.description } },
       )
     }
-    return new RedisUnreachableError(this.description, this.options.commandTimeoutMs, error)
+    return new RedisUnreachableError(this.description, this.options.commandTimeout, error)
   }
 }

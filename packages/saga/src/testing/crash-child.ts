@@ -1,11 +1,12 @@
 // A saga run in a child process that stops at every crash point (every emitted transition, and inside each step right
 // after its side effect) until the parent answers on stdin, so the parent can SIGKILL it at an exact point.
-// Env: REDIS_CONNECTION (JSON: a URL or { cluster: nodes }), KEY_PREFIX, SAGA_ID, REJECT_AT_COMMIT ('1' rolls back),
-// LEASE_MS, LEDGER_FILE.
+// Env: STORE_MODULE and STORE_NAMESPACE (the store, see `SagaStoreContractOptions`), SAGA_ID, REJECT_AT_COMMIT ('1'
+// rolls back), LEASE_MS, LEDGER_FILE.
 import { readSync, writeSync } from 'node:fs'
 import { createSagaRunner } from '../runtime/saga-runner.js'
 import { bookingSaga } from './booking-saga.js'
 import { EffectLedger } from './effects.js'
+import { loadStoreFactory } from './store-factory.js'
 
 const env = (name: string) => {
   const value = process.env[name]
@@ -29,10 +30,10 @@ function pauseAt(point: string): void {
   }
 }
 
+const store = await (await loadStoreFactory(env('STORE_MODULE')))(env('STORE_NAMESPACE'))
 const ledger = new EffectLedger(env('LEDGER_FILE'))
 const runner = createSagaRunner({
-  redis: JSON.parse(env('REDIS_CONNECTION')),
-  keyPrefix: env('KEY_PREFIX'),
+  store,
   lease: Number(env('LEASE_MS')),
   events: { emit: (name, event) => pauseAt(event.step ? `${name} ${event.step}` : name) },
 })
@@ -43,3 +44,4 @@ const outcome = await runner.run(
 )
 writeSync(1, `done ${outcome.state}\n`)
 await runner.close()
+await store.close()
