@@ -1,0 +1,39 @@
+import { closeRedis, openRedis } from '@cachesaga/common'
+import { bookingCatalog, Dispatcher, QueueAdmin } from '@cachesaga/queue'
+import { Queue } from 'bullmq'
+import fp from 'fastify-plugin'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    dispatcher: Dispatcher<typeof bookingCatalog>
+    queueAdmin: QueueAdmin
+    /** BullMQ handles for bull-board only; producing and consuming goes through @cachesaga/queue. */
+    boardQueues: Queue[]
+  }
+}
+
+/** The queues of the booking catalog: a dispatcher for webhooks, their figures, and bull-board's handles. */
+export const queuesPlugin = fp(
+  async (app) => {
+    const { redis, QUEUE_PREFIX: prefix } = app.config
+    const dispatcher = new Dispatcher({ redis, prefix, catalog: bookingCatalog })
+    const queueAdmin = new QueueAdmin({ redis, prefix })
+    // BullMQ wants blocking-safe clients: no per-request retry limit.
+    const boardRedis = openRedis(redis, { maxRetriesPerRequest: null })
+    const boardQueues = bookingCatalog.queues.map(
+      (name) => new Queue(name, { connection: boardRedis, prefix }),
+    )
+    app.decorate('dispatcher', dispatcher)
+    app.decorate('queueAdmin', queueAdmin)
+    app.decorate('boardQueues', boardQueues)
+    app.addHook('onClose', async () => {
+      await Promise.all([
+        dispatcher.close(),
+        queueAdmin.close(),
+        ...boardQueues.map((queue) => queue.close()),
+      ])
+      await closeRedis(boardRedis, 1_000)
+    })
+  },
+  { name: 'queues', dependencies: ['config'] },
+)
