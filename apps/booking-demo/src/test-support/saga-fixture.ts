@@ -1,0 +1,97 @@
+import type { Cache } from '@cachesaga/core'
+import { type bookingCatalog, EventBus } from '@cachesaga/queue'
+import {
+  type FaultProxy,
+  type RadicaleServer,
+  type RedisServer,
+  startFaultProxy,
+  startRadicale,
+  startRedis,
+} from '@cachesaga/testkit'
+import { Redis } from 'ioredis'
+import type { BookingEvent } from '../bookings/booking-events.js'
+import { BookingRepository } from '../bookings/booking-repository.js'
+import { SlotHolds } from '../bookings/slot-holds.js'
+import { createAvailabilityCache } from '../cache/availability-cache.js'
+import { AvailabilityReader } from '../cache/availability-reader.js'
+import { CalDavCalendarProvider } from '../calendar/caldav/caldav-calendar-provider.js'
+import type { CalendarChanges } from '../calendar/calendar-provider.js'
+import { ensureStaffCalendars } from '../calendar/ensure-staff-calendars.js'
+import { type BookingFlows, createBookingFlows } from '../sagas/booking-flows.js'
+import { demoIds, seedDemoData } from '../seed/seed-demo-data.js'
+import { createTestDatabase, type TestDatabase } from './test-database.js'
+
+/** A seeded database, a private Redis, a cache, Radicale behind a fault proxy, and the booking sagas on them. */
+export interface SagaFixture {
+  db: TestDatabase
+  redis: RedisServer
+  cache: Cache
+  radicale: RadicaleServer
+  /** The sagas reach Radicale through it, so a test can make the calendar server vanish and return. */
+  proxy: FaultProxy
+  /** The calendar home through the proxy, for a child process's `CALDAV_URL`. */
+  caldavUrl: string
+  calendar: CalDavCalendarProvider
+  flows: BookingFlows
+  reader: AvailabilityReader
+  /** Every event the sagas' `notify` steps announced, in order. */
+  announced: BookingEvent[]
+  /** What the calendar server holds for Ada now, read as the sync reads it. */
+  adasEvents(): Promise<CalendarChanges['events']>
+  close(): Promise<void>
+}
+
+export async function startSagaFixture(label: string): Promise<SagaFixture> {
+  const db = await createTestDatabase(label)
+  await seedDemoData(db.pool)
+  const redis = await startRedis({ allowExternal: false })
+  const holdsRedis = new Redis(redis.url)
+  const cache = await createAvailabilityCache(redis.url)
+  const radicale = await startRadicale()
+  const proxy = await startFaultProxy({ target: radicale })
+  const caldavUrl = `http://demo:x@127.0.0.1:${proxy.port}/demo/`
+  const calendar = new CalDavCalendarProvider({ url: caldavUrl, timeout: 300 })
+  await ensureStaffCalendars(db.pool, calendar)
+  const announced: BookingEvent[] = []
+  const bus = new EventBus<Record<string, unknown>, typeof bookingCatalog>()
+  bus.on('booking.*', (event) => {
+    announced.push(event)
+  })
+  const flows = createBookingFlows({
+    redis: redis.url,
+    cache,
+    pool: db.pool,
+    bookings: new BookingRepository(db.pool),
+    holds: new SlotHolds(holdsRedis, 30_000),
+    calendar,
+    bus,
+  })
+  return {
+    db,
+    redis,
+    cache,
+    radicale,
+    proxy,
+    caldavUrl,
+    calendar,
+    flows,
+    reader: new AvailabilityReader(cache, db.pool, demoIds.tenant),
+    announced,
+    adasEvents: async () =>
+      (
+        await calendar.listChanges(demoIds.calendars.ada, null, {
+          window: { from: new Date('2026-01-01T00:00:00Z'), to: new Date('2027-12-31T00:00:00Z') },
+          timeZone: 'Europe/Berlin',
+        })
+      ).events,
+    close: async () => {
+      await flows.runner.close()
+      await cache.close()
+      holdsRedis.disconnect()
+      await redis.stop()
+      await proxy.close()
+      await radicale.stop()
+      await db.drop()
+    },
+  }
+}
