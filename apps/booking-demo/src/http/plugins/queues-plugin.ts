@@ -1,18 +1,14 @@
-import { closeRedis, openRedis } from '@cachesaga/common'
 import { bookingCatalog, Dispatcher, QueueAdmin } from '@cachesaga/queue'
-import { Queue } from 'bullmq'
 import fp from 'fastify-plugin'
 
 declare module 'fastify' {
   interface FastifyInstance {
     dispatcher: Dispatcher<typeof bookingCatalog>
     queueAdmin: QueueAdmin
-    /** BullMQ handles for bull-board only; producing and consuming goes through @cachesaga/queue. */
-    boardQueues: Queue[]
   }
 }
 
-/** The queues of the booking catalog: a dispatcher for webhooks, their figures, and bull-board's handles. */
+/** The queues of the booking catalog: a dispatcher for webhooks, and their figures. */
 export const queuesPlugin = fp(
   async (app) => {
     const { redis, QUEUE_PREFIX: prefix } = app.config

@@ -2,6 +2,9 @@ import { readFile } from 'node:fs/promises'
 import { createBullBoard } from '@bull-board/api'
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter'
 import { FastifyAdapter } from '@bull-board/fastify'
+import { closeRedis, openRedis } from '@cachesaga/common'
+import { bookingCatalog } from '@cachesaga/queue'
+import { Queue } from 'bullmq'
 import fp from 'fastify-plugin'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { collectHealth } from '../../health/collect-health.js'
@@ -24,10 +27,21 @@ const routes: FastifyPluginAsyncZod = async (app) => {
   app.get('/admin', (_request, reply) => reply.type('text/html; charset=utf-8').send(page))
   app.get('/admin/charts.js', (_request, reply) => reply.type('text/javascript; charset=utf-8').send(charts))
 
+  // BullMQ handles for bull-board only (producing and consuming go through @cachesaga/queue). BullMQ wants
+  // blocking-safe clients: no per-request retry limit.
+  const boardRedis = openRedis(app.config.redis, { maxRetriesPerRequest: null })
+  boardRedis.on('error', () => {})
+  const queues = bookingCatalog.queues.map(
+    (name) => new Queue(name, { connection: boardRedis, prefix: app.config.QUEUE_PREFIX }),
+  )
+  app.addHook('onClose', async () => {
+    await Promise.all(queues.map((queue) => queue.close()))
+    await closeRedis(boardRedis, 1_000)
+  })
   const board = new FastifyAdapter()
   board.setBasePath('/admin/queues')
   createBullBoard({
-    queues: app.boardQueues.map((queue) => new BullMQAdapter(queue, { readOnlyMode: false })),
+    queues: queues.map((queue) => new BullMQAdapter(queue, { readOnlyMode: false })),
     serverAdapter: board,
   })
   await app.register(board.registerPlugin(), { prefix: '/admin/queues' })
