@@ -14,21 +14,10 @@ export const queuesPlugin = fp(
     const { redis, QUEUE_PREFIX: prefix } = app.config
     const dispatcher = new Dispatcher({ redis, prefix, catalog: bookingCatalog })
     const queueAdmin = new QueueAdmin({ redis, prefix })
-    // BullMQ wants blocking-safe clients: no per-request retry limit.
-    const boardRedis = openRedis(redis, { maxRetriesPerRequest: null })
-    const boardQueues = bookingCatalog.queues.map(
-      (name) => new Queue(name, { connection: boardRedis, prefix }),
-    )
     app.decorate('dispatcher', dispatcher)
     app.decorate('queueAdmin', queueAdmin)
-    app.decorate('boardQueues', boardQueues)
     app.addHook('onClose', async () => {
-      await Promise.all([
-        dispatcher.close(),
-        queueAdmin.close(),
-        ...boardQueues.map((queue) => queue.close()),
-      ])
-      await closeRedis(boardRedis, 1_000)
+      await Promise.all([dispatcher.close(), queueAdmin.close()])
     })
   },
   { name: 'queues', dependencies: ['config'] },

@@ -34,6 +34,8 @@ const routes: FastifyPluginAsyncZod = async (app) => {
   const queues = bookingCatalog.queues.map(
     (name) => new Queue(name, { connection: boardRedis, prefix: app.config.QUEUE_PREFIX }),
   )
+  // Redis being away shows on the dashboard; BullMQ would print every reconnect attempt without a listener.
+  for (const queue of queues) queue.on('error', () => {})
   app.addHook('onClose', async () => {
     await Promise.all(queues.map((queue) => queue.close()))
     await closeRedis(boardRedis, 1_000)
