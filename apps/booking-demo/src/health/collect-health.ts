@@ -46,6 +46,16 @@ export async function collectHealth(app: FastifyInstance) {
       p95: app.latency.percentileMs(95),
       p99: app.latency.percentileMs(99),
     },
+    /**
+     * Invalidations from other instances: publish there to receipt here (same machine's clocks), over the last
+     * 10,000. Once one is received, this instance no longer serves what it invalidated.
+     */
+    bus_lag_ms: {
+      count: app.history.busLag.count,
+      p50: app.history.busLag.percentileMs(50),
+      p99: app.history.busLag.percentileMs(99),
+      max: app.history.busLag.percentileMs(100),
+    },
     cache: app.cache.stats(),
     redis: health.redis === null ? 'unreachable' : 'reachable',
     postgres: postgresReachable ? 'reachable' : 'unreachable',

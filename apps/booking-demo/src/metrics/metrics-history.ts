@@ -29,10 +29,14 @@ export class MetricsHistory {
   /** The queues' lag histograms at the last sample (all-time counts by bucket bound), to take differences of. */
   private lagCounts = new Map<number, number>()
   private busLags: number[] = []
+  /** Every bus message's lag (publish on another instance to receipt here), over the last 10,000. */
+  readonly busLag = new LatencyWindow(10_000)
   private last: { at: number; hits: number; reads: number; invalidations: number }
   private timer: NodeJS.Timeout | undefined
   private readonly onBusMessage = ({ lagMs }: { lagMs?: number }) => {
-    if (lagMs !== undefined) this.busLags.push(lagMs)
+    if (lagMs === undefined) return
+    this.busLags.push(lagMs)
+    this.busLag.record(lagMs)
   }
 
   constructor(

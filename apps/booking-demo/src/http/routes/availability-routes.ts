@@ -27,7 +27,13 @@ const routes: FastifyPluginAsyncZod = async (app) => {
     }
     return {
       ...availability,
-      cache: { tier: read.tier, generation: read.generation, durationMs: Number(read.durationMs.toFixed(3)) },
+      cache: {
+        tier: read.tier,
+        generation: read.generation,
+        durationMs: Number(read.durationMs.toFixed(3)),
+        // When this answer was read (ms since the epoch, sub-ms): how the load command dates what each instance showed.
+        servedAt: Number((performance.timeOrigin + performance.now()).toFixed(3)),
+      },
     }
   })
 }
