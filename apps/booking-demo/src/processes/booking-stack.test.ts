@@ -273,7 +273,7 @@ describe('the dashboard', () => {
       expect(await page.textContent('#p95')).toMatch(/^\d+\.\d+ ms$/)
       // The charts fill in as samples arrive (one every 2 s): each of the five is drawn with a line.
       await page.waitForFunction(
-        "['chart-hit-rate', 'chart-p95', 'chart-invalidations', 'chart-bus-lag', 'chart-queue-lag'].every((id) => document.querySelector(`#${id} text`))",
+        "['chart-hit-rate', 'chart-p95', 'chart-invalidations', 'chart-bus-lag', 'chart-queue-lag'].every((id) => document.querySelector('#' + id + ' text'))",
         undefined,
         { timeout: 15_000 },
       )
