@@ -63,6 +63,7 @@ export class ProcessStack {
       throw error
     }
     stack.apis.sort((a, b) => a.name.localeCompare(b.name))
+    stack.workers.sort((a, b) => a.name.localeCompare(b.name))
     return stack
   }
 
