@@ -1,13 +1,12 @@
 import { DomainRejection, defineSaga, invalidateAfterBooking } from '@cachesaga/saga'
 import { z } from 'zod'
-import { bookingCreated, eventIdOf } from '../bookings/booking-events.js'
+import { bookingCreated } from '../bookings/booking-events.js'
 import { bookedSlot } from '../cache/availability-mapping.js'
-import { loadStaffProfile } from '../staff/load-staff-profile.js'
 import {
   type BookingSagaDeps,
   CALENDAR_RETRY,
   calendarEventId,
-  refuseAsDomain,
+  commitWithEvent,
   refuseWithoutRetry,
 } from './saga-steps.js'
 
@@ -44,13 +43,14 @@ export function createBookingSaga(deps: BookingSagaDeps) {
       })
       .step('commit', {
         kind: 'pivot',
-        run: async ({ input, idempotencyKey }) => {
-          const eventId = eventIdOf(idempotencyKey)
-          const { booking, event } = await refuseAsDomain(() => deps.bookings.confirm({ ...input, eventId }))
-          const { calendarId } = await loadStaffProfile(deps.pool, input.staffId)
-          // A retried step finds its booking made: the event is the one the first run committed.
-          return { booking, event: event ?? bookingCreated(booking, eventId), calendarId }
-        },
+        // A retried step finds its booking made: the event is the one the first run committed.
+        run: ({ input, idempotencyKey }) =>
+          commitWithEvent(
+            deps,
+            idempotencyKey,
+            (eventId) => deps.bookings.confirm({ ...input, eventId }),
+            bookingCreated,
+          ),
       })
       // Before the calendar write: the availability this instance serves is right from here on.
       .step(invalidateAfterBooking(({ results }) => bookedSlot(results.commit.booking)))

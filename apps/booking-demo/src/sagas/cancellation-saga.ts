@@ -1,13 +1,12 @@
 import { defineSaga, invalidateAfterCancellation } from '@cachesaga/saga'
 import { z } from 'zod'
-import { bookingCancelled, eventIdOf } from '../bookings/booking-events.js'
+import { bookingCancelled } from '../bookings/booking-events.js'
 import { bookedSlot } from '../cache/availability-mapping.js'
-import { loadStaffProfile } from '../staff/load-staff-profile.js'
 import {
   type BookingSagaDeps,
   CALENDAR_RETRY,
   calendarEventId,
-  refuseAsDomain,
+  commitWithEvent,
   refuseWithoutRetry,
 } from './saga-steps.js'
 
@@ -24,14 +23,13 @@ export function createCancellationSaga(deps: BookingSagaDeps) {
   return defineSaga('cancel-booking', { input: cancellationSchema })
     .step('cancel', {
       kind: 'pivot',
-      run: async ({ input, idempotencyKey }) => {
-        const eventId = eventIdOf(idempotencyKey)
-        const { booking, event } = await refuseAsDomain(() =>
-          deps.bookings.cancel(input.tenantId, input.bookingId, eventId),
-        )
-        const { calendarId } = await loadStaffProfile(deps.pool, booking.staffId)
-        return { booking, event: event ?? bookingCancelled(booking, eventId), calendarId }
-      },
+      run: ({ input, idempotencyKey }) =>
+        commitWithEvent(
+          deps,
+          idempotencyKey,
+          (eventId) => deps.bookings.cancel(input.tenantId, input.bookingId, eventId),
+          bookingCancelled,
+        ),
     })
     .step(invalidateAfterCancellation(({ results }) => bookedSlot(results.cancel.booking)))
     .step('delete-external-calendar-event', {

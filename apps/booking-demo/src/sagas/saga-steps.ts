@@ -2,10 +2,12 @@ import { errorCode } from '@cachesaga/common'
 import type { bookingCatalog, EventBus } from '@cachesaga/queue'
 import { DomainRejection, type RetryPolicyInput } from '@cachesaga/saga'
 import type pg from 'pg'
-import type { BookingRepository } from '../bookings/booking-repository.js'
+import { type BookingEvent, eventIdOf } from '../bookings/booking-events.js'
+import type { Booking, BookingChange, BookingRepository } from '../bookings/booking-repository.js'
 import type { SlotHolds } from '../bookings/slot-holds.js'
 import type { CalendarProvider } from '../calendar/calendar-provider.js'
 import { BookingDemoError } from '../errors.js'
+import { loadStaffProfile } from '../staff/load-staff-profile.js'
 
 /** What the booking, cancellation and reschedule sagas use; one of each per process. */
 export interface BookingSagaDeps {
@@ -59,4 +61,22 @@ export async function refuseWithoutRetry(call: () => Promise<void>): Promise<voi
     }
     throw error
   }
+}
+
+/**
+ * A pivot that commits a booking write with its event: the event id comes from the step's idempotency key, a
+ * domain refusal becomes `DomainRejection`, and a retried step that finds its write done gets the event the
+ * first run committed (`rebuild`). Returns what the later steps need: the booking, its event and the staff
+ * member's calendar.
+ */
+export async function commitWithEvent(
+  deps: BookingSagaDeps,
+  idempotencyKey: string,
+  write: (eventId: string) => Promise<BookingChange>,
+  rebuild: (booking: Booking, eventId: string) => BookingEvent,
+): Promise<{ booking: Booking; event: BookingEvent; calendarId: string | null }> {
+  const eventId = eventIdOf(idempotencyKey)
+  const { booking, event } = await refuseAsDomain(() => write(eventId))
+  const { calendarId } = await loadStaffProfile(deps.pool, booking.staffId)
+  return { booking, event: event ?? rebuild(booking, eventId), calendarId }
 }

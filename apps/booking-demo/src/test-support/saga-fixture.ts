@@ -1,6 +1,7 @@
 import type { Cache } from '@cachesaga/core'
 import { type bookingCatalog, EventBus } from '@cachesaga/queue'
 import {
+  eventually,
   type FaultProxy,
   type RadicaleServer,
   type RedisServer,
@@ -36,6 +37,11 @@ export interface SagaFixture {
   reader: AvailabilityReader
   /** Every event the sagas' `notify` steps announced, in order. */
   announced: BookingEvent[]
+  /**
+   * Runs `start` while the calendar server does not answer (the proxy drops every byte), lets the server back
+   * once the saga's calendar step has tried twice, and resolves with what `start` resolves with.
+   */
+  throughCalendarOutage<T>(start: () => Promise<T>): Promise<T>
   /** What the calendar server holds for Ada now, read as the sync reads it. */
   adasEvents(): Promise<CalendarChanges['events']>
   close(): Promise<void>
@@ -77,6 +83,17 @@ export async function startSagaFixture(label: string): Promise<SagaFixture> {
     flows,
     reader: new AvailabilityReader(cache, db.pool, demoIds.tenant),
     announced,
+    throughCalendarOutage: async (start) => {
+      proxy.blackhole(true)
+      const sentBefore = calendar.requestsSent
+      const running = start()
+      await eventually('two calendar attempts', async () => calendar.requestsSent - sentBefore >= 2, {
+        timeoutMs: 10_000,
+      })
+      proxy.blackhole(false)
+      proxy.resetAll()
+      return running
+    },
     adasEvents: async () =>
       (
         await calendar.listChanges(demoIds.calendars.ada, null, {
