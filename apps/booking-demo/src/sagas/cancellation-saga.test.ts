@@ -12,30 +12,6 @@ beforeAll(async () => {
 afterAll(() => f?.close())
 beforeEach(() => f.proxy.blackhole(false))
 
-const query = (date: string) => ({ staffId: demoIds.staff.ada, serviceId: demoIds.services.treatment, date })
-const free = async (date: string) =>
-  (await f.reader.read(query(date))).availability.slots.map((slot) => slot.startsAt)
-
-/** A booking made through its saga, its calendar event written, and its day read (and cached) since. */
-async function booked(start: string) {
-  const bookingId = randomUUID()
-  const outcome = await f.flows.runner.run(
-    f.flows.book,
-    {
-      bookingId,
-      tenantId: demoIds.tenant,
-      staffId: demoIds.staff.ada,
-      serviceId: demoIds.services.treatment,
-      customerEmail: 'pat@example.com',
-      start,
-    },
-    { sagaId: `booking:${bookingId}` },
-  )
-  expect(outcome.state).toBe('completed')
-  expect(await free(start.slice(0, 10))).not.toContain(start)
-  return bookingId
-}
-
 const cancel = (bookingId: string) =>
   f.flows.runner.run(
     f.flows.cancel,
@@ -47,7 +23,9 @@ const calendarIds = async () => (await f.adasEvents()).map((event) => event.id)
 
 describe('the cancellation saga', () => {
   it('cancels, frees the cached day, deletes the calendar event through an outage of the calendar server, and announces it', async () => {
-    const bookingId = await booked('2026-12-14T08:00:00.000Z')
+    const bookingId = await f.book('2026-12-14T08:00:00.000Z')
+    // The day is in the cache, without the slot, before the cancellation.
+    expect(await f.free('2026-12-14')).not.toContain('2026-12-14T08:00:00.000Z')
     const done = await f.throughCalendarOutage(() => cancel(bookingId))
     expect(done.state).toBe('completed')
     expect(Object.keys(done.results)).toEqual([
@@ -58,14 +36,14 @@ describe('the cancellation saga', () => {
     ])
     expect(done.results['delete-external-calendar-event']).toEqual({ deleted: true })
     expect(await calendarIds()).not.toContain(`booking-${bookingId}`)
-    expect(await free('2026-12-14')).toContain('2026-12-14T08:00:00.000Z')
+    expect(await f.free('2026-12-14')).toContain('2026-12-14T08:00:00.000Z')
     expect(
       f.announced.filter((event) => event.payload.bookingId === bookingId).map((event) => event.type),
     ).toEqual(['booking.created', 'booking.cancelled'])
   })
 
   it('answers a second cancellation of the same booking with the first one recorded', async () => {
-    const bookingId = await booked('2026-12-14T09:00:00.000Z')
+    const bookingId = await f.book('2026-12-14T09:00:00.000Z')
     const first = await cancel(bookingId)
     const again = await cancel(bookingId)
     expect(again).toMatchObject({ state: 'completed', sagaId: first.sagaId })
@@ -85,7 +63,9 @@ describe('the cancellation saga', () => {
   })
 
   it('is resumed by another runner after the one running it is SIGKILLed in the calendar step', async () => {
-    const bookingId = await booked('2026-12-14T10:00:00.000Z')
+    const bookingId = await f.book('2026-12-14T10:00:00.000Z')
+    // The day is in the cache, without the slot, before the cancellation.
+    expect(await f.free('2026-12-14')).not.toContain('2026-12-14T10:00:00.000Z')
     // The calendar hangs, so the child is sure to be inside the step when it dies.
     f.proxy.blackhole(true)
     const sagaId = `cancel:${bookingId}`
@@ -108,6 +88,6 @@ describe('the cancellation saga', () => {
     )
     expect(resumed).toMatchObject({ state: 'completed' })
     expect(await calendarIds()).not.toContain(`booking-${bookingId}`)
-    expect(await free('2026-12-14')).toContain('2026-12-14T10:00:00.000Z')
+    expect(await f.free('2026-12-14')).toContain('2026-12-14T10:00:00.000Z')
   }, 60_000)
 })

@@ -12,28 +12,6 @@ beforeAll(async () => {
 afterAll(() => f?.close())
 beforeEach(() => f.proxy.blackhole(false))
 
-const query = (date: string) => ({ staffId: demoIds.staff.ada, serviceId: demoIds.services.treatment, date })
-const free = async (date: string) =>
-  (await f.reader.read(query(date))).availability.slots.map((slot) => slot.startsAt)
-
-async function booked(start: string, customerEmail = 'pat@example.com') {
-  const bookingId = randomUUID()
-  const outcome = await f.flows.runner.run(
-    f.flows.book,
-    {
-      bookingId,
-      tenantId: demoIds.tenant,
-      staffId: demoIds.staff.ada,
-      serviceId: demoIds.services.treatment,
-      customerEmail,
-      start,
-    },
-    { sagaId: `booking:${bookingId}` },
-  )
-  expect(outcome.state).toBe('completed')
-  return bookingId
-}
-
 const reschedule = (bookingId: string, start: string) =>
   f.flows.runner.run(
     f.flows.reschedule,
@@ -47,9 +25,9 @@ const calendarEvent = async (bookingId: string) =>
 describe('the reschedule saga', () => {
   it('moves a booking to another day, invalidates both days, moves the calendar event through an outage, and announces it', async () => {
     // Monday to Tuesday: both days are cached before the move.
-    const bookingId = await booked('2026-12-21T08:00:00.000Z')
-    expect(await free('2026-12-21')).not.toContain('2026-12-21T08:00:00.000Z')
-    expect(await free('2026-12-22')).toContain('2026-12-22T13:00:00.000Z')
+    const bookingId = await f.book('2026-12-21T08:00:00.000Z')
+    expect(await f.free('2026-12-21')).not.toContain('2026-12-21T08:00:00.000Z')
+    expect(await f.free('2026-12-22')).toContain('2026-12-22T13:00:00.000Z')
     const done = await f.throughCalendarOutage(() => reschedule(bookingId, '2026-12-22T13:00:00.000Z'))
     expect(done.state).toBe('completed')
     expect(Object.keys(done.results)).toEqual([
@@ -61,8 +39,8 @@ describe('the reschedule saga', () => {
       'notify',
       'release-hold',
     ])
-    expect(await free('2026-12-21')).toContain('2026-12-21T08:00:00.000Z')
-    expect(await free('2026-12-22')).not.toContain('2026-12-22T13:00:00.000Z')
+    expect(await f.free('2026-12-21')).toContain('2026-12-21T08:00:00.000Z')
+    expect(await f.free('2026-12-22')).not.toContain('2026-12-22T13:00:00.000Z')
     expect((await calendarEvent(bookingId))?.busy).toEqual([
       { startsAt: new Date('2026-12-22T13:00:00.000Z'), endsAt: new Date('2026-12-22T14:00:00.000Z') },
     ])
@@ -76,8 +54,8 @@ describe('the reschedule saga', () => {
   })
 
   it('compensates a move onto a taken time: the hold is let go and the booking stays where it was', async () => {
-    const bookingId = await booked('2026-12-21T09:00:00.000Z')
-    await booked('2026-12-21T12:00:00.000Z', 'sam@example.com')
+    const bookingId = await f.book('2026-12-21T09:00:00.000Z')
+    await f.book('2026-12-21T12:00:00.000Z', 'sam@example.com')
     const outcome = await reschedule(bookingId, '2026-12-21T12:00:00.000Z')
     expect(outcome).toMatchObject({
       state: 'compensated',
@@ -91,7 +69,7 @@ describe('the reschedule saga', () => {
   })
 
   it('is resumed by another runner after the one running it is SIGKILLed in the calendar step', async () => {
-    const bookingId = await booked('2026-12-28T08:00:00.000Z')
+    const bookingId = await f.book('2026-12-28T08:00:00.000Z')
     f.proxy.blackhole(true)
     const sagaId = `reschedule:${bookingId}:${randomUUID()}`
     await crashSagaAt(
@@ -116,7 +94,7 @@ describe('the reschedule saga', () => {
     expect(resumed).toMatchObject({ state: 'completed' })
     // The resumed run used the slot the first run recorded: the calendar moved, and both days are right.
     expect((await calendarEvent(bookingId))?.busy[0]?.startsAt).toEqual(new Date('2026-12-29T14:00:00.000Z'))
-    expect(await free('2026-12-28')).toContain('2026-12-28T08:00:00.000Z')
-    expect(await free('2026-12-29')).not.toContain('2026-12-29T14:00:00.000Z')
+    expect(await f.free('2026-12-28')).toContain('2026-12-28T08:00:00.000Z')
+    expect(await f.free('2026-12-29')).not.toContain('2026-12-29T14:00:00.000Z')
   }, 60_000)
 })

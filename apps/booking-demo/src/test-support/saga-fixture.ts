@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type { Cache } from '@cachesaga/core'
 import { type bookingCatalog, EventBus } from '@cachesaga/queue'
 import {
@@ -37,6 +38,10 @@ export interface SagaFixture {
   reader: AvailabilityReader
   /** Every event the sagas' `notify` steps announced, in order. */
   announced: BookingEvent[]
+  /** Ada's free treatment slots on `date` (her local day), read through the cache. */
+  free(date: string): Promise<string[]>
+  /** Books Ada's treatment at `start` through the booking saga; rejects unless the saga completes. */
+  book(start: string, customerEmail?: string): Promise<string>
   /**
    * Runs `start` while the calendar server does not answer (the proxy drops every byte), lets the server back
    * once the saga's calendar step has tried twice, and resolves with what `start` resolves with.
@@ -72,6 +77,7 @@ export async function startSagaFixture(label: string): Promise<SagaFixture> {
     calendar,
     bus,
   })
+  const reader = new AvailabilityReader(cache, db.pool, demoIds.tenant)
   return {
     db,
     redis,
@@ -81,8 +87,29 @@ export async function startSagaFixture(label: string): Promise<SagaFixture> {
     caldavUrl,
     calendar,
     flows,
-    reader: new AvailabilityReader(cache, db.pool, demoIds.tenant),
+    reader,
     announced,
+    free: async (date) =>
+      (
+        await reader.read({ staffId: demoIds.staff.ada, serviceId: demoIds.services.treatment, date })
+      ).availability.slots.map((slot) => slot.startsAt),
+    book: async (start, customerEmail = 'pat@example.com') => {
+      const bookingId = randomUUID()
+      const outcome = await flows.runner.run(
+        flows.book,
+        {
+          bookingId,
+          tenantId: demoIds.tenant,
+          staffId: demoIds.staff.ada,
+          serviceId: demoIds.services.treatment,
+          customerEmail,
+          start,
+        },
+        { sagaId: `booking:${bookingId}` },
+      )
+      if (outcome.state !== 'completed') throw new Error(`booking ${start}: saga ${outcome.state}`)
+      return bookingId
+    },
     throughCalendarOutage: async (start) => {
       proxy.blackhole(true)
       const sentBefore = calendar.requestsSent
