@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin'
 import { LatencyWindow } from '../../metrics/latency-window.js'
 import { MetricsHistory } from '../../metrics/metrics-history.js'
-import { RecentActivity } from './recent-activity.js'
+import { RecentActivity } from '../../metrics/recent-activity.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
