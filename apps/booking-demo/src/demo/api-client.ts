@@ -6,7 +6,7 @@ interface ApiAnswer<T = Record<string, unknown>> {
 
 export interface AvailabilityAnswer {
   slots: { startsAt: string; endsAt: string }[]
-  cache: { tier: string; generation: string; durationMs: number }
+  cache: { tier: string; generation: string; durationMs: number; servedAt: number }
 }
 
 /** What the scenario and the end-to-end tests say to one API process. */

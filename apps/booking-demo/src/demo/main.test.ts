@@ -39,6 +39,30 @@ describe('the demo with --once', () => {
   }, 180_000)
 })
 
+describe('the demo with --once --cluster', () => {
+  it('runs every step on a private 3-master Redis Cluster with two API instances and two workers, and exits 0', async () => {
+    const clustered = await createTestDatabase('demo_cluster')
+    try {
+      const { REDIS_URL: _, ...env } = process.env
+      const { stdout } = await promisify(execFile)(
+        'node',
+        ['--import', 'tsx', 'src/demo/main.ts', '--once', '--cluster'],
+        { cwd: APP_DIRECTORY, env: { ...env, DATABASE_URL: clustered.url }, timeout: 170_000 },
+      )
+      const steps = stdout.split('\n').filter((line) => /^[✔✘] /.test(line))
+      expect(steps).toHaveLength(7)
+      expect(steps.every((line) => line.startsWith('✔'))).toBe(true)
+      expect(stdout).toMatch(/Redis private 3-master Redis Cluster on ports \d+, \d+, \d+/)
+      // The second instance saw the booking, the cancellation and the reschedule through the bus.
+      expect(stdout.match(/api-2 agrees after [\d.]+ ms/g)).toHaveLength(3)
+      expect(stdout).toContain('Every step behaved as expected.')
+      expect(stdout).toMatch(/Stopped: api-1 \(0\), api-2 \(0\), relay \(0\), worker-1 \(0\), worker-2 \(0\)/)
+    } finally {
+      await clustered.drop()
+    }
+  }, 200_000)
+})
+
 describe('the demo without Redis', () => {
   it('stops at once with a message naming both fixes when REDIS_URL is unset and redis-server is not on PATH', async () => {
     const { REDIS_URL: _, ...env } = process.env

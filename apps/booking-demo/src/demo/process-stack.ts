@@ -5,9 +5,26 @@ import { APP_DIRECTORY, appModule, type StackProcess, spawnNode, stopProcess } f
 /** The worker bin of @cachesaga/queue, through this app's dependency link. */
 const WORKER_BIN = `${APP_DIRECTORY}node_modules/@cachesaga/queue/bin/cachesaga-worker.js`
 
+/** The Redis every process uses: one server, or a cluster named by its nodes. */
+export type StackRedis = { url: string } | { clusterNodes: readonly { host: string; port: number }[] }
+
+/**
+ * `env` with exactly one of `REDIS_URL` and `REDIS_CLUSTER_NODES`, naming `redis` to a process of the stack
+ * (and to `cachesaga-worker`, which reads the same two).
+ */
+export function withRedisEnv(env: NodeJS.ProcessEnv, redis: StackRedis): NodeJS.ProcessEnv {
+  const { REDIS_URL: _, REDIS_CLUSTER_NODES: __, ...rest } = env
+  return 'url' in redis
+    ? { ...rest, REDIS_URL: redis.url }
+    : {
+        ...rest,
+        REDIS_CLUSTER_NODES: redis.clusterNodes.map((node) => `${node.host}:${node.port}`).join(','),
+      }
+}
+
 export interface StackOptions {
   databaseUrl: string
-  redisUrl: string
+  redis: StackRedis
   /** The CalDAV calendar home the API and the workers write and sync the staff calendars on. */
   caldavUrl: string
   /** How many API processes (each with its own L1 and change listener). */
@@ -46,14 +63,14 @@ export class ProcessStack {
       throw error
     }
     stack.apis.sort((a, b) => a.name.localeCompare(b.name))
+    stack.workers.sort((a, b) => a.name.localeCompare(b.name))
     return stack
   }
 
   private get env(): NodeJS.ProcessEnv {
     return {
-      ...process.env,
+      ...withRedisEnv(process.env, this.options.redis),
       DATABASE_URL: this.options.databaseUrl,
-      REDIS_URL: this.options.redisUrl,
       CALDAV_URL: this.options.caldavUrl,
       QUEUE_PREFIX: this.options.queuePrefix ?? DEFAULT_QUEUE_PREFIX,
     }

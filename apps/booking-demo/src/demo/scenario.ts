@@ -24,20 +24,33 @@ const treatment = demoIds.services.treatment
 const ASYNC_DEADLINE_MS = 20_000
 
 /**
- * The narrated tour: reads that hit the cache, a booking through the saga, a refused double booking, a
- * cancellation, a reschedule, an external calendar change and an admin's SQL edit, each followed by what
- * it did to the cache. `print` receives each step as it finishes. `caldavUrl` is the calendar home the
- * staff calendars live on, where another app writes Ada's appointment.
+ * The narrated tour: reads that hit the cache, a booking through its saga, a refused double booking, a
+ * cancellation and a reschedule through theirs, an external calendar change and an admin's SQL edit, each
+ * followed by what it did to the cache. The first API answers; with more than one (`--cluster`), every other
+ * instance is asked too, and each step says how long it took to agree. `print` receives each step as it
+ * finishes. `caldavUrl` is the calendar home the staff calendars live on, where another app writes Ada's
+ * appointment.
  */
 export async function runScenario(
-  apiUrl: string,
+  apiUrls: readonly string[],
   pool: pg.Pool,
   caldavUrl: string,
   print: (report: StepReport) => void,
 ): Promise<StepReport[]> {
-  const api = new ApiClient(apiUrl)
+  const [api, ...others] = apiUrls.map((url) => new ApiClient(url))
+  if (api === undefined) throw new Error('runScenario needs at least one API')
   const date = mondayAhead(0)
   const read = () => api.availability(ada, treatment, date)
+  /** Waits until every other instance agrees (`agrees` on its answer) and says how long each took. */
+  const othersAgree = async (lines: string[], agrees: (answer: AvailabilityAnswer) => boolean) => {
+    for (const [index, other] of others.entries()) {
+      const tookMs = await waitFor(
+        async () => agrees(await other.availability(ada, treatment, date)),
+        ASYNC_DEADLINE_MS,
+      )
+      lines.push(`api-${index + 2} agrees after ${tookMs.toFixed(1)} ms (bus invalidation)`)
+    }
+  }
   const reports: StepReport[] = []
   let figures = await cacheFigures(api)
   const step = async (title: string, body: (lines: string[]) => Promise<boolean>) => {
@@ -79,8 +92,10 @@ export async function runScenario(
 
   let bookingId = ''
   await step(
-    `Book ${slotA.startsAt} (saga: hold, commit, calendar write, invalidate, notify)`,
+    `Book ${slotA.startsAt} (saga: hold, commit, invalidate, calendar write, notify, release)`,
     async (lines) => {
+      // Every instance holds the day before the booking.
+      await Promise.all(others.map((other) => other.availability(ada, treatment, date)))
       const answer = await book(api, slotA.startsAt, 'pat@example.com')
       bookingId = answer.body.booking?.id ?? ''
       lines.push(
@@ -90,6 +105,7 @@ export async function runScenario(
       lines.push(
         `availability now served by ${after.cache.tier}: ${after.slots.length} free, ${slotA.startsAt} gone`,
       )
+      await othersAgree(lines, (other) => !has(other, slotA.startsAt))
       return answer.status === 201 && !has(after, slotA.startsAt) && after.cache.tier === 'database'
     },
   )
@@ -104,23 +120,27 @@ export async function runScenario(
     )
   })
 
-  await step('Cancel the booking', async (lines) => {
-    const answer = await api.post(`/bookings/${bookingId}/cancel`, {})
+  await step('Cancel the booking (saga: cancel, invalidate, calendar delete, notify)', async (lines) => {
+    const answer = await api.post<SagaAnswer>(`/bookings/${bookingId}/cancel`, {})
     const after = await read()
     lines.push(
-      `POST /bookings/:id/cancel -> ${answer.status}; ${slotA.startsAt} free again (${after.cache.tier})`,
+      `POST /bookings/:id/cancel -> ${answer.status}, saga ${answer.body.saga.state}: ${answer.body.saga.steps.join(', ')}`,
     )
-    return answer.status === 200 && has(after, slotA.startsAt)
+    lines.push(`${slotA.startsAt} free again (${after.cache.tier})`)
+    await othersAgree(lines, (other) => has(other, slotA.startsAt))
+    return answer.status === 200 && answer.body.saga.state === 'completed' && has(after, slotA.startsAt)
   })
 
   await step(`Book ${slotB.startsAt}, then reschedule it to ${slotC.startsAt}`, async (lines) => {
     const booked = await book(api, slotB.startsAt, 'kim@example.com')
-    const moved = await api.post(`/bookings/${booked.body.booking?.id}/reschedule`, {
+    const moved = await api.post<SagaAnswer>(`/bookings/${booked.body.booking?.id}/reschedule`, {
       startsAt: slotC.startsAt,
     })
     const after = await read()
     lines.push(`POST /bookings -> ${booked.status}; POST /bookings/:id/reschedule -> ${moved.status}`)
+    lines.push(`reschedule saga ${moved.body.saga.state}: ${moved.body.saga.steps.join(', ')}`)
     lines.push(`${slotB.startsAt} free again, ${slotC.startsAt} taken (${after.cache.tier})`)
+    await othersAgree(lines, (other) => has(other, slotB.startsAt) && !has(other, slotC.startsAt))
     return (
       booked.status === 201 &&
       moved.status === 200 &&
@@ -156,7 +176,7 @@ export async function runScenario(
        WHERE staff_id = $1 AND weekday = 1 AND starts_at = '13:00'`,
       [ada],
     )
-    lines.push('UPDATE weekly_schedules ... (a trigger records the change and NOTIFYs)')
+    lines.push('UPDATE weekly_schedules ... (@cachesaga/postgres: a trigger records the change and NOTIFYs)')
     const tookMs = await waitFor(async () => !has(await read(), last.startsAt), ASYNC_DEADLINE_MS)
     lines.push(
       `the API's change listener invalidated Ada's scope: ${last.startsAt} gone after ${tookMs.toFixed(0)} ms`,
@@ -173,10 +193,13 @@ export async function runScenario(
   return reports
 }
 
-interface BookingAnswer {
-  booking?: { id: string }
+interface SagaAnswer {
   saga: { state: string; steps: string[] }
   error?: { code: string }
+}
+
+interface BookingAnswer extends SagaAnswer {
+  booking?: { id: string }
 }
 
 function book(api: ApiClient, startsAt: string, customerEmail: string) {

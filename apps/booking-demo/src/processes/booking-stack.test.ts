@@ -115,8 +115,8 @@ describe('two API instances', () => {
       const date = mondayAhead(weeks)
       const slots = (await first.availability(ada, consultation, date)).slots
       for (const slot of slots) {
-        // Both instances hold the day in L1 before the booking. Polled, because the worker's repeat of the
-        // previous booking's invalidation may still drop it once more.
+        // Both instances hold the day in L1 before the booking. Polled, because the change listeners'
+        // invalidation of the previous booking (its row, captured) may still drop it once more.
         const inL1 = async (api: ApiClient) =>
           (await api.availability(ada, consultation, date)).cache.tier === 'l1'
         await waitFor(async () => (await inL1(first)) && (await inL1(second)), 10_000)
@@ -178,6 +178,26 @@ describe('changes that do not come through the API', () => {
     await waitFor(async () => await isFree(first, treatment, date, last.startsAt), 10_000)
   }, 60_000)
 
+  it('a booking moved by hand in SQL frees its old day and takes the new one on both instances', async () => {
+    const monday = mondayAhead(8)
+    const tuesday = new Date(Date.parse(monday) + 86_400_000).toISOString().slice(0, 10)
+    const answer = await book(first, treatment, `${monday}T08:00:00.000Z`)
+    expect(answer.status).toBe(201)
+    for (const api of [first, second]) {
+      expect(await isFree(api, treatment, monday, `${monday}T08:00:00.000Z`)).toBe(false)
+      expect(await isFree(api, treatment, tuesday, `${tuesday}T08:00:00.000Z`)).toBe(true)
+    }
+    // No saga, no outbox: the change capture of \`bookings\` maps the old and the new row to their local days.
+    await stack.db.pool.query(
+      `UPDATE bookings SET starts_at = starts_at + interval '1 day', ends_at = ends_at + interval '1 day' WHERE id = $1`,
+      [answer.body.booking!.id],
+    )
+    for (const api of [first, second]) {
+      await waitFor(async () => await isFree(api, treatment, monday, `${monday}T08:00:00.000Z`), 10_000)
+      await waitFor(async () => !(await isFree(api, treatment, tuesday, `${tuesday}T08:00:00.000Z`)), 10_000)
+    }
+  }, 60_000)
+
   it('an edit made while the change listeners were disconnected is applied after they reconnect', async () => {
     const date = mondayAhead(6)
     const [morning] = (await first.availability(ada, treatment, date)).slots
@@ -203,6 +223,30 @@ describe('changes that do not come through the API', () => {
   }, 60_000)
 })
 
+describe('GET /admin/cache/health', () => {
+  it("answers the cache's own judgement: status, hit rate, p95, the consistency checker's score and advice", async () => {
+    // Core judges the hit rate from 100 reads on.
+    for (let i = 0; i < 100; i++) await first.availability(ada, treatment, mondayAhead(10))
+    // The checker's first run is 5 s after start, then every 30 s.
+    await waitFor(
+      async () =>
+        (await first.get<{ consistency_score: number | null }>('/admin/cache/health')).body
+          .consistency_score !== null,
+      20_000,
+    )
+    const { body } = await first.get<Record<string, unknown>>('/admin/cache/health')
+    expect(body).toMatchObject({
+      status: expect.stringMatching(/^(healthy|degraded|critical)$/),
+      hit_rate: expect.any(Number),
+      latency_p95_ms: expect.any(Number),
+      consistency_score: expect.any(Number),
+      recommendations: expect.any(Array),
+    })
+    // Every sampled copy is checked against PostgreSQL; the demo's writes all invalidate, so none differ.
+    expect(body.consistency_score).toBe(100)
+  }, 30_000)
+})
+
 describe('the dashboard', () => {
   it('loads in headless Chromium, shows non-empty figures and links to the queues in bull-board', async () => {
     const browser = await chromium.launch({
@@ -225,8 +269,23 @@ describe('the dashboard', () => {
       })
       expect(await page.textContent('#status')).toMatch(/^(healthy|degraded|critical)$/)
       expect(Number(await page.textContent('#reads'))).toBeGreaterThan(0)
-      expect(await page.textContent('#hit-rate')).toMatch(/^\d+\.\d %$/)
+      expect(await page.textContent('#hit-rate')).toMatch(/^(\d+\.\d %|under 100 reads)$/)
       expect(await page.textContent('#p95')).toMatch(/^\d+\.\d+ ms$/)
+      // The charts fill in as samples arrive (one every 2 s): each of the five is drawn with a line.
+      await page.waitForFunction(
+        "['chart-hit-rate', 'chart-p95', 'chart-invalidations', 'chart-bus-lag', 'chart-queue-lag'].every((id) => document.querySelector('#' + id + ' text'))",
+        undefined,
+        { timeout: 15_000 },
+      )
+      await page.waitForFunction(
+        "document.querySelectorAll('#chart-invalidations polyline').length > 0",
+        undefined,
+        {
+          timeout: 15_000,
+        },
+      )
+      expect(await page.textContent('#chart-p95 .scale')).toMatch(/^max [\d.]+ ms$/)
+      expect(await page.textContent('#consistency')).toMatch(/^([\d.]+ %|not checked yet)$/)
       expect(await page.locator('#queues tr').count()).toBe(4)
       expect(await page.locator('#sagas tr').count()).toBe(7)
       expect(await page.textContent('#sagas')).toMatch(/completed\s*\d+/)

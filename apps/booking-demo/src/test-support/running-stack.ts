@@ -37,7 +37,7 @@ export async function startRunningStack(
   const processes = await ProcessStack.start({
     ...options,
     databaseUrl: db.url,
-    redisUrl: redis.url,
+    redis: { url: redis.url },
     caldavUrl,
     log: (line) => output.push(line),
   }).catch(async (error: unknown) => {
