@@ -161,6 +161,18 @@ describe('the cachesaga CLI on its README users', () => {
       ['dlq', 'retry', 'booking', '--all'],
       ['dlq', 'purge', 'booking', '--token', purgeToken],
       ['saga', 'resolve', 'p1', '--actor', 'viewer'],
+      [
+        'saga',
+        'skip',
+        'p1',
+        '--step',
+        'notify',
+        '--actor',
+        'viewer',
+        '--sagas',
+        MODULE,
+        '--no-require-durable-store',
+      ],
       ['saga', 'retry', 'p1', '--actor', 'viewer', '--sagas', MODULE, '--no-require-durable-store'],
     ]
     for (const argv of writes) {
