@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -7,8 +6,9 @@ import { runCli } from '@cachesaga/cli'
 import { type Cache, createCache } from '@cachesaga/core'
 import { bookingCreated, Dispatcher, defineCatalog, QueueAdmin, startWorkers } from '@cachesaga/queue'
 import { createSagaRunner } from '@cachesaga/saga'
-import { type RedisServer, startRedis } from '@cachesaga/testkit'
+import { eventually, type RedisServer, startRedis } from '@cachesaga/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { aBookingCreated } from '../support/booking-events.js'
 import { notifyAfterBooking } from './fixtures/operator-modules.js'
 import { denials, resetDenials } from './support/acl-log.js'
 import { aclRules } from './support/readme-acl.js'
@@ -34,7 +34,6 @@ describe('the cachesaga CLI on its README users', () => {
   let server: RedisServer
   let app: Cache
   let blockerDir: string
-  const jobIds: string[] = []
 
   /** One `cachesaga` command line as `user`, with the queue and saga prefixes of this test where they apply. */
   async function cachesaga(user: string, ...argv: string[]): Promise<Run> {
@@ -83,21 +82,9 @@ describe('the cachesaga CLI on its README users', () => {
     const dispatcher = new Dispatcher({ redis: server.url, prefix: QUEUE_PREFIX, catalog })
     const admin = new QueueAdmin({ redis: server.url, prefix: QUEUE_PREFIX })
     for (let i = 0; i < 3; i++) {
-      const { jobId } = await dispatcher.dispatch({
-        type: 'booking.created',
-        eventId: randomUUID(),
-        occurredAt: new Date().toISOString(),
-        tenantId: 'clinic',
-        payload: {
-          bookingId: `bk-${i}`,
-          staffId: 'ana',
-          serviceId: 'checkup',
-          slot: { start: '2026-11-23T09:00:00.000Z', end: '2026-11-23T09:30:00.000Z' },
-        },
-      })
-      jobIds.push(jobId)
+      await dispatcher.dispatch(aBookingCreated('ana'))
     }
-    while ((await admin.deadLetters('booking')).length < 3) await new Promise((r) => setTimeout(r, 20))
+    await eventually('three dead letters', async () => (await admin.deadLetters('booking')).length === 3)
     await Promise.all([workers.close(), dispatcher.close(), admin.close()])
     blockerDir = mkdtempSync(join(tmpdir(), 'cachesaga-acl-'))
     const blocker = join(blockerDir, 'mail-server-down')

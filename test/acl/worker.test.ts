@@ -1,5 +1,4 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { randomUUID } from 'node:crypto'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { type Cache, createCache } from '@cachesaga/core'
@@ -15,6 +14,7 @@ import {
 import { eventually, type RedisServer, startRedis } from '@cachesaga/testkit'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { aBookingCancelled, aBookingCreated } from '../support/booking-events.js'
 import { denials, refusal, resetDenials } from './support/acl-log.js'
 import { aclRules } from './support/readme-acl.js'
 
@@ -39,21 +39,6 @@ const catalog = defineCatalog([
   bookingCreated.options({ queue: 'booking', jobOptions: { attempts: 1 } }),
   bookingCancelled,
 ])
-
-function bookingOf(staffId: string) {
-  return {
-    type: 'booking.created' as const,
-    eventId: randomUUID(),
-    occurredAt: new Date().toISOString(),
-    tenantId: 'clinic',
-    payload: {
-      bookingId: `bk-${randomUUID().slice(0, 8)}`,
-      staffId,
-      serviceId: 'checkup',
-      slot: { start: '2026-11-23T09:00:00.000Z', end: '2026-11-23T09:30:00.000Z' },
-    },
-  }
-}
 
 describe('cachesaga-worker, a producer and their cache, each on its README user', () => {
   let server: RedisServer
@@ -130,7 +115,7 @@ describe('cachesaga-worker, a producer and their cache, each on its README user'
     await slotsOf('bo')
 
     // An event: its handler invalidates through the worker's cache.
-    await dispatcher.dispatch(bookingOf('ana'))
+    await dispatcher.dispatch(aBookingCreated('ana'))
     await eventually('the event handled', async () => (await cache.get('slots:ana')) === undefined)
     // A failed invalidation handed to the cache-invalidation queue.
     await retries.schedule({
@@ -149,7 +134,7 @@ describe('cachesaga-worker, a producer and their cache, each on its README user'
     })
     await eventually('the services warmed', async () => (await cache.get('service:haircut')) !== undefined)
     // An event whose handler fails is a dead letter, listed with the producer's rights.
-    const failing = await dispatcher.dispatch(bookingOf('nobody'))
+    const failing = await dispatcher.dispatch(aBookingCreated('nobody'))
     const dead = await eventually('the dead letter', async () => {
       const letters = await admin.deadLetters('booking')
       return letters.length > 0 ? letters : undefined
@@ -170,14 +155,8 @@ describe('cachesaga-worker, a producer and their cache, each on its README user'
     await resetDenials([server.url])
     const bookingOnly = new Dispatcher({ redis: server.urlFor('booking-producer'), prefix: PREFIX, catalog })
     closing.push(() => bookingOnly.close())
-    await bookingOnly.dispatch(bookingOf('cy'))
-    const cancelled = {
-      type: 'booking.cancelled' as const,
-      eventId: randomUUID(),
-      occurredAt: new Date().toISOString(),
-      tenantId: 'clinic',
-      payload: { ...bookingOf('cy').payload, reason: 'ill' },
-    }
+    await bookingOnly.dispatch(aBookingCreated('cy'))
+    const cancelled = aBookingCancelled('cy')
     await expect(bookingOnly.dispatch(cancelled)).rejects.toMatchObject({
       code: 'CSQ_ERR_ENQUEUE_FAILED',
       message: expect.stringContaining('NOPERM'),
