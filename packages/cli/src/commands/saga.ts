@@ -33,7 +33,11 @@ const decisionFlags = {
 const listSchema = z.object({ state: z.array(z.enum(SAGA_STATES)).default(WAITING), keyPrefix })
 const inspectSchema = z.object({ sagaId, keyPrefix })
 const resolveSchema = z.object(decisionFlags)
-const retrySchema = z.object({ ...decisionFlags, sagas: z.string().min(1) })
+const retrySchema = z.object({
+  ...decisionFlags,
+  sagas: z.string().min(1),
+  requireDurableStore: z.boolean().default(true),
+})
 const skipSchema = retrySchema.extend({ step: z.string().min(1, 'must not be empty') })
 
 const stateList = (value: string, previous: string[] | undefined) => [
@@ -58,7 +62,7 @@ export const sagaCommand: CommandModule = (program, action) => {
     .action(
       action(async (context) => {
         const flags = context.input(listSchema)
-        const lists = await withRunner(context, flags.keyPrefix, [], (runner) =>
+        const lists = await withRunner(context, flags, [], (runner) =>
           Promise.all(
             flags.state.map(async (state) => ({ state, sagaIds: await runner.operator.list(state) })),
           ),
@@ -79,9 +83,7 @@ export const sagaCommand: CommandModule = (program, action) => {
     .action(
       action(async (context) => {
         const flags = context.input(inspectSchema)
-        const found = await withRunner(context, flags.keyPrefix, [], (runner) =>
-          runner.operator.inspect(flags.sagaId),
-        )
+        const found = await withRunner(context, flags, [], (runner) => runner.operator.inspect(flags.sagaId))
         if (!found) throw new CliError('CLI_ERR_FAILED', `no saga "${flags.sagaId}"`)
         const record = recordDocument(found.record)
         // The record's hash has no order; the log has the order the steps ran in.
@@ -121,7 +123,7 @@ export const sagaCommand: CommandModule = (program, action) => {
       action(async (context) => {
         const flags = context.input(retrySchema)
         const definitions = await loadDefinitions(flags.sagas)
-        const outcome = await withRunner(context, flags.keyPrefix, definitions, (runner) =>
+        const outcome = await withRunner(context, flags, definitions, (runner) =>
           runner.operator.retry(flags.sagaId, decidedBy(flags)),
         )
         return outcomeResult(outcome)
@@ -135,7 +137,7 @@ export const sagaCommand: CommandModule = (program, action) => {
       action(async (context) => {
         const flags = context.input(skipSchema)
         const definitions = await loadDefinitions(flags.sagas)
-        const outcome = await withRunner(context, flags.keyPrefix, definitions, (runner) =>
+        const outcome = await withRunner(context, flags, definitions, (runner) =>
           runner.operator.skip(flags.sagaId, { step: flags.step, ...decidedBy(flags) }),
         )
         return outcomeResult(outcome)
@@ -147,7 +149,7 @@ export const sagaCommand: CommandModule = (program, action) => {
     .action(
       action(async (context) => {
         const flags = context.input(resolveSchema)
-        const state = await withRunner(context, flags.keyPrefix, [], (runner) =>
+        const state = await withRunner(context, flags, [], (runner) =>
           runner.operator.resolve(flags.sagaId, decidedBy(flags)),
         )
         return { human: [`${flags.sagaId}: ${state}`], json: { sagaId: flags.sagaId, state } }
@@ -165,10 +167,12 @@ function decisionCommand(command: Command, { drivesOn }: { drivesOn: boolean }):
     .requiredOption('--actor <who>', 'who decided (written to the saga log)')
     .option('--note <text>', 'why (written to the saga log)')
   if (drivesOn) {
-    command.requiredOption(
-      '--sagas <module>',
-      'module whose default export is an array of the saga definitions',
-    )
+    command
+      .requiredOption('--sagas <module>', 'module whose default export is an array of the saga definitions')
+      .option(
+        '--no-require-durable-store',
+        "drive on, with a warning, when Redis' persistence settings cannot be read (a user without CONFIG GET) or are unsafe",
+      )
   }
   return command
 }
@@ -183,7 +187,7 @@ function decidedBy(flags: { actor: string; note?: string | undefined }): { actor
  */
 async function withRunner<T>(
   context: CommandContext,
-  prefix: string,
+  flags: { keyPrefix: string; requireDurableStore?: boolean },
   sagas: SagaDefinition[],
   use: (runner: SagaRunner) => Promise<T>,
 ): Promise<T> {
@@ -192,7 +196,17 @@ async function withRunner<T>(
   const cache = drivesOn && context.globals.namespace !== undefined ? await context.cache() : undefined
   let runner: SagaRunner
   try {
-    runner = createSagaRunner({ redis, keyPrefix: prefix, sagas, ...(cache && { cache }) })
+    runner = createSagaRunner({
+      redis,
+      keyPrefix: flags.keyPrefix,
+      sagas,
+      ...(cache && { cache }),
+      // A user without CONFIG GET (see "Redis ACL") cannot read the persistence settings; the runner then says so.
+      ...(flags.requireDurableStore === false && {
+        requireDurableStore: false,
+        log: (_level, message) => context.io.stderr.write(`cachesaga: warning: ${message}\n`),
+      }),
+    })
   } catch (error) {
     // The saga's error says, as data, which option is missing and for which saga.
     const details = (error as { details?: { option?: unknown; saga?: unknown } }).details

@@ -74,6 +74,7 @@ export class SagaRunner {
       assertKnown: (name) => this.definition(name),
       resume: (sagaId) => this.resume(sagaId),
       ready: () => this.ready(),
+      readyToDrive: () => this.readyToDrive(),
     })
   }
 
