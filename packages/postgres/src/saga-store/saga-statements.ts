@@ -19,13 +19,18 @@ export function sagaStatements(schema: string) {
     /** $1 id, $2 token, $3 changes json. */
     advance: `SELECT ${s}.saga_advance($1, $2, $3) AS applied`,
     /**
-     * The completion of a step inside its transaction ($1 id, $2 token, $3 changes json), with what resolves a COMMIT
-     * that got no answer: the transaction's id and the backend running it.
+     * The first statement of a step's transaction ($1 id, $2 token): whether the token holds the lease, and the backend
+     * that runs the transaction (to end it if the step times out in the middle of a statement).
      */
-    advanceInTransaction: `SELECT ${s}.saga_advance($1, $2, $3) AS applied,
-      pg_current_xact_id()::text AS xid, pg_backend_pid() AS pid`,
-    /** $1 id, $2 token: whether the token holds the lease now. */
-    holdsLease: `SELECT 1 FROM ${s}.sagas WHERE saga_id = $1 AND owner = $2`,
+    openStep: `SELECT pg_backend_pid() AS pid,
+      EXISTS (SELECT 1 FROM ${s}.sagas WHERE saga_id = $1 AND owner = $2) AS holds`,
+    /**
+     * The completion of a step inside its transaction ($1 id, $2 token, $3 changes json), with the transaction's id:
+     * what settles a COMMIT that got no answer.
+     */
+    advanceInStep: `SELECT ${s}.saga_advance($1, $2, $3) AS applied, pg_current_xact_id()::text AS xid`,
+    /** $1 pid: ends the backend of a step's transaction that timed out (the rollback, at once). */
+    endStep: 'SELECT pg_terminate_backend($1)',
     /** $1 id, $2 decision, $3 step (skip), $4 actor, $5 note. */
     decide: `SELECT ${s}.saga_decide($1, $2, $3, $4, $5) AS decided`,
     /** $1 id. */

@@ -17,9 +17,9 @@ const IN_DOUBT: ReadonlySet<string> = new Set(['PG_ERR_CONNECTION_LOST', 'PG_ERR
  * again, so from there to COMMIT no other runner can take the saga over; COMMIT. Between the two checks the row is
  * not locked: a takeover meanwhile makes the completion find another owner, and the whole transaction rolls back.
  *
- * The step's timeout (`signal`): during `work`, the connection is destroyed (the server rolls back; a statement of
- * the step that hangs cannot hold the step), and the attempt rejects with the timeout; after `work`, the transaction
- * is rolled back unless COMMIT was sent. A COMMIT that got no answer is settled by asking PostgreSQL
+ * The step's timeout (`signal`): during `work`, the backend running the transaction is terminated and the connection
+ * destroyed (the server rolls back at once, even in the middle of a statement that hangs), and the attempt rejects
+ * with the timeout; after `work`, the transaction is rolled back unless COMMIT was sent. A COMMIT that got no answer is settled by asking PostgreSQL
  * (`commitOutcome`): committed, the step's result is returned; aborted, the error is; unknown, SAGA_ERR_STORE_FAILED
  * says so.
  */
@@ -46,27 +46,32 @@ export class PostgresStepTransactions implements StepTransactions {
       client.release(destroy ? true : undefined)
     }
     let abortedDuringWork = false
+    let pid: number | undefined
     let committing: CommittingTransaction | undefined
     let result: T
     try {
       await this.own(client, 'BEGIN')
-      const holder = await this.own(client, this.statements.holdsLease, [fence.sagaId, fence.token])
-      if (holder.rowCount === 0) throw leaseLost(fence.sagaId)
+      const opened = await this.own<{ pid: number; holds: boolean }>(client, this.statements.openStep, [
+        fence.sagaId,
+        fence.token,
+      ])
+      pid = opened.rows[0]!.pid
+      if (!opened.rows[0]!.holds) throw leaseLost(fence.sagaId)
 
       result = await untilAborted(work(client), signal, () => {
         abortedDuringWork = true
       })
       if (signal.aborted) throw signal.reason
       const changes = JSON.stringify(completion(result))
-      const { rows } = await this.own<{ applied: boolean; xid: string; pid: number }>(
+      const { rows } = await this.own<{ applied: boolean; xid: string }>(
         client,
-        this.statements.advanceInTransaction,
+        this.statements.advanceInStep,
         [fence.sagaId, fence.token, changes],
       )
       if (!rows[0]?.applied) throw leaseLost(fence.sagaId)
       // The last point where the step's timeout still cancels it: once COMMIT is sent, its outcome is reported.
       if (signal.aborted) throw signal.reason
-      committing = { xid: rows[0].xid, pid: rows[0].pid }
+      committing = { xid: rows[0].xid, pid: pid! }
       await this.database.run(client, 'COMMIT')
       release(false)
       return result
@@ -75,13 +80,17 @@ export class PostgresStepTransactions implements StepTransactions {
         await this.settleCommit(error, committing, fence.sagaId, release)
         return result!
       }
-      // A timed-out step may still have a statement on the connection: destroying it is the rollback.
-      const rolledBack =
-        !abortedDuringWork &&
-        (await this.database.run(client, 'ROLLBACK').then(
-          () => true,
-          () => false,
-        ))
+      if (abortedDuringWork) {
+        // The step may be inside a statement, which a closed socket does not stop (the server notices only when it
+        // answers): end the backend, so its transaction is rolled back and its locks go now, not when it is done.
+        await this.database.query(this.statements.endStep, [pid]).catch(() => {})
+        release(true)
+        throw error
+      }
+      const rolledBack = await this.database.run(client, 'ROLLBACK').then(
+        () => true,
+        () => false,
+      )
       release(!rolledBack)
       throw error
     }
