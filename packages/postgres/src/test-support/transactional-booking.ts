@@ -1,5 +1,5 @@
 import { errorCode } from '@cachesaga/common'
-import { DomainRejection, defineSaga } from '@cachesaga/saga'
+import { DomainRejection, defineSaga, type StepContext } from '@cachesaga/saga'
 import type { EffectLedger } from '@cachesaga/saga/testing'
 import type pg from 'pg'
 import { z } from 'zod'
@@ -9,7 +9,7 @@ import { appendToOutbox } from '../outbox/outbox.js'
 export const BOOKINGS_SQL = 'CREATE TABLE bookings (id text PRIMARY KEY, slot text NOT NULL UNIQUE)'
 
 /** Called inside a step right after its side effect (inside the commit's transaction, before COMMIT). */
-type Checkpoint = (point: string) => void | Promise<void>
+export type Checkpoint = (point: string) => void | Promise<void>
 
 /**
  * hold (release) -> commit (pivot, in the store's transaction: the booking row and its outbox event, which commit with
@@ -30,19 +30,7 @@ export function transactionalBooking(ledger: EffectLedger, checkpoint: Checkpoin
     .step('commit', {
       kind: 'pivot',
       transaction: true,
-      run: async (ctx) => {
-        const client = ctx.transaction as pg.PoolClient
-        await ledger.apply('commit', ctx.idempotencyKey)
-        try {
-          await client.query('INSERT INTO bookings (id, slot) VALUES ($1, $2)', [ctx.sagaId, ctx.input.slot])
-        } catch (error) {
-          if (errorCode(error) !== '23505') throw error
-          throw new DomainRejection('BOOKING_ERR_SLOT_TAKEN', `slot ${ctx.input.slot} is taken`)
-        }
-        await appendToOutbox(client, [{ type: 'booking.created', id: ctx.sagaId, slot: ctx.input.slot }])
-        await checkpoint('effect:commit')
-        return { bookingId: ctx.sagaId }
-      },
+      run: commitBooking(ledger, checkpoint),
       retry: { attempts: 1 },
     })
     .step('notify', {
@@ -52,6 +40,26 @@ export function transactionalBooking(ledger: EffectLedger, checkpoint: Checkpoin
       },
       retry,
     })
+}
+
+/**
+ * The pivot's run, for a step declared `transaction: true`: inserts the booking and appends its outbox event through
+ * the step's transaction (a slot already booked is a domain rejection), and returns `{ bookingId }`.
+ */
+export function commitBooking(ledger: EffectLedger, checkpoint: Checkpoint = () => {}) {
+  return async (ctx: StepContext<{ slot: string }, unknown>) => {
+    const client = ctx.transaction as pg.PoolClient
+    await ledger.apply('commit', ctx.idempotencyKey)
+    try {
+      await client.query('INSERT INTO bookings (id, slot) VALUES ($1, $2)', [ctx.sagaId, ctx.input.slot])
+    } catch (error) {
+      if (errorCode(error) !== '23505') throw error
+      throw new DomainRejection('BOOKING_ERR_SLOT_TAKEN', `slot ${ctx.input.slot} is taken`)
+    }
+    await appendToOutbox(client, [{ type: 'booking.created', id: ctx.sagaId, slot: ctx.input.slot }])
+    await checkpoint('effect:commit')
+    return { bookingId: ctx.sagaId }
+  }
 }
 
 /** How many bookings and outbox events the database holds for `bookingId`. */
