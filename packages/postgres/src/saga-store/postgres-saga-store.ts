@@ -11,7 +11,7 @@ import type {
   SagaStore,
   StepTransactions,
 } from '@cachesaga/saga'
-import { SagaError } from '@cachesaga/saga'
+import { createdRecord, SagaError } from '@cachesaga/saga'
 import type pg from 'pg'
 import { z } from 'zod'
 import type { Database } from '../database/database.js'
@@ -33,7 +33,8 @@ export interface PostgresSagaStoreOptions extends DatabaseOptions {
 const optionsSchema = z.object({ ...databaseOptionsShape, schema: identifierSchema.default('cachesaga') })
 
 type AcquireDocument =
-  | { outcome: 'created' | 'acquired' | 'finished'; record: RecordDocument }
+  | { outcome: 'created' }
+  | { outcome: 'acquired' | 'finished'; record: RecordDocument }
   | { outcome: 'busy'; state: SagaState }
   | { outcome: 'missing' }
   | { outcome: 'conflict'; recordedName: string }
@@ -108,6 +109,8 @@ export class PostgresSagaStore implements SagaStore {
     ])
     switch (acquired.outcome) {
       case 'created':
+        // As written: the saga, running, with the changes applied; no need to read it back.
+        return { outcome: 'created', record: createdRecord(sagaId, create!) }
       case 'acquired':
       case 'finished':
         return { outcome: acquired.outcome, record: recordFromDocument(sagaId, acquired.record) }

@@ -50,8 +50,9 @@ export function sagaStatements(schema: string) {
     /** $1 retention ms, $2 limit: deletes the sagas, their phases and their logs together. */
     forgetFinished: `WITH forgotten AS (
         SELECT saga_id FROM ${s}.sagas
-        WHERE state IN (${final}) AND updated_at <= clock_timestamp() - $1::double precision * interval '1 millisecond'
-        ORDER BY updated_at LIMIT $2 FOR UPDATE SKIP LOCKED
+        WHERE finished_at <= clock_timestamp() - $1::double precision * interval '1 millisecond'
+          AND state IN (${final})
+        ORDER BY finished_at LIMIT $2 FOR UPDATE SKIP LOCKED
       ), phases AS (
         DELETE FROM ${s}.saga_phases WHERE saga_id IN (SELECT saga_id FROM forgotten)
       ), log AS (
