@@ -2,7 +2,11 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Redis } from 'ioredis'
 
-/** CPU seconds used so far by the postmaster and every process it started (Linux /proc). */
+/**
+ * CPU seconds used so far by the postmaster and every process it started (Linux /proc): the live ones, and through the
+ * postmaster's cutime/cstime the ones that already exited (an autovacuum worker, a closed connection's backend), so
+ * the sum never goes down between two readings.
+ */
 export function postgresCpuSeconds(dataDirectory: string): number {
   const postmaster = Number(readFileSync(join(dataDirectory, 'postmaster.pid'), 'utf8').split('\n')[0])
   const ticks = 100 // USER_HZ on Linux
@@ -16,6 +20,8 @@ export function postgresCpuSeconds(dataDirectory: string): number {
       const pid = Number(entry)
       if (pid !== postmaster && Number(fields[1]) !== postmaster) continue
       total += (Number(fields[11]) + Number(fields[12])) / ticks
+      // cutime(16) cstime(17): the children it has reaped.
+      if (pid === postmaster) total += (Number(fields[13]) + Number(fields[14])) / ticks
     } catch {
       // The process ended between the listing and the read.
     }

@@ -19,9 +19,9 @@ const IN_DOUBT: ReadonlySet<string> = new Set(['PG_ERR_CONNECTION_LOST', 'PG_ERR
  *
  * The step's timeout (`signal`): during `work`, the backend running the transaction is terminated and the connection
  * destroyed (the server rolls back at once, even in the middle of a statement that hangs), and the attempt rejects
- * with the timeout; after `work`, the transaction is rolled back unless COMMIT was sent. A COMMIT that got no answer is settled by asking PostgreSQL
- * (`commitOutcome`): committed, the step's result is returned; aborted, the error is; unknown, SAGA_ERR_STORE_FAILED
- * says so.
+ * with the timeout; after `work`, the transaction is rolled back unless COMMIT was sent. A COMMIT that got no answer
+ * is settled by asking PostgreSQL (`commitOutcome`): committed, the step's result is returned; aborted, the error is;
+ * unknown, SAGA_ERR_STORE_FAILED says so.
  */
 export class PostgresStepTransactions implements StepTransactions {
   constructor(
