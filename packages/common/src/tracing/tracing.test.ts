@@ -4,9 +4,8 @@ import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { context, propagation, SpanStatusCode, trace } from '@opentelemetry/api'
-import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base'
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node'
+import { type SpanRecorder, startSpanRecorder } from '@cachesaga/testkit'
+import { context, SpanStatusCode, trace } from '@opentelemetry/api'
 import { afterEach, describe, expect, it } from 'vitest'
 import { CachesagaError } from '../errors/cachesaga-error.js'
 import { loadOtelApi } from './otel-api.js'
@@ -17,47 +16,45 @@ const packageDir = fileURLToPath(new URL('../..', import.meta.url))
 const require = createRequire(import.meta.url)
 const tracing = new PackageTracing(new URL('../../package.json', import.meta.url))
 
-function registerProvider() {
-  const exporter = new InMemorySpanExporter()
-  const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] })
-  provider.register()
-  return exporter
+let recorder: SpanRecorder | undefined
+function registerProvider(): SpanRecorder {
+  recorder = startSpanRecorder()
+  return recorder
 }
 
-afterEach(() => {
-  trace.disable()
-  context.disable()
-  propagation.disable()
+afterEach(async () => {
+  await recorder?.stop()
+  recorder = undefined
 })
 
 describe('a package tracer', () => {
   it('is off while no tracer provider is registered, and follows registration both ways', () => {
     expect(tracing.tracer()).toBeUndefined()
-    const exporter = registerProvider()
+    const spans = registerProvider()
     const tracer = tracing.tracer()
     expect(tracer).toBeDefined()
     tracer!.startSpan('probe').end()
-    const [span] = exporter.getFinishedSpans()
+    const [span] = spans.finished()
     expect(span?.instrumentationScope).toMatchObject({ name: '@cachesaga/common', version: tracing.version })
     trace.disable()
     expect(tracing.tracer()).toBeUndefined()
   })
 
   it('runs work in a span that is the parent of the spans started inside it', async () => {
-    const exporter = registerProvider()
+    const spans = registerProvider()
     const tracer = tracing.tracer()!
     const result = await inSpan(tracer, 'outer', {}, async () => {
       tracer.startSpan('inner').end()
       return 42
     })
     expect(result).toBe(42)
-    const [inner, outer] = exporter.getFinishedSpans()
+    const [inner, outer] = spans.finished()
     expect(inner?.parentSpanContext?.spanId).toBe(outer?.spanContext().spanId)
     expect(outer?.status.code).toBe(SpanStatusCode.UNSET)
   })
 
   it("records a failure with the error's code as error.type, never read from the message, and rethrows it", async () => {
-    const exporter = registerProvider()
+    const spans = registerProvider()
     const failure = new CachesagaError('CS_ERR_EXAMPLE', 'the message says nothing of the code')
     await expect(
       inSpan(tracing.tracer()!, 'failing', {}, async () => {
@@ -70,7 +67,7 @@ describe('a package tracer', () => {
         throw plain
       }),
     ).rejects.toBe(plain)
-    const [coded, uncoded] = exporter.getFinishedSpans()
+    const [coded, uncoded] = spans.finished()
     expect(coded?.attributes['error.type']).toBe('CS_ERR_EXAMPLE')
     expect(coded?.status).toEqual({
       code: SpanStatusCode.ERROR,
@@ -83,7 +80,7 @@ describe('a package tracer', () => {
 
 describe('a trace carrier', () => {
   it('carries the active span as a W3C traceparent, and gives it back as the parent of a span started elsewhere', () => {
-    const exporter = registerProvider()
+    const spans = registerProvider()
     const tracer = tracing.tracer()!
     const sender = tracer.startSpan('send')
     const carrier = injectTraceCarrier(trace.setSpan(context.active(), sender))
@@ -93,7 +90,7 @@ describe('a trace carrier', () => {
     const extracted = extractTraceCarrier(JSON.parse(JSON.stringify(carrier)))
     expect('context' in extracted).toBe(true)
     if ('context' in extracted) tracer.startSpan('receive', {}, extracted.context).end()
-    const [send, receive] = exporter.getFinishedSpans()
+    const [send, receive] = spans.finished()
     expect(receive?.spanContext().traceId).toBe(send?.spanContext().traceId)
     expect(receive?.parentSpanContext?.spanId).toBe(send?.spanContext().spanId)
   })

@@ -1,6 +1,7 @@
 import { CachesagaError } from '@cachesaga/common'
+import { isChildOf, type SpanRecorder, startSpanRecorder } from '@cachesaga/testkit'
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api'
-import { describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { bookingCatalog } from '../events/booking-events.js'
 import { defineCatalog } from '../events/event-catalog.js'
@@ -12,7 +13,6 @@ import { CACHE_MAINTENANCE_QUEUE, INVALIDATION_QUEUE } from '../queues/internal-
 import { aBookingCreated, aCalendarChanged } from '../test-support/events.js'
 import { eventually } from '../test-support/eventually.js'
 import { scopedQueues } from '../test-support/scoped-queues.js'
-import { isChildOf, recordSpans } from '../test-support/spans.js'
 import { useRedis } from '../test-support/use-redis.js'
 import { type StartWorkersOptions, startWorkers } from '../worker/worker-group.js'
 
@@ -26,7 +26,12 @@ const tracer = () => trace.getTracer('the application')
 
 describe('tracing of dispatch and job processing', () => {
   const env = useRedis()
-  const spans = recordSpans()
+  let spans: SpanRecorder
+  beforeAll(() => {
+    spans = startSpanRecorder()
+  })
+  beforeEach(() => spans.reset())
+  afterAll(() => spans.stop())
 
   const setup = async (handlers: Omit<StartWorkersOptions<typeof catalog>, 'redis' | 'prefix' | 'log'>) => {
     const scoped = scopedQueues(env.redis)
