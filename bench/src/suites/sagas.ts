@@ -5,6 +5,14 @@ import { Redis } from 'ioredis'
 import { z } from 'zod'
 import { fmtOps, fmtUs, median, percentile, table } from '../measure.js'
 import { loadSagaBaseline } from '../saga-baseline.js'
+import {
+  exportedSpans,
+  offCheckNs,
+  TRACING_LABELS,
+  TRACING_MODES,
+  type TracingMode,
+  useTracing,
+} from '../tracing-modes.js'
 
 /** The saga measured: six steps that each return a small result and do nothing else, so the runtime is all there is. */
 const STEPS = ['reserve', 'price', 'charge', 'commit', 'calendar', 'notify'] as const
@@ -14,6 +22,10 @@ const ROUND_TRIP_COMMANDS = ['evalsha', 'eval', 'hgetall']
 
 interface Contender {
   name: string
+  /** The tracer provider registered while it runs (`off` for none). */
+  tracing: TracingMode
+  /** The saga package at another commit (`--saga-baseline`). */
+  baseline?: true
   /** Runs one saga to its end. */
   run(sagaId: string): Promise<unknown>
   close(): Promise<void>
@@ -21,6 +33,8 @@ interface Contender {
 
 interface Round {
   sagasPerSec: number
+  /** Spans exported per saga (sampled tracing only). */
+  spansPerSaga: number
   p50Us: number
   p99Us: number
   /** Redis commands per saga, by command, from INFO commandstats. */
@@ -39,12 +53,13 @@ function noopSaga(library: SagaLibrary) {
   return saga
 }
 
-/** This build: the runner opens its own connection from the URL. */
-function current(redisUrl: string): Contender {
+/** This build, under a tracing mode: the runner opens its own connection from the URL. */
+function current(redisUrl: string, tracing: TracingMode): Contender {
   const saga = noopSaga({ createSagaRunner, defineSaga })
-  const runner = createSagaRunner({ redis: redisUrl, keyPrefix: 'bench:saga:now:', sagas: [saga] })
+  const runner = createSagaRunner({ redis: redisUrl, keyPrefix: `bench:saga:now-${tracing}:`, sagas: [saga] })
   return {
-    name: 'cachesaga (this build)',
+    name: tracing === 'off' ? 'cachesaga (this build)' : `cachesaga (this build), ${TRACING_LABELS[tracing]}`,
+    tracing,
     run: (sagaId) => runner.run(saga, { n: 1 }, { sagaId }),
     close: () => runner.close(),
   }
@@ -62,6 +77,8 @@ async function baseline(redisUrl: string, ref: string): Promise<Contender> {
   })
   return {
     name: `before (${ref})`,
+    tracing: 'off',
+    baseline: true,
     run: (sagaId) => runner.run(saga, { n: 1 }, { sagaId }),
     close: async () => {
       await runner.close()
@@ -83,6 +100,7 @@ let sagaIds = 0
 
 /** `sagas` sagas with `inFlight` running at once; Redis's command statistics are read before and after. */
 async function measure(contender: Contender, admin: Redis, inFlight: number, sagas: number): Promise<Round> {
+  await useTracing(contender.tracing)
   const latencies = new Float64Array(sagas)
   const before = await commandStats(admin)
   let next = 0
@@ -98,6 +116,8 @@ async function measure(contender: Contender, admin: Redis, inFlight: number, sag
     }),
   )
   const elapsed = performance.now() - start
+  const spans = await exportedSpans()
+  await useTracing('off')
   const after = await commandStats(admin)
   // INFO itself is not the contender's.
   after.delete('info')
@@ -112,6 +132,7 @@ async function measure(contender: Contender, admin: Redis, inFlight: number, sag
   latencies.sort()
   return {
     sagasPerSec: (sagas / elapsed) * 1000,
+    spansPerSaga: spans / sagas,
     p50Us: percentile(latencies, 50),
     p99Us: percentile(latencies, 99),
     callsPerSaga,
@@ -142,7 +163,7 @@ export async function runSagaBench(options: {
     args: ['--appendonly', 'yes', '--appendfsync', 'everysec', '--maxmemory-policy', 'noeviction'],
   })
   const admin = new Redis(server.url)
-  const contenders = [current(server.url)]
+  const contenders = TRACING_MODES.map((mode) => current(server.url, mode))
   if (options.baselineRef) contenders.unshift(await baseline(server.url, options.baselineRef))
   const rounds = new Map<string, Round[]>()
   try {
@@ -166,16 +187,35 @@ export async function runSagaBench(options: {
     await server.stop()
   }
 
+  const checkNs = offCheckNs()
   const speedup: SagaBenchResult['speedup'] = {}
   const rows: string[][] = []
+  const tracingRows: string[][] = []
   for (const inFlight of IN_FLIGHT) {
     const base = options.baselineRef ? rounds.get(`${contenders[0]!.name}@${inFlight}`) : undefined
+    const thisBuild = contenders.find(
+      (contender) => contender.tracing === 'off' && contender.baseline !== true,
+    )!
+    const untraced = rounds.get(`${thisBuild.name}@${inFlight}`)!
     for (const contender of contenders) {
       const mine = rounds.get(`${contender.name}@${inFlight}`)!
       const pick = (f: (r: Round) => number) => median(mine.map(f))
       // Ratios per round (each pair ran back to back), then their median: drift between rounds cancels out.
-      const vsBefore =
-        base && mine !== base ? median(mine.map((r, i) => r.sagasPerSec / base[i]!.sagasPerSec)) : undefined
+      const perRound = (of: Round[]) => median(mine.map((r, i) => r.sagasPerSec / of[i]!.sagasPerSec))
+      if (contender.baseline !== true) {
+        tracingRows.push([
+          TRACING_LABELS[contender.tracing],
+          String(inFlight),
+          fmtOps(pick((r) => r.sagasPerSec)),
+          fmtUs(pick((r) => r.p50Us)),
+          fmtUs(pick((r) => r.p99Us)),
+          mine === untraced ? '1' : `${perRound(untraced).toFixed(2)}x`,
+          pick((r) => r.spansPerSaga).toFixed(1),
+        ])
+      }
+      // The traced runs of this build have their own table.
+      if (contender.tracing !== 'off') continue
+      const vsBefore = base && mine !== base ? perRound(base) : undefined
       if (vsBefore !== undefined) speedup[inFlight] = vsBefore
       const calls = mine.at(-1)!.callsPerSaga
       const sent = ROUND_TRIP_COMMANDS.reduce((sum, command) => sum + (calls[command] ?? 0), 0)
@@ -221,6 +261,16 @@ export async function runSagaBench(options: {
       ],
       rows,
     ),
+    '### Tracing (OpenTelemetry)',
+    'The same saga through this build with no tracer provider registered (the rows above), and with a provider ' +
+      'registered as an application does (an AsyncLocalStorage context manager, the W3C propagator) that samples ' +
+      'nothing, or everything; the three run in the same interleaved rounds, and "vs none" is the median of the ' +
+      "rounds' ratios of sagas/s.",
+    table(['tracing', 'in flight', 'sagas/s', 'p50', 'p99', 'vs none', 'spans per saga'], tracingRows),
+    `With no provider registered, tracing adds one check per run and one per step attempt (is a provider ` +
+      `registered?): ${checkNs.toFixed(1)} ns each in this run (\`PackageTracing.tracer()\`, median of 5 runs of 2 ` +
+      `million), ${((7 * checkNs) / 1_000).toFixed(2)} µs for this six-step saga. Sampled, a saga is a \`saga\` ` +
+      'span and a span per step attempt.',
   ].join('\n\n')
   return { markdown, speedup }
 }
