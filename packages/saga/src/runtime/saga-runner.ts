@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { errorCode } from '@cachesaga/common'
-import { otel } from '@cachesaga/common/tracing'
+import { injectTraceCarrier, otel } from '@cachesaga/common/tracing'
 import type { Span } from '@opentelemetry/api'
 import { z } from 'zod'
 import type { SagaDefinition } from '../definition/define-saga.js'
@@ -20,7 +20,7 @@ import { LeaseKeeper } from './lease.js'
 import { type ResolvedRunnerOptions, runnerOptionsSchema, type SagaRunnerOptions } from './runner-options.js'
 import { type DriverDeps, SagaDriver } from './saga-driver.js'
 import { type SagaOutcome, toOutcome } from './saga-outcome.js'
-import { ATTR, driveInSpan, type RunKind, tracing } from './saga-tracing.js'
+import { ATTR, driveInSpan, linkToOrigin, type RunKind, tracing } from './saga-tracing.js'
 
 const runOptionsSchema = z.object({ sagaId: z.string().min(1).max(200) })
 
@@ -103,7 +103,14 @@ export class SagaRunner {
       const create: NewSaga = { name: definition.name, inputJson, changes }
       const drive = async (span?: Span) => {
         await this.readyToDrive()
-        return this.driveToRest<Results>(erased, sagaId, create, span)
+        // Kept with the saga if this call creates it, for the runs that resume it later to link back to.
+        const traceCarrier = span && injectTraceCarrier()
+        return this.driveToRest<Results>(
+          erased,
+          sagaId,
+          traceCarrier ? { ...create, traceCarrier } : create,
+          span,
+        )
       }
       const tracer = tracing.tracer()
       return tracer === undefined ? drive() : driveInSpan(tracer, { name: definition.name, sagaId }, drive)
@@ -265,7 +272,10 @@ export class SagaRunner {
     const { sagaId } = record
     emitSagaEvent(this.options.events, 'saga.resumed', { sagaId, saga: definition.name, state: record.state })
     const drive = (span?: Span) => {
-      span?.setAttribute(ATTR.run, 'resumed' satisfies RunKind)
+      if (span) {
+        span.setAttribute(ATTR.run, 'resumed' satisfies RunKind)
+        linkToOrigin(span, record)
+      }
       return this.driveHeld(definition, lease, record)
     }
     const tracer = tracing.tracer()
@@ -336,7 +346,10 @@ export class SagaRunner {
         case 'missing':
           throw new SagaError('SAGA_ERR_NOT_FOUND', `no saga "${sagaId}"`, { details: { sagaId } })
         case 'finished':
-          span?.setAttribute(ATTR.run, 'recorded' satisfies RunKind)
+          if (span) {
+            span.setAttribute(ATTR.run, 'recorded' satisfies RunKind)
+            linkToOrigin(span, acquired.record)
+          }
           return toOutcome<Results>(acquired.record)
         case 'busy':
           if (this.closing) throw new SagaError('SAGA_ERR_CLOSED', 'the saga runner is closed')
@@ -345,7 +358,10 @@ export class SagaRunner {
       }
       const { record } = acquired
       const created = acquired.outcome === 'created'
-      span?.setAttribute(ATTR.run, (created ? 'new' : 'resumed') satisfies RunKind)
+      if (span) {
+        span.setAttribute(ATTR.run, (created ? 'new' : 'resumed') satisfies RunKind)
+        if (!created) linkToOrigin(span, record)
+      }
       emitSagaEvent(this.options.events, created ? 'saga.started' : 'saga.resumed', {
         sagaId,
         saga: definition.name,

@@ -1,4 +1,5 @@
 import { CachesagaError } from '@cachesaga/common'
+import { injectTraceCarrier } from '@cachesaga/common/tracing'
 import {
   isChildOf,
   type RedisServer,
@@ -6,7 +7,7 @@ import {
   startRedis,
   startSpanRecorder,
 } from '@cachesaga/testkit'
-import { SpanStatusCode, trace } from '@opentelemetry/api'
+import { context, SpanStatusCode, trace } from '@opentelemetry/api'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { defineSaga } from '../definition/define-saga.js'
@@ -154,15 +155,19 @@ describe('tracing of sagas', () => {
     }
   })
 
-  it('running a finished saga again reads its recorded outcome: a run span, no step spans', async () => {
+  it('running a finished saga again reads its recorded outcome: a run span linked to the first run, no step spans', async () => {
     await runInRequest('saga-3')
+    const first = spans.one('saga book-appointment')
     spans.reset()
     await runInRequest('saga-3')
-    expect(spans.one('saga book-appointment').attributes).toMatchObject({
+    const again = spans.one('saga book-appointment')
+    expect(again.attributes).toMatchObject({
       'cachesaga.saga.run': 'recorded',
       'cachesaga.saga.state': 'completed',
     })
     expect(spans.finished().map((span) => span.name)).toEqual(['saga book-appointment', 'POST /bookings'])
+    expect(again.spanContext().traceId).not.toBe(first.spanContext().traceId)
+    expect(again.links.map((link) => link.context.spanId)).toEqual([first.spanContext().spanId])
   })
 
   it('a saga a recovery sweep takes over starts a trace of its own, whoever called the sweep', async () => {
@@ -183,6 +188,33 @@ describe('tracing of sagas', () => {
         'cachesaga.saga.id': 'saga-4',
       })
       expect(spans.named('step reserve').every((step) => isChildOf(step, saga))).toBe(true)
+      expect(saga.links).toEqual([])
+    } finally {
+      await store.close()
+    }
+  })
+
+  it('a resumed saga links to the trace it was started in, when its record kept that context', async () => {
+    const store = createRedisSagaStore({ redis: server.url, keyPrefix: prefix })
+    try {
+      // A runner that started the saga in a request and died before its first step.
+      const request = app().startSpan('POST /bookings')
+      const traceCarrier = injectTraceCarrier(trace.setSpan(context.active(), request))
+      request.end()
+      const input = JSON.stringify({ slot: '11:00' })
+      await store.acquire(
+        'saga-5',
+        { token: 'dead', ms: 50 },
+        { name: bookAppointment.name, inputJson: input, traceCarrier },
+      )
+      await new Promise((resolve) => setTimeout(resolve, 80))
+      const [outcome] = await runner.recover()
+      expect(outcome?.state).toBe('completed')
+      const saga = spans.one('saga book-appointment')
+      expect(saga.parentSpanContext).toBeUndefined()
+      expect(saga.links.map(({ context }) => context)).toMatchObject([
+        { traceId: request.spanContext().traceId, spanId: request.spanContext().spanId },
+      ])
     } finally {
       await store.close()
     }

@@ -1,8 +1,8 @@
-import { inSpan, otel, PackageTracing, recordFailure } from '@cachesaga/common/tracing'
+import { extractTraceCarrier, inSpan, otel, PackageTracing, recordFailure } from '@cachesaga/common/tracing'
 import type { Context, Link, Span, Tracer } from '@opentelemetry/api'
 import type { SagaStep } from '../definition/step.js'
 import type { RecordedError } from '../errors.js'
-import type { SagaState } from '../store/saga-record.js'
+import type { SagaRecord, SagaState } from '../store/saga-record.js'
 import type { FailureKind } from './failure.js'
 
 /** The tracer of @cachesaga/saga; off (undefined) while the application registered no tracer provider. */
@@ -57,6 +57,22 @@ export function driveInSpan<T extends { state: SagaState } | undefined>(
     },
     options.parent,
   )
+}
+
+/**
+ * Links a run's span to the trace the saga was started in, when its record kept that context (`traceCarrier`): a
+ * recovery sweep, an operator's retry or a duplicate request then points back at the request that began the saga.
+ * A kept context that does not validate is left out, with a `cachesaga.trace_context_rejected` event saying why.
+ */
+export function linkToOrigin(span: Span, record: SagaRecord): void {
+  if (record.traceCarrier === undefined) return
+  const carried = extractTraceCarrier(record.traceCarrier)
+  if ('problem' in carried) {
+    span.addEvent('cachesaga.trace_context_rejected', { reason: carried.problem })
+    return
+  }
+  const origin = otel!.trace.getSpanContext(carried.context)
+  if (origin !== undefined && otel!.trace.isSpanContextValid(origin)) span.addLink({ context: origin })
 }
 
 /** Starts the span of one attempt of a step (`step <name>`) or of its compensation (`compensate <name>`). */

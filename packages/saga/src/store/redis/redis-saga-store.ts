@@ -98,6 +98,7 @@ export class RedisSagaStore implements SagaStore {
       lease.ms,
       create?.name ?? '',
       create?.inputJson ?? '',
+      create?.traceCarrier === undefined ? '' : JSON.stringify(create.traceCarrier),
       ...(create?.changes?.length ? encodeWrite(create.changes, Date.now()) : []),
     ])) as [string, string[] | string | undefined]
     switch (outcome) {
@@ -278,6 +279,7 @@ export class RedisSagaStore implements SagaStore {
       steps: new Map(),
       compensations: new Map(),
     }
+    if (create.traceCarrier) record.traceCarrier = { ...create.traceCarrier }
     if (create.changes) applyChanges(record, create.changes, now)
     return record
   }
