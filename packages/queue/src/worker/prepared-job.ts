@@ -1,9 +1,8 @@
-import type { Attributes } from '@opentelemetry/api'
 import type { Job } from 'bullmq'
 
 /** A job read and validated, ready to run: what it is (its span's attributes) and the work it asks for. */
 export interface PreparedJob {
-  attributes: Attributes
+  attributes: Record<string, string | number | boolean>
   run(): Promise<unknown>
 }
 
