@@ -1,5 +1,6 @@
 import { PackageTracing } from '@cachesaga/common/tracing'
-import { context, propagation, trace } from '@opentelemetry/api'
+import { context, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api'
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
 import {
   AlwaysOffSampler,
   AlwaysOnSampler,
@@ -14,12 +15,16 @@ import { median } from './measure.js'
  * The three ways an application runs cachesaga's tracing: no provider registered (no OpenTelemetry, or not yet
  * started), a provider registered that samples nothing, and one that samples everything. Each is registered as an
  * application does (`NodeTracerProvider.register()`: an AsyncLocalStorage context manager and the W3C propagator).
+ * `context` registers the context manager alone, in use, and no provider: cachesaga then traces nothing, and what it
+ * costs is the context manager's, paid by every promise of the process whoever traces (where the traced modes' time
+ * goes).
  */
-export const TRACING_MODES = ['off', 'unsampled', 'sampled'] as const
+export const TRACING_MODES = ['off', 'context', 'unsampled', 'sampled'] as const
 export type TracingMode = (typeof TRACING_MODES)[number]
 
 export const TRACING_LABELS: Record<TracingMode, string> = {
   off: 'no tracer provider registered',
+  context: "the SDK's context manager alone (AsyncLocalStorage), no provider",
   unsampled: 'provider registered, sampling off (`AlwaysOffSampler`)',
   sampled: 'provider registered, every span sampled (`BatchSpanProcessor`; spans dropped at export)',
 }
@@ -34,9 +39,12 @@ class CountingExporter implements SpanExporter {
   async shutdown(): Promise<void> {}
 }
 
-let active: { mode: TracingMode; provider?: NodeTracerProvider; exporter?: CountingExporter } = {
-  mode: 'off',
-}
+let active: {
+  mode: TracingMode
+  provider?: NodeTracerProvider
+  exporter?: CountingExporter
+  contextManager?: AsyncLocalStorageContextManager
+} = { mode: 'off' }
 
 /** Registers the provider of `mode` (unregistering the previous one) and resets the span count. */
 export async function useTracing(mode: TracingMode): Promise<void> {
@@ -46,8 +54,18 @@ export async function useTracing(mode: TracingMode): Promise<void> {
     context.disable()
     propagation.disable()
   }
+  if (active.contextManager) context.disable()
   active = { mode }
   if (mode === 'off') return
+  if (mode === 'context') {
+    const contextManager = new AsyncLocalStorageContextManager().enable()
+    context.setGlobalContextManager(contextManager)
+    // Entered once, as any instrumentation of the application (an HTTP server's) does on its first request: from then
+    // on AsyncLocalStorage follows every promise of the process (on Node 20, through async hooks).
+    context.with(ROOT_CONTEXT, () => undefined)
+    active = { mode, contextManager }
+    return
+  }
   const exporter = new CountingExporter()
   const provider = new NodeTracerProvider({
     sampler: mode === 'sampled' ? new AlwaysOnSampler() : new AlwaysOffSampler(),

@@ -264,8 +264,9 @@ export async function runSagaBench(options: {
     '### Tracing (OpenTelemetry)',
     'The same saga through this build with no tracer provider registered (the rows above), and with a provider ' +
       'registered as an application does (an AsyncLocalStorage context manager, the W3C propagator) that samples ' +
-      'nothing, or everything; the three run in the same interleaved rounds, and "vs none" is the median of the ' +
-      "rounds' ratios of sagas/s.",
+      "nothing, or everything, and with the SDK's context manager registered alone (cachesaga then traces nothing: " +
+      'that row is what the context manager costs every promise of the process, whoever traces); all run in the ' +
+      'same interleaved rounds, and "vs none" is the median of the rounds\' ratios of sagas/s.',
     table(['tracing', 'in flight', 'sagas/s', 'p50', 'p99', 'vs none', 'spans per saga'], tracingRows),
     `With no provider registered, tracing adds one check per run and one per step attempt (is a provider ` +
       `registered?): ${checkNs.toFixed(1)} ns each in this run (\`PackageTracing.tracer()\`, median of 5 runs of 2 ` +
