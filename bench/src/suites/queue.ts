@@ -361,7 +361,10 @@ export async function runQueueBench(opts: { redisUrl: string; quick?: boolean })
       `provider registered?): ${checkNs.toFixed(1)} ns each in this run (\`PackageTracing.tracer()\`, median of 5 ` +
       `runs of 2 million), ${((2 * checkNs) / (rawUsPerEvent * 1_000)).toExponential(1)} of an event's ` +
       `${rawUsPerEvent.toFixed(0)} µs: nothing this benchmark can see. Sampled, an event costs its \`process\` span and ` +
-      `a share of its batch's \`send\` span (one per ${batch} events).`,
+      `a share of its batch's \`send\` span (one per ${batch} events). The per-round ratios of CPU per event spread ` +
+      `widely on a shared machine: ${(['context', 'unsampled', 'sampled'] as const)
+        .map((mode) => `${mode} ${tracedCpuRatios[mode].map((r) => r.toFixed(2)).join(', ')}`)
+        .join('; ')}.`,
   ].join('\n')
   return { markdown, ratio, cpuRatio }
 }

@@ -191,6 +191,7 @@ export async function runSagaBench(options: {
   const speedup: SagaBenchResult['speedup'] = {}
   const rows: string[][] = []
   const tracingRows: string[][] = []
+  const perRoundLists: string[] = []
   for (const inFlight of IN_FLIGHT) {
     const base = options.baselineRef ? rounds.get(`${contenders[0]!.name}@${inFlight}`) : undefined
     const thisBuild = contenders.find(
@@ -212,6 +213,10 @@ export async function runSagaBench(options: {
           mine === untraced ? '1' : `${perRound(untraced).toFixed(2)}x`,
           pick((r) => r.spansPerSaga).toFixed(1),
         ])
+        if (mine !== untraced) {
+          const ratios = mine.map((r, i) => (r.sagasPerSec / untraced[i]!.sagasPerSec).toFixed(2))
+          perRoundLists.push(`${contender.tracing} at ${inFlight} in flight ${ratios.join(', ')}`)
+        }
       }
       // The traced runs of this build have their own table.
       if (contender.tracing !== 'off') continue
@@ -272,6 +277,7 @@ export async function runSagaBench(options: {
       `registered?): ${checkNs.toFixed(1)} ns each in this run (\`PackageTracing.tracer()\`, median of 5 runs of 2 ` +
       `million), ${((7 * checkNs) / 1_000).toFixed(2)} µs for this six-step saga. Sampled, a saga is a \`saga\` ` +
       'span and a span per step attempt.',
+    `Per-round ratios of sagas/s to no provider: ${perRoundLists.join('; ')}.`,
   ].join('\n\n')
   return { markdown, speedup }
 }
