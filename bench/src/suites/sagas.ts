@@ -9,6 +9,14 @@ import { z } from 'zod'
 import { fmtOps, fmtUs, median, percentile, table } from '../measure.js'
 import { loadSagaBaseline } from '../saga-baseline.js'
 import { postgresCpuSeconds, redisCpuSeconds } from '../server-cpu.js'
+import {
+  exportedSpans,
+  offCheckNs,
+  TRACING_LABELS,
+  TRACING_MODES,
+  type TracingMode,
+  useTracing,
+} from '../tracing-modes.js'
 
 /** The saga measured: six steps that each return a small result and do nothing else, so the runtime is all there is. */
 const STEPS = ['reserve', 'price', 'charge', 'commit', 'calendar', 'notify'] as const
@@ -18,6 +26,10 @@ const ROUND_TRIP_COMMANDS = ['evalsha', 'eval', 'hgetall']
 
 interface Contender {
   name: string
+  /** The tracer provider registered while it runs (`off` for none). */
+  tracing: TracingMode
+  /** The saga package at another commit (`--saga-baseline`). */
+  baseline?: true
   /** What the store's server did, read before and after each round. */
   sample(): Promise<ServerSample>
   /** Runs one saga to its end. */
@@ -36,6 +48,10 @@ interface ServerSample {
 
 interface Round {
   sagasPerSec: number
+  /** Spans exported per saga (sampled tracing only). */
+  spansPerSaga: number
+  /** CPU time of this process (the runner's side) per saga, µs: less moved by other load than sagas/s. */
+  cpuUsPerSaga: number
   p50Us: number
   p99Us: number
   roundTripsPerSaga: number
@@ -57,12 +73,13 @@ function noopSaga(library: SagaLibrary) {
   return saga
 }
 
-/** This build on the Redis store: the runner opens its own connection from the URL. */
-function current(redisUrl: string, admin: Redis): Contender {
+/** This build on the Redis store, under a tracing mode: the runner opens its own connection from the URL. */
+function current(redisUrl: string, admin: Redis, tracing: TracingMode): Contender {
   const saga = noopSaga({ createSagaRunner, defineSaga })
-  const runner = createSagaRunner({ redis: redisUrl, keyPrefix: 'bench:saga:now:', sagas: [saga] })
+  const runner = createSagaRunner({ redis: redisUrl, keyPrefix: `bench:saga:now-${tracing}:`, sagas: [saga] })
   return {
-    name: 'cachesaga (this build)',
+    name: tracing === 'off' ? 'cachesaga (this build)' : `cachesaga (this build), ${TRACING_LABELS[tracing]}`,
+    tracing,
     sample: () => redisSample(admin),
     run: (sagaId) => runner.run(saga, { n: 1 }, { sagaId }),
     close: () => runner.close(),
@@ -85,6 +102,7 @@ function onPostgres(databaseUrl: string, dataDirectory: string): Contender {
   const runner = createSagaRunner({ store, sagas: [saga] })
   return {
     name: 'cachesaga (this build), PostgreSQL store',
+    tracing: 'off',
     sample: async () => ({ roundTrips: acquired, cpuSeconds: postgresCpuSeconds(dataDirectory) }),
     run: (sagaId) => runner.run(saga, { n: 1 }, { sagaId }),
     close: async () => {
@@ -107,6 +125,8 @@ async function baseline(redisUrl: string, admin: Redis, ref: string): Promise<Co
   })
   return {
     name: `before (${ref})`,
+    tracing: 'off',
+    baseline: true,
     sample: () => redisSample(admin),
     run: (sagaId) => runner.run(saga, { n: 1 }, { sagaId }),
     close: async () => {
@@ -143,9 +163,11 @@ let sagaIds = 0
 
 /** `sagas` sagas with `inFlight` running at once; the store's server is sampled before and after. */
 async function measure(contender: Contender, inFlight: number, sagas: number): Promise<Round> {
+  await useTracing(contender.tracing)
   const latencies = new Float64Array(sagas)
   const before = await contender.sample()
   let next = 0
+  const cpuBefore = process.cpuUsage()
   const start = performance.now()
   await Promise.all(
     Array.from({ length: inFlight }, async () => {
@@ -158,6 +180,9 @@ async function measure(contender: Contender, inFlight: number, sagas: number): P
     }),
   )
   const elapsed = performance.now() - start
+  const cpu = process.cpuUsage(cpuBefore)
+  const spans = await exportedSpans()
+  await useTracing('off')
   const after = await contender.sample()
   const callsPerSaga: Record<string, number> = {}
   let usec = 0
@@ -173,6 +198,8 @@ async function measure(contender: Contender, inFlight: number, sagas: number): P
   latencies.sort()
   return {
     sagasPerSec: (sagas / elapsed) * 1000,
+    spansPerSaga: spans / sagas,
+    cpuUsPerSaga: (cpu.user + cpu.system) / sagas,
     p50Us: percentile(latencies, 50),
     p99Us: percentile(latencies, 99),
     roundTripsPerSaga: (after.roundTrips - before.roundTrips) / sagas,
@@ -216,10 +243,13 @@ export async function runSagaBench(options: {
   const database = await postgres.createDatabase('bench_sagas')
   await installSagaStore({ database: database.url })
   const version = await serverVersion(database.url)
-  const onRedis = current(server.url, admin)
+  const onRedis = current(server.url, admin, 'off')
+  const traced = TRACING_MODES.filter((mode) => mode !== 'off').map((mode) =>
+    current(server.url, admin, mode),
+  )
   const onPostgresStore = onPostgres(database.url, join(postgres.directory!, 'data'))
   const before = options.baselineRef ? await baseline(server.url, admin, options.baselineRef) : undefined
-  const contenders = [...(before ? [before] : []), onRedis, onPostgresStore]
+  const contenders = [...(before ? [before] : []), onRedis, ...traced, onPostgresStore]
   const rounds = new Map<string, Round[]>()
   try {
     for (const contender of contenders) {
@@ -245,11 +275,37 @@ export async function runSagaBench(options: {
 
   const roundsOf = (contender: Contender, inFlight: number) => rounds.get(`${contender.name}@${inFlight}`)!
   const pick = (mine: Round[], f: (r: Round) => number) => median(mine.map(f))
+  const checkNs = offCheckNs()
   const speedup: SagaBenchResult['speedup'] = {}
   const rows: string[][] = []
   const storeRows: string[][] = []
+  const tracingRows: string[][] = []
+  const perRoundLists: string[] = []
   for (const inFlight of IN_FLIGHT) {
     const base = before ? roundsOf(before, inFlight) : undefined
+    const untraced = roundsOf(onRedis, inFlight)
+    for (const contender of [onRedis, ...traced]) {
+      const mine = roundsOf(contender, inFlight)
+      tracingRows.push([
+        TRACING_LABELS[contender.tracing],
+        String(inFlight),
+        fmtOps(pick(mine, (r) => r.sagasPerSec)),
+        fmtUs(pick(mine, (r) => r.p50Us)),
+        fmtUs(pick(mine, (r) => r.p99Us)),
+        mine === untraced
+          ? '1'
+          : `${median(mine.map((r, i) => r.sagasPerSec / untraced[i]!.sagasPerSec)).toFixed(2)}x`,
+        fmtUs(pick(mine, (r) => r.cpuUsPerSaga)),
+        mine === untraced
+          ? '1'
+          : `${median(mine.map((r, i) => untraced[i]!.cpuUsPerSaga / r.cpuUsPerSaga)).toFixed(2)}x`,
+        pick(mine, (r) => r.spansPerSaga).toFixed(1),
+      ])
+      if (mine !== untraced) {
+        const ratios = mine.map((r, i) => (untraced[i]!.cpuUsPerSaga / r.cpuUsPerSaga).toFixed(2))
+        perRoundLists.push(`${contender.tracing} at ${inFlight} in flight ${ratios.join(', ')}`)
+      }
+    }
     for (const contender of [...(before ? [before] : []), onRedis]) {
       const mine = roundsOf(contender, inFlight)
       // Ratios per round (each pair ran back to back), then their median: drift between rounds cancels out.
@@ -316,6 +372,34 @@ export async function runSagaBench(options: {
       ],
       rows,
     ),
+    '### Tracing (OpenTelemetry)',
+    'The same saga through this build with no tracer provider registered (the rows above), and with a provider ' +
+      'registered as an application does (an AsyncLocalStorage context manager, the W3C propagator) that samples ' +
+      "nothing, or everything, and with the SDK's context manager registered alone (cachesaga then traces nothing: " +
+      'that row is what the context manager costs every promise of the process, whoever traces); all run in the ' +
+      'same interleaved rounds, and "vs none" is the median of the rounds\' ratios of sagas/s.',
+    table(
+      [
+        'tracing',
+        'in flight',
+        'sagas/s',
+        'p50',
+        'p99',
+        'vs none',
+        'CPU per saga',
+        'CPU vs none',
+        'spans per saga',
+      ],
+      tracingRows,
+    ),
+    `With no provider registered, tracing adds one check per run and one per step attempt (is a provider ` +
+      `registered?): ${checkNs.toFixed(1)} ns each in this run (\`PackageTracing.tracer()\`, median of 5 runs of 2 ` +
+      `million), ${((7 * checkNs) / 1_000).toFixed(2)} µs for this six-step saga. Sampled, a saga is a \`saga\` ` +
+      'span and a span per step attempt.',
+    `"CPU per saga" is this process's CPU time (the runner's side; Redis does the same work whatever the tracing), ` +
+      `and "CPU vs none" the median of the rounds' ratios untraced / traced (below 1: that share more). Sagas/s ` +
+      `spread widely between rounds on a shared machine; CPU per saga less. Per-round ratios of CPU per saga: ` +
+      `${perRoundLists.join('; ')}.`,
   ].join('\n\n')
   const byStore = [
     `The same six-step no-op saga on each store of this build; ${workload}, each store's rounds interleaved with the ` +

@@ -78,6 +78,7 @@ export function createdRecord(sagaId: string, create: NewSaga, now = Date.now())
     steps: new Map(),
     compensations: new Map(),
   }
+  if (create.traceCarrier) record.traceCarrier = { ...create.traceCarrier }
   if (create.changes) applyChanges(record, create.changes, now)
   return record
 }

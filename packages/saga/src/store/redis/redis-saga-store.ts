@@ -98,6 +98,7 @@ export class RedisSagaStore implements SagaStore {
       lease.ms,
       create?.name ?? '',
       create?.inputJson ?? '',
+      create?.traceCarrier === undefined ? '' : JSON.stringify(create.traceCarrier),
       ...(create?.changes?.length ? encodeWrite(create.changes, Date.now()) : []),
     ])) as [string, string[] | string | undefined]
     switch (outcome) {
