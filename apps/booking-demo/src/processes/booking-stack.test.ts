@@ -1,7 +1,7 @@
 import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { OtherCalendarApp } from '../calendar/caldav/other-calendar-app.js'
-import { ApiClient, waitFor } from '../demo/api-client.js'
+import { type ApiClient, waitFor } from '../demo/api-client.js'
 import { demoIds } from '../seed/seed-demo-data.js'
 import {
   ada,
@@ -18,8 +18,8 @@ let first: ApiClient
 let second: ApiClient
 beforeAll(async () => {
   stack = await startRunningStack('stack', { apis: 2, workers: 1 })
-  first = new ApiClient(stack.processes.apis[0]!.url)
-  second = new ApiClient(stack.processes.apis[1]!.url)
+  first = stack.processes.client(0)
+  second = stack.processes.client(1)
 }, 120_000)
 afterAll(() => stack?.stop(), 60_000)
 
@@ -152,7 +152,8 @@ describe('changes that do not come through the API', () => {
       end: slot!.endsAt.slice(0, 16),
       timeZone: 'UTC',
     })
-    const webhook = await first.post('/webhooks/calendar', { calendarId: demoIds.calendars.ada })
+    // Signed as the provider signs it.
+    const webhook = await first.webhook('/webhooks/calendar', { calendarId: demoIds.calendars.ada })
     expect(webhook.status).toBe(202)
     await waitFor(async () => !(await isFree(first, treatment, date, slot!.startsAt)), 20_000)
     await waitFor(async () => !(await isFree(second, treatment, date, slot!.startsAt)), 5_000)
@@ -230,11 +231,11 @@ describe('GET /admin/cache/health', () => {
     // The checker's first run is 5 s after start, then every 30 s.
     await waitFor(
       async () =>
-        (await first.get<{ consistency_score: number | null }>('/admin/cache/health')).body
+        (await first.admin<{ consistency_score: number | null }>('/admin/cache/health')).body
           .consistency_score !== null,
       20_000,
     )
-    const { body } = await first.get<Record<string, unknown>>('/admin/cache/health')
+    const { body } = await first.admin<Record<string, unknown>>('/admin/cache/health')
     expect(body).toMatchObject({
       status: expect.stringMatching(/^(healthy|degraded|critical)$/),
       hit_rate: expect.any(Number),
@@ -248,7 +249,7 @@ describe('GET /admin/cache/health', () => {
 })
 
 describe('the dashboard', () => {
-  it('loads in headless Chromium, shows non-empty figures and links to the queues in bull-board', async () => {
+  it('asks a browser to log in, then loads in headless Chromium, shows non-empty figures and links to the queues in bull-board', async () => {
     const browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
       args: [
@@ -261,8 +262,25 @@ describe('the dashboard', () => {
       ],
     })
     try {
-      const page = await browser.newPage({ viewport: { width: 1200, height: 1000 } })
-      await page.goto(new URL('/admin', first.baseUrl).href)
+      const dashboard = new URL('/admin', first.baseUrl).href
+      // Without credentials: the browser is challenged (HTTP Basic) and shown nothing of the page.
+      const stranger = await browser.newPage()
+      const refused = await stranger.goto(dashboard)
+      expect(refused?.status()).toBe(401)
+      expect(refused?.headers()['www-authenticate']).toMatch(/^Basic realm=/)
+      expect(await stranger.locator('#status').count()).toBe(0)
+      await stranger.close()
+      // Logged in as the operator (the browser answers the challenge, for the page's own requests too).
+      const context = await browser.newContext({
+        viewport: { width: 1200, height: 1000 },
+        httpCredentials: stack.processes.secrets.operator,
+      })
+      const page = await context.newPage()
+      const blocked: string[] = []
+      page.on('console', (message) => {
+        if (message.text().includes('Content Security Policy')) blocked.push(message.text())
+      })
+      await page.goto(dashboard)
       // A string, not a function: this project compiles without the DOM types the browser side would need.
       await page.waitForFunction("document.getElementById('updated').textContent !== 'never'", undefined, {
         timeout: 15_000,
@@ -297,6 +315,8 @@ describe('the dashboard', () => {
         path: new URL('../../test-artifacts/dashboard.png', import.meta.url).pathname,
         fullPage: true,
       })
+      // Nothing the page or bull-board runs was blocked by the Content-Security-Policy helmet sets.
+      expect(blocked).toEqual([])
     } finally {
       await browser.close()
     }

@@ -1,49 +1,47 @@
-import { randomUUID } from 'node:crypto'
-import { bookingCatalog, Dispatcher, QueueAdmin } from '@cachesaga/queue'
+import { QueueAdmin } from '@cachesaga/queue'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CalDavCalendarProvider } from '../calendar/caldav/caldav-calendar-provider.js'
 import { type Appointment, OtherCalendarApp } from '../calendar/caldav/other-calendar-app.js'
 import { syncCalendar } from '../calendar/sync-calendar.js'
-import { waitFor } from '../demo/api-client.js'
+import { type ApiClient, waitFor } from '../demo/api-client.js'
 import { demoIds } from '../seed/seed-demo-data.js'
 import { type RunningStack, startRunningStack } from '../test-support/running-stack.js'
 
 /**
- * No API: the test plays the webhook. One worker, which notices a dead worker's job after 2 s instead of
- * ~15 s. Each test uses its own staff calendar state; the stack's Radicale holds the calendars.
+ * The test plays the calendar provider: it signs its webhooks with the stack's secret and posts them to the API,
+ * which queues the syncs. One worker, which notices a dead worker's job after 2 s instead of ~15 s. Each test uses
+ * its own staff calendar state; the stack's Radicale holds the calendars.
  */
 let stack: RunningStack
-let dispatcher: Dispatcher<typeof bookingCatalog>
+let api: ApiClient
 let admin: QueueAdmin
 let otherApp: OtherCalendarApp
 let provider: CalDavCalendarProvider
 const grace = demoIds.calendars.grace
 beforeAll(async () => {
   stack = await startRunningStack('sync_worker', {
-    apis: 0,
+    apis: 1,
     workers: 1,
     workerFlags: ['--lock-duration', '2000', '--stalled-interval', '500'],
   })
-  dispatcher = new Dispatcher({ redis: stack.redis.url, catalog: bookingCatalog })
+  api = stack.processes.client(0)
   admin = new QueueAdmin({ redis: stack.redis.url })
   otherApp = new OtherCalendarApp(stack.caldavUrl)
   provider = new CalDavCalendarProvider({ url: stack.caldavUrl })
 }, 120_000)
 afterAll(async () => {
-  await Promise.all([dispatcher?.close(), admin?.close()])
+  await admin?.close()
   await stack?.stop()
 }, 60_000)
 
-/** What a calendar webhook queues. */
-const calendarChanged = (calendarId: string) =>
-  dispatcher.dispatch({
-    type: 'calendar.changed',
-    version: 1,
-    eventId: randomUUID(),
-    occurredAt: new Date().toISOString(),
-    tenantId: demoIds.tenant,
-    payload: { calendarId, provider: 'caldav' },
+/** The provider's webhook: what it queued (or found already pending). */
+async function calendarChanged(calendarId: string): Promise<{ jobId: string; deduplicated: boolean }> {
+  const answer = await api.webhook<{ jobId: string; deduplicated: boolean }>('/webhooks/calendar', {
+    calendarId,
   })
+  expect(answer.status).toBe(202)
+  return answer.body
+}
 
 /** An appointment of Grace's (New York) on a December Monday or Tuesday, in her own zone. */
 const appointment = (name: string, day: string, from: string, to: string): Appointment => ({
