@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin'
-import { BookingDemoError } from '../../errors.js'
+import { errorReply } from '../reply-error.js'
 import { OperatorCredentials } from './operator-credentials.js'
 
 declare module 'fastify' {
@@ -16,7 +16,8 @@ const READ_METHODS = new Set(['GET', 'HEAD'])
  * Stands in front of every route of the scope it is registered in (the operators' group): HTTP Basic with the
  * users `operator` and `viewer`, checked before anything else of the request runs. No or a wrong credential is
  * 401 `BOOKING_ERR_UNAUTHORIZED` with a `WWW-Authenticate` challenge, so a browser asks for it; the viewer asking
- * for anything but a read is 403 `BOOKING_ERR_FORBIDDEN`.
+ * for anything but a read is 403 `BOOKING_ERR_FORBIDDEN`. The hook answers these itself rather than throwing:
+ * bull-board's routes have an error handler of their own, which would answer in its shape instead of ours.
  */
 export const operatorAuthPlugin = fp(
   async (app) => {
@@ -28,22 +29,24 @@ export const operatorAuthPlugin = fp(
     app.addHook('onRequest', async (request, reply) => {
       const role = operators.roleOf(request.headers.authorization)
       if (role === undefined) {
-        reply.header('www-authenticate', 'Basic realm="booking-demo operators", charset="UTF-8"')
         const reason = request.headers.authorization === undefined ? 'missing' : 'wrong'
-        throw new BookingDemoError(
+        const { status, body } = errorReply(
           'BOOKING_ERR_UNAUTHORIZED',
           reason === 'missing' ? 'operator credentials are required' : 'the operator credentials are wrong',
-          { details: { reason } },
+          { reason },
         )
+        return reply
+          .status(status)
+          .header('www-authenticate', 'Basic realm="booking-demo operators", charset="UTF-8"')
+          .send(body)
       }
       if (role === 'viewer' && !READ_METHODS.has(request.method)) {
-        throw new BookingDemoError(
+        const { status, body } = errorReply(
           'BOOKING_ERR_FORBIDDEN',
           'the viewer may only read; this needs the operator',
-          {
-            details: { role, method: request.method },
-          },
+          { role, method: request.method },
         )
+        return reply.status(status).send(body)
       }
     })
   },
