@@ -14,6 +14,19 @@ export type BookingDemoErrorCode =
   | 'BOOKING_ERR_INVALID_INPUT'
   /** A migration file is misnamed or failed to apply; `details.file` names it. */
   | 'BOOKING_ERR_MIGRATION'
+  /** No operator credential, or a wrong one, for an `/admin` route (`details.reason`: `missing` or `wrong`). */
+  | 'BOOKING_ERR_UNAUTHORIZED'
+  /**
+   * The caller may not do this: a read-only operator asked to change something, or a booking was to be cancelled
+   * or moved without its management token (the same answer whether the booking exists or not).
+   */
+  | 'BOOKING_ERR_FORBIDDEN'
+  /** A webhook's signature is missing, malformed, wrong or outside the replay window (`details.reason`). */
+  | 'BOOKING_ERR_WEBHOOK_SIGNATURE'
+  /** A booking with this id exists already; its management token went to whoever made it. */
+  | 'BOOKING_ERR_BOOKING_EXISTS'
+  /** Too many requests from this client in the window; `details.retryAfterMs` says when to try again. */
+  | 'BOOKING_ERR_RATE_LIMITED'
 
 /** The one error base class of the booking demo: the code is a field, never part of the message. */
 export class BookingDemoError extends CachesagaError<BookingDemoErrorCode> {

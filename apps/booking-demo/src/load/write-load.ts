@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { ApiClient } from '../demo/api-client.js'
+import { type ApiClient, tokenHeader } from '../demo/api-client.js'
 import { epochNow, type FreshnessObservation, observeFreshness, type SlotChange } from './freshness.js'
 
 export type WriteKind = 'book' | 'cancel' | 'reschedule'
@@ -28,6 +28,8 @@ export interface WriteLoadOptions {
 
 interface Held {
   id: string
+  /** The management token its booking answered; cancelling or moving it presents it. */
+  token: string
   date: string
   start: string
 }
@@ -76,7 +78,7 @@ async function freeSlots(options: WriteLoadOptions, staffId: string): Promise<He
   const slots: Held[] = []
   for (const date of options.dates) {
     const day = await options.apis[0].availability(staffId, options.serviceId, date)
-    for (const slot of day.slots) slots.push({ id: '', date, start: slot.startsAt })
+    for (const slot of day.slots) slots.push({ id: '', token: '', date, start: slot.startsAt })
   }
   return slots
 }
@@ -104,25 +106,30 @@ async function write(kind: WriteKind, state: WriterState): Promise<WriteRecord> 
   let changes: SlotChange[]
   if (kind === 'book') {
     const slot = { ...state.free.shift()!, id: randomUUID() }
-    status = (
-      await committing.post('/bookings', {
-        bookingId: slot.id,
-        staffId,
-        serviceId,
-        customerEmail: 'load@example.com',
-        startsAt: slot.start,
-      })
-    ).status
-    if (status === 201) state.held.push(slot)
+    const answer = await committing.post<{ managementToken?: string }>('/bookings', {
+      bookingId: slot.id,
+      staffId,
+      serviceId,
+      customerEmail: 'load@example.com',
+      startsAt: slot.start,
+    })
+    status = answer.status
+    if (status === 201) state.held.push({ ...slot, token: answer.body.managementToken ?? '' })
     changes = [change(slot, false)]
   } else if (kind === 'cancel') {
     const slot = state.held.splice(Math.floor(Math.random() * state.held.length), 1)[0]!
-    status = (await committing.post(`/bookings/${slot.id}/cancel`, {})).status
+    status = (await committing.post(`/bookings/${slot.id}/cancel`, {}, tokenHeader(slot.token))).status
     changes = [change(slot, true)]
   } else {
     const from = state.held.splice(Math.floor(Math.random() * state.held.length), 1)[0]!
-    const to = { ...state.free.shift()!, id: from.id }
-    status = (await committing.post(`/bookings/${from.id}/reschedule`, { startsAt: to.start })).status
+    const to = { ...state.free.shift()!, id: from.id, token: from.token }
+    status = (
+      await committing.post(
+        `/bookings/${from.id}/reschedule`,
+        { startsAt: to.start },
+        tokenHeader(from.token),
+      )
+    ).status
     state.held.push(status === 200 ? to : from)
     changes = [change(from, true), change(to, false)]
   }

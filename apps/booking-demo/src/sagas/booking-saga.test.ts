@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { EventBus } from '@cachesaga/queue'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { newManagementToken } from '../bookings/booking-ownership.js'
 import { BookingRepository } from '../bookings/booking-repository.js'
 import { SlotHolds } from '../bookings/slot-holds.js'
 import { CalDavCalendarProvider } from '../calendar/caldav/caldav-calendar-provider.js'
@@ -25,6 +26,7 @@ const request = (start: string) => ({
   serviceId: demoIds.services.treatment,
   customerEmail: 'pat@example.com',
   start,
+  managementTokenHash: newManagementToken().hash,
 })
 const book = (input: ReturnType<typeof request>) =>
   f.flows.runner.run(f.flows.book, input, { sagaId: `booking:${input.bookingId}` })

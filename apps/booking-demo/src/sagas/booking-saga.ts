@@ -17,6 +17,8 @@ const bookingRequestSchema = z.object({
   serviceId: z.uuid(),
   customerEmail: z.email(),
   start: z.iso.datetime({ offset: true }),
+  /** SHA-256 (hex) of the management token the caller was given; the token itself never reaches the saga. */
+  managementTokenHash: z.string().regex(/^[0-9a-f]{64}$/),
 })
 
 /**

@@ -12,6 +12,7 @@ import {
 } from '@cachesaga/testkit'
 import { Redis } from 'ioredis'
 import type { BookingEvent } from '../bookings/booking-events.js'
+import { newManagementToken } from '../bookings/booking-ownership.js'
 import { BookingRepository } from '../bookings/booking-repository.js'
 import { SlotHolds } from '../bookings/slot-holds.js'
 import { createAvailabilityCache } from '../cache/availability-cache.js'
@@ -104,6 +105,7 @@ export async function startSagaFixture(label: string): Promise<SagaFixture> {
           serviceId: demoIds.services.treatment,
           customerEmail,
           start,
+          managementTokenHash: newManagementToken().hash,
         },
         { sagaId: `booking:${bookingId}` },
       )

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { createBullBoard } from '@bull-board/api'
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter'
+import type { ControllerHandlerReturnType } from '@bull-board/api/typings/app'
 import { FastifyAdapter } from '@bull-board/fastify'
 import { closeRedis, openRedis } from '@cachesaga/common'
 import { bookingCatalog } from '@cachesaga/queue'
@@ -14,17 +15,21 @@ const WEB = new URL('../../../web/', import.meta.url)
 
 /**
  * `GET /admin/cache/health` (JSON), `GET /admin/metrics/history` (the charts' points), `GET /admin` (the live
- * dashboard, with its chart script served from here: the page needs nothing from the network) and bull-board
- * under `/admin/queues`.
+ * dashboard, with its scripts served from here: the page needs nothing from the network) and bull-board
+ * under `/admin/queues`. `operator-auth`, registered before these in the operators' scope, admits the caller.
  */
 const routes: FastifyPluginAsyncZod = async (app) => {
-  const [page, charts] = await Promise.all([
+  const [page, script, charts] = await Promise.all([
     readFile(new URL('dashboard.html', WEB), 'utf8'),
+    readFile(new URL('dashboard.js', WEB), 'utf8'),
     readFile(new URL('charts.js', WEB), 'utf8'),
   ])
   app.get('/admin/cache/health', () => collectHealth(app))
   app.get('/admin/metrics/history', () => ({ intervalMs: 2_000, samples: app.history.list() }))
   app.get('/admin', (_request, reply) => reply.type('text/html; charset=utf-8').send(page))
+  app.get('/admin/dashboard.js', (_request, reply) =>
+    reply.type('text/javascript; charset=utf-8').send(script),
+  )
   app.get('/admin/charts.js', (_request, reply) => reply.type('text/javascript; charset=utf-8').send(charts))
 
   // BullMQ handles for bull-board only (producing and consuming go through @cachesaga/queue). BullMQ wants
@@ -45,12 +50,31 @@ const routes: FastifyPluginAsyncZod = async (app) => {
   createBullBoard({
     queues: queues.map((queue) => new BullMQAdapter(queue, { readOnlyMode: false })),
     serverAdapter: board,
+    options: {
+      uiConfig: {},
+      handlerHooks: {
+        // The gate (operator-auth) refuses a viewer's actions; this tells bull-board's page, so it offers none.
+        after: (context, result) =>
+          context.route === '/api/queues' &&
+          app.operators.roleOf(context.request.headers.authorization) === 'viewer'
+            ? readOnly(result)
+            : result,
+      },
+    },
   })
   await app.register(board.registerPlugin(), { prefix: '/admin/queues' })
 }
 
+/** bull-board's queue list with every queue read-only, as a viewer's page should show it. */
+function readOnly(result: ControllerHandlerReturnType): ControllerHandlerReturnType {
+  const body = result.body as { queues?: unknown }
+  if (!Array.isArray(body.queues)) return result
+  const queues = (body.queues as object[]).map((queue) => ({ ...queue, readOnlyMode: true }))
+  return { ...result, body: { ...body, queues } }
+}
+
 export const adminRoutes = fp(routes, {
   name: 'admin-routes',
-  dependencies: ['config', 'database', 'cache', 'queues', 'metrics', 'booking-flows'],
+  dependencies: ['config', 'database', 'cache', 'queues', 'metrics', 'booking-flows', 'operator-auth'],
   encapsulate: true,
 })

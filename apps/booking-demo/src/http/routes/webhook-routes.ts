@@ -6,7 +6,7 @@ import { z } from 'zod'
 const calendarWebhookSchema = z.object({ calendarId: z.string().min(1).max(200) })
 
 /**
- * `POST /webhooks/calendar`: the provider says a calendar changed. Only a deduplicated `external-sync` job
+ * `POST /webhooks/calendar`: the provider says a calendar changed (signed: `signed-webhooks` checked it). Only a deduplicated `external-sync` job
  * is queued (a burst for one calendar collapses into one pending sync); the worker pulls the changes with
  * the sync token and invalidates availability, so the webhook answers at once and never loses a change.
  */
@@ -32,6 +32,6 @@ const routes: FastifyPluginAsyncZod = async (app) => {
 
 export const webhookRoutes = fp(routes, {
   name: 'webhook-routes',
-  dependencies: ['config', 'queues', 'metrics'],
+  dependencies: ['config', 'queues', 'metrics', 'signed-webhooks'],
   encapsulate: true,
 })
