@@ -234,7 +234,7 @@ export class Cache {
         p95Ms: stats.latency.percentileMs(95),
         circuit: connection === undefined ? 'none' : connection.breaker.isOpen ? 'open' : 'closed',
         bus: {
-          state: bus === undefined ? 'none' : l1.enabled ? 'connected' : 'suspended',
+          state: bus === undefined ? 'none' : Date.now() < l1.servesUntil ? 'connected' : 'suspended',
           queued: s.bus.queued,
           gaps: s.bus.gaps,
         },

@@ -1,20 +1,22 @@
 import type { L1Invalidation } from '../bus/wire-format.js'
+import { type Duration, toMilliseconds } from '../config/duration.js'
 import type { ScopeTree } from '../config/scope-tree.js'
-import { InvalidationError } from '../errors.js'
+import { InvalidationError, invalidOption } from '../errors.js'
 import type { CacheEventEmitter } from '../events.js'
 import type { RedisProtocol } from '../redis/redis-protocol.js'
 import type { L1Memory } from '../tiers/l1-memory.js'
 import type { LocalEpochs } from '../tiers/local-epochs.js'
-import { describe } from './batches.js'
 import { ClearTokens } from './clear-tokens.js'
+import { Deadline } from './deadline.js'
 import { bumpDependencies } from './dependencies.js'
 import type { DependencyItem, KeyItem } from './items.js'
 import { deleteKeys } from './keys.js'
-import { type PatternItem, patternItems, removeMatching } from './patterns.js'
+import { type PatternItem, type PatternRun, patternItems, removeMatching } from './patterns.js'
 import { queryItems } from './queries.js'
 import { emptyReport, type InvalidationReport } from './report.js'
 import { scopeItems } from './scopes.js'
 import { tagItems } from './tags.js'
+import { Tally } from './tally.js'
 import { type InvalidateOptions, type InvalidationTarget, parseTarget } from './target.js'
 
 /** The Redis operations an invalidation uses. */
@@ -40,13 +42,16 @@ export interface InvalidatorParts {
   scopes: ScopeTree
   /** The bus; undefined without Redis. */
   publish: ((invalidation: L1Invalidation) => Promise<boolean>) | undefined
+  /** The default deadline of one `invalidate()` (the `invalidate.timeout` option). */
+  timeoutMs: number
 }
 
 /**
  * The one invalidation entry point. Order matters: L2 first (bump generations, delete, scan),
  * then the bus (a receiver's L1 drop must not be refilled from the old L2), and this instance's
  * L1 both before and after, with the local epoch bumped, so no read in flight can put back what
- * it fetched before the call.
+ * it fetched before the call. The whole call has one deadline: the L2 groups (keys, dependencies,
+ * patterns) run in parallel within it, and the publish gets what is left of it.
  */
 export class Invalidator {
   private readonly tokens: ClearTokens
@@ -58,6 +63,9 @@ export class Invalidator {
   async invalidate(input: InvalidationTarget, options: InvalidateOptions = {}): Promise<InvalidationReport> {
     const started = performance.now()
     const target = parseTarget(input)
+    const deadline = new Deadline(
+      options.timeout === undefined ? this.parts.timeoutMs : positive(options.timeout, 'options.timeout'),
+    )
     const dryRun = options.dryRun === true
     // Validate everything before touching anything.
     const patterns = patternItems(target.patterns ?? [], options.all === true)
@@ -72,10 +80,13 @@ export class Invalidator {
       ...queries.deps,
     ]
     const report = emptyReport(dryRun)
+    const tally = new Tally(report)
+    const run = { dryRun, tally, deadline, onProgress: options.onProgress }
 
     if (dryRun) {
       for (const item of [...keys, ...deps]) report.counts[item.kind]++
-      await removeMatching(this.patternStore(), patterns, true, report, options.onProgress)
+      await deadline.race(removeMatching(this.patternStore(), patterns, run))
+      tally.close(deadline.ms)
     } else {
       const local: L1Invalidation = {}
       if (keys.length > 0) local.keys = keys.map((item) => item.key)
@@ -83,8 +94,11 @@ export class Invalidator {
       if (patterns.length > 0) local.patterns = patterns.map((item) => item.glob)
       // Reads already in flight must not put what they fetched into L1 (see LocalEpochs).
       this.parts.epochs.bumpAll()
-      await this.applyInL2(keys, deps, patterns, report, options.onProgress)
-      report.published = (await this.parts.publish?.(local)) ?? false
+      await deadline.race(this.applyInL2(keys, deps, patterns, run))
+      tally.close(deadline.ms)
+      // A message Redis did not accept in time stays in the bus's retry queue.
+      const publish = this.parts.publish?.(local)
+      report.published = publish === undefined ? false : (await deadline.race(publish)) === true
       this.applyLocally(local, patterns)
     }
     return this.finish(report, started, target)
@@ -99,17 +113,25 @@ export class Invalidator {
     const started = performance.now()
     await this.tokens.consume(token)
     const report = emptyReport(false)
+    const tally = new Tally(report)
+    // No deadline: the bump is what invalidates, and the walk that frees the memory takes what it takes.
+    const deadline = new Deadline(Number.POSITIVE_INFINITY)
     const everything: L1Invalidation = { clear: true }
     this.parts.epochs.bumpAll()
     const l2 = this.parts.l2
     if (l2 !== undefined) {
       try {
         await l2.bumpNamespace()
-        await removeMatching(this.patternStore(), [{ glob: '*', regex: /^/ }], false, report)
+        await removeMatching(this.patternStore(), [{ glob: '*', regex: /^/ }], {
+          dryRun: false,
+          tally,
+          deadline,
+        })
       } catch (error) {
-        report.errors.push({ kind: 'patterns', target: '*', error: describe(error) })
+        tally.failed([{ kind: 'patterns', target: '*' }], error)
       }
     }
+    tally.close(deadline.ms)
     report.published = (await this.parts.publish?.(everything)) ?? false
     this.applyLocally(everything, [])
     return this.finish(report, started, {})
@@ -139,22 +161,25 @@ export class Invalidator {
     return { l2: this.parts.l2, l1Keys: () => l1.keys() }
   }
 
+  /** The L2 groups, in parallel: keys, dependencies and patterns touch different counters and entries. */
   private async applyInL2(
     keys: KeyItem[],
     deps: DependencyItem[],
     patterns: PatternItem[],
-    report: InvalidationReport,
-    onProgress: InvalidateOptions['onProgress'],
+    run: PatternRun,
   ): Promise<void> {
     const l2 = this.parts.l2
     if (l2 === undefined) {
-      for (const item of [...keys, ...deps]) report.counts[item.kind]++
-      await removeMatching(this.patternStore(), patterns, false, report, onProgress)
+      run.tally.expect([...keys, ...deps])
+      run.tally.applied([...keys, ...deps])
+      await removeMatching(this.patternStore(), patterns, run)
       return
     }
-    await deleteKeys(l2, keys, report)
-    await bumpDependencies(l2, deps, report)
-    await removeMatching(this.patternStore(), patterns, false, report, onProgress)
+    await Promise.all([
+      deleteKeys(l2, keys, run.tally, run.deadline),
+      bumpDependencies(l2, deps, run.tally, run.deadline),
+      removeMatching(this.patternStore(), patterns, run),
+    ])
   }
 
   private finish(
@@ -168,4 +193,10 @@ export class Invalidator {
     if (!report.ok) throw new InvalidationError(report)
     return report
   }
+}
+
+function positive(timeout: Duration, field: string): number {
+  const ms = toMilliseconds(timeout, field)
+  if (ms <= 0) throw invalidOption(field, `a positive duration, got ${JSON.stringify(timeout)}`)
+  return ms
 }

@@ -105,3 +105,43 @@ describe('lease scripts', () => {
     expect(await redis.exists(lease)).toBe(0)
   })
 })
+
+describe('restart-fence.lua', () => {
+  const fenceOfRestart = (nonce: string, force = '0') =>
+    redis.csRestartFence(2, `${P}:g:n`, `${P}:r`, nonce, force) as Promise<
+      [string, string, string, string, string | null, number]
+    >
+
+  it("answers the server's run id, role and replication place, and fences the namespace once per run id", async () => {
+    const runId = /run_id:(\w+)/.exec(await redis.info('server'))![1]!
+    await redis.set(`${P}:g:n`, '41')
+    const first = await fenceOfRestart('7000')
+    expect(first).toEqual([
+      runId,
+      'master',
+      expect.stringMatching(/^\w+$/),
+      expect.stringMatching(/^\d+$/),
+      null,
+      1,
+    ])
+    // A fresh value, not an increment: after a rollback an increment could meet a version recorded before it.
+    expect(await redis.mget(`${P}:g:n`, `${P}:r`)).toEqual(['7000', runId])
+    // Every other instance noticing the same server finds it fenced.
+    expect((await fenceOfRestart('8000'))[4]).toBe(runId)
+    expect((await fenceOfRestart('8000'))[5]).toBe(0)
+    expect(await redis.get(`${P}:g:n`)).toBe('7000')
+  })
+
+  it('fences again when the namespace was fenced under another server (a restart, a rollback, a failover)', async () => {
+    await redis.set(`${P}:r`, 'the-run-id-of-a-server-before-this-one')
+    const [runId, , , , fencedBy, bumped] = await fenceOfRestart('9000')
+    expect([fencedBy, bumped]).toEqual(['the-run-id-of-a-server-before-this-one', 1])
+    expect(await redis.mget(`${P}:g:n`, `${P}:r`)).toEqual(['9000', runId])
+  })
+
+  it('bumps whatever the fence says when forced (the replication offset went backwards)', async () => {
+    await fenceOfRestart('1000')
+    expect((await fenceOfRestart('2000', '1'))[5]).toBe(1)
+    expect(await redis.get(`${P}:g:n`)).toBe('2000')
+  })
+})

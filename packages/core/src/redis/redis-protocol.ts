@@ -6,6 +6,19 @@ import { KeyLayout } from './key-layout.js'
 
 export type { StoredEntry } from './entry-format.js'
 
+/** What `checkServer` found: the server, and whether it fenced the namespace now. */
+export interface ServerCheck {
+  runId: string
+  role: string
+  /** The replication history's id (`master_replid`); an offset compares only within one. */
+  replicationId: string
+  replicationOffset: number
+  /** The run id the namespace was fenced under before this check; undefined when never. */
+  fencedBy: string | undefined
+  /** True when this check gave the namespace generation a fresh value. */
+  bumped: boolean
+}
+
 /** What a read of one key found. */
 export interface L2Read {
   /** `stale`: past its TTL, within grace. `invalidated`: a counter it recorded moved (never served). */
@@ -308,12 +321,33 @@ export class RedisProtocol {
     return `${memory}\n${stats}`
   }
 
-  /** `INFO server` and `INFO replication` of the server (on a Cluster, of one master): its run id and role. */
-  async serverIdentity(): Promise<{ runId: string; role: string }> {
-    const node = this.connection.nodes()[0]!
-    const text = await this.connection.run(() => node.info('server'), true)
-    const replication = await this.connection.run(() => node.info('replication'), true)
-    return { runId: field(text, 'run_id') ?? '', role: field(replication, 'role') ?? '' }
+  /**
+   * Who serves the namespace (on a Cluster, the master of its slot: the script is routed by the namespace's
+   * key, so it follows a failover), and the restart fence: the namespace generation gets a fresh value once
+   * per server, so nothing written under an earlier one (a snapshot restored, a replica that had not caught
+   * up) reads as valid (see restart-fence.lua). `force` bumps it whatever the fence says. It runs before
+   * any other command on a new connection (see L2Connection).
+   */
+  async checkServer(force: boolean): Promise<ServerCheck> {
+    const { layout, connection } = this
+    const reply = (await connection.runFirst(() =>
+      connection.client.csRestartFence(
+        2,
+        layout.namespaceGeneration,
+        layout.restartFence,
+        nonce(),
+        force ? '1' : '0',
+      ),
+    )) as [string, string, string, string, string | null, number]
+    const [runId, role, replicationId, offset, fencedBy, bumped] = reply
+    return {
+      runId,
+      role,
+      replicationId,
+      replicationOffset: Number(offset),
+      fencedBy: fencedBy ?? undefined,
+      bumped: bumped === 1,
+    }
   }
 
   async storeClearToken(token: string, px: number): Promise<void> {
@@ -454,9 +488,4 @@ function px(write: EntryWrite): string {
 
 function timesOf(entry: StoredEntry): EntryTimes {
   return { expiresAt: entry.expiresAt, graceEnd: entry.graceEnd, createdAt: entry.createdAt }
-}
-
-function field(info: string, name: string): string | undefined {
-  const match = new RegExp(`^${name}:(.*)$`, 'm').exec(info)
-  return match?.[1]?.trim()
 }
