@@ -203,7 +203,7 @@ export function composeCache(options: ResolvedOptions, facade: FacadeCalls): Cac
     epochs,
     events,
     scopes,
-    publish,
+    bus,
     timeoutMs: options.invalidate.timeout,
   })
 

@@ -112,6 +112,11 @@ export class Bus {
     return this.queue.publish(encode(message))
   }
 
+  /** Resolves once every message published so far was accepted by Redis (see PublishQueue.drained). */
+  drained(): Promise<void> {
+    return this.queue.drained()
+  }
+
   async close(): Promise<void> {
     this.closed = true
     clearTimeout(this.watchdog)

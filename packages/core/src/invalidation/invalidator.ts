@@ -1,3 +1,4 @@
+import type { Bus } from '../bus/bus.js'
 import type { L1Invalidation } from '../bus/wire-format.js'
 import { type Duration, toMilliseconds } from '../config/duration.js'
 import type { ScopeTree } from '../config/scope-tree.js'
@@ -16,7 +17,7 @@ import { queryItems } from './queries.js'
 import { emptyReport, type InvalidationReport } from './report.js'
 import { scopeItems } from './scopes.js'
 import { tagItems } from './tags.js'
-import { Tally } from './tally.js'
+import { describe, Tally } from './tally.js'
 import { type InvalidateOptions, type InvalidationTarget, parseTarget } from './target.js'
 
 /** The Redis operations an invalidation uses. */
@@ -41,7 +42,7 @@ export interface InvalidatorParts {
   events: CacheEventEmitter
   scopes: ScopeTree
   /** The bus; undefined without Redis. */
-  publish: ((invalidation: L1Invalidation) => Promise<boolean>) | undefined
+  bus: Pick<Bus, 'publish' | 'drained'> | undefined
   /** The default deadline of one `invalidate()` (the `invalidate.timeout` option). */
   timeoutMs: number
 }
@@ -96,9 +97,7 @@ export class Invalidator {
       this.parts.epochs.bumpAll()
       await deadline.race(this.applyInL2(keys, deps, patterns, run))
       tally.close(deadline.ms)
-      // A message Redis did not accept in time stays in the bus's retry queue.
-      const publish = this.parts.publish?.(local)
-      report.published = publish === undefined ? false : (await deadline.race(publish)) === true
+      report.published = await this.publish(local, deadline)
       this.applyLocally(local, patterns)
     }
     return this.finish(report, started, target)
@@ -128,11 +127,11 @@ export class Invalidator {
           deadline,
         })
       } catch (error) {
-        tally.failed([{ kind: 'patterns', target: '*' }], error)
+        report.errors.push({ kind: 'patterns', target: '*', error: describe(error) })
       }
     }
-    tally.close(deadline.ms)
-    report.published = (await this.parts.publish?.(everything)) ?? false
+    // The walk had no deadline; the publish has the usual one.
+    report.published = await this.publish(everything, new Deadline(this.parts.timeoutMs))
     this.applyLocally(everything, [])
     return this.finish(report, started, {})
   }
@@ -154,6 +153,18 @@ export class Invalidator {
       const items = compiled ?? patternItems(invalidation.patterns, true)
       for (const item of items) l1.dropMatching(item.regex)
     }
+  }
+
+  /**
+   * True once Redis accepted the message. One that failed waits in the bus's retry queue: the call waits for
+   * the queue to get through within what is left of its deadline, and leaves it there when that runs out.
+   */
+  private async publish(invalidation: L1Invalidation, deadline: Deadline): Promise<boolean> {
+    const bus = this.parts.bus
+    if (bus === undefined) return false
+    const sent = await deadline.race(bus.publish(invalidation))
+    if (sent !== false) return sent === true
+    return (await deadline.race(bus.drained().then(() => true))) === true
   }
 
   private patternStore() {

@@ -103,24 +103,12 @@ export class L2Connection {
     const checked = this.checked
     if (checked !== undefined) return this.bound(checked.then(call))
     if (this.inFlight > 0) this.coalesce()
-    let pending: Promise<T>
-    try {
-      pending = call()
-    } catch (error) {
-      pending = Promise.reject(error)
-    }
-    return this.bound(pending)
+    return this.bound(invoke(call))
   }
 
   /** The server check's own call: it runs before the commands held for it, whatever the breaker says. */
   runFirst<T>(call: () => Promise<T>): Promise<T> {
-    let pending: Promise<T>
-    try {
-      pending = call()
-    } catch (error) {
-      pending = Promise.reject(error)
-    }
-    return this.bound(pending)
+    return this.bound(invoke(call))
   }
 
   private bound<T>(pending: Promise<T>): Promise<T> {
@@ -222,6 +210,15 @@ export class L2Connection {
     if (this.recycling || this.client.status !== 'ready') return
     this.recycling = true
     this.client.disconnect(true)
+  }
+}
+
+/** `call()`'s promise; a synchronous throw becomes a rejection. */
+function invoke<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return call()
+  } catch (error) {
+    return Promise.reject(error)
   }
 }
 
