@@ -166,6 +166,11 @@ async function writer(): Promise<void> {
         slowestCallMs = Math.max(slowestCallMs, now() - started)
         failedAttempts++
         errors['invalidate-rejected'] = (errors['invalidate-rejected'] ?? 0) + 1
+        if (!running) {
+          // Traffic stopped and the change is still not invalidated: as bad as a call that hangs.
+          hung.push(`${what}: still rejected after ${failedAttempts} calls when traffic stopped`)
+          break
+        }
         await sleep(100)
       }
     }

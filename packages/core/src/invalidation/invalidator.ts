@@ -97,7 +97,8 @@ export class Invalidator {
       this.parts.epochs.bumpAll()
       await deadline.race(this.applyInL2(keys, deps, patterns, run))
       tally.close(deadline.ms)
-      report.published = await this.publish(local, deadline)
+      // A call that failed in L2 fails anyway: it does not wait for the bus to get through.
+      report.published = await this.publish(local, deadline, report.errors.length === 0)
       this.applyLocally(local, patterns)
     }
     return this.finish(report, started, target)
@@ -131,7 +132,7 @@ export class Invalidator {
       }
     }
     // The walk had no deadline; the publish has the usual one.
-    report.published = await this.publish(everything, new Deadline(this.parts.timeoutMs))
+    report.published = await this.publish(everything, new Deadline(this.parts.timeoutMs), true)
     this.applyLocally(everything, [])
     return this.finish(report, started, {})
   }
@@ -156,14 +157,19 @@ export class Invalidator {
   }
 
   /**
-   * True once Redis accepted the message. One that failed waits in the bus's retry queue: the call waits for
-   * the queue to get through within what is left of its deadline, and leaves it there when that runs out.
+   * True once Redis accepted the message. One that failed waits in the bus's retry queue: with `waitForQueue`
+   * the call waits for the queue to get through within what is left of its deadline, and leaves it there
+   * when that runs out.
    */
-  private async publish(invalidation: L1Invalidation, deadline: Deadline): Promise<boolean> {
+  private async publish(
+    invalidation: L1Invalidation,
+    deadline: Deadline,
+    waitForQueue: boolean,
+  ): Promise<boolean> {
     const bus = this.parts.bus
     if (bus === undefined) return false
     const sent = await deadline.race(bus.publish(invalidation))
-    if (sent !== false) return sent === true
+    if (sent !== false || !waitForQueue) return sent === true
     return (await deadline.race(bus.drained().then(() => true))) === true
   }
 
