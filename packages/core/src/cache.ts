@@ -252,10 +252,11 @@ export class Cache {
     return readSnapshots(this.parts.protocol, this.parts.instanceId)
   }
 
+  /** Leaves the live list (`instances()`, `cachesaga stats`/`health`) at once, then closes the Redis connections. */
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    this.parts.snapshots?.stop()
+    await this.parts.snapshots?.withdraw()
     this.parts.serverWatch?.stop()
     await this.parts.bus?.close()
     await this.parts.connection?.close()

@@ -13,10 +13,7 @@ export async function bumpDependencies(
 ): Promise<void> {
   await applyInBatches(
     items,
-    async (batch) => {
-      await l2.bumpDependencies(batch.map((item) => item.dep))
-      return undefined
-    },
+    async (batch) => ({ matched: await l2.bumpDependencies(batch.map((item) => item.dep)) }),
     tally,
     deadline,
   )

@@ -15,6 +15,7 @@ import { deleteKeys } from './keys.js'
 import { type PatternItem, type PatternRun, patternItems, removeMatching } from './patterns.js'
 import { queryItems } from './queries.js'
 import { emptyReport, type InvalidationReport } from './report.js'
+import { withRetries } from './retry.js'
 import { scopeItems } from './scopes.js'
 import { tagItems } from './tags.js'
 import { describe, Tally } from './tally.js'
@@ -27,13 +28,17 @@ export type InvalidationStore = Pick<
   | 'bumpDependencies'
   | 'bumpPatternEpoch'
   | 'bumpNamespace'
+  | 'exist'
   | 'scanEntries'
   | 'storeClearToken'
   | 'takeClearToken'
 >
 
 /** This instance's L1 as an invalidation sees it. */
-export type LocalCopies = Pick<L1Memory, 'delete' | 'dropDependency' | 'dropMatching' | 'clear' | 'keys'>
+export type LocalCopies = Pick<
+  L1Memory,
+  'delete' | 'dropDependency' | 'dropMatching' | 'clear' | 'keys' | 'has' | 'tracks'
+>
 
 export interface InvalidatorParts {
   l2: InvalidationStore | undefined
@@ -85,8 +90,9 @@ export class Invalidator {
     const run = { dryRun, tally, deadline, onProgress: options.onProgress }
 
     if (dryRun) {
-      for (const item of [...keys, ...deps]) report.counts[item.kind]++
-      await deadline.race(removeMatching(this.patternStore(), patterns, run))
+      await deadline.race(
+        Promise.all([this.findMatches(keys, deps, run), removeMatching(this.patternStore(), patterns, run)]),
+      )
       tally.close(deadline.ms)
     } else {
       const local: L1Invalidation = {}
@@ -178,6 +184,34 @@ export class Invalidator {
     return { l2: this.parts.l2, l1Keys: () => l1.keys() }
   }
 
+  /**
+   * What keys and dependencies match, without changing anything: entries and counters in Redis (a dry run), or
+   * this instance's L1 copies (memory only, where L1 is the whole cache).
+   */
+  private async findMatches(keys: KeyItem[], deps: DependencyItem[], run: PatternRun): Promise<void> {
+    const { l1, l2 } = this.parts
+    run.tally.expect([...keys, ...deps])
+    if (l2 === undefined) {
+      run.tally.applied(keys, { matched: keys.map((item) => l1.has(item.key)) })
+      run.tally.applied(deps, { matched: deps.map((item) => l1.tracks(item.dep)) })
+      return
+    }
+    try {
+      const found = await withRetries(
+        () =>
+          l2.exist(
+            keys.map((item) => item.key),
+            deps.map((item) => item.dep),
+          ),
+        run.deadline,
+      )
+      run.tally.applied(keys, { matched: found.keys })
+      run.tally.applied(deps, { matched: found.deps })
+    } catch (error) {
+      run.tally.failed([...keys, ...deps], error)
+    }
+  }
+
   /** The L2 groups, in parallel: keys, dependencies and patterns touch different counters and entries. */
   private async applyInL2(
     keys: KeyItem[],
@@ -187,9 +221,10 @@ export class Invalidator {
   ): Promise<void> {
     const l2 = this.parts.l2
     if (l2 === undefined) {
-      run.tally.expect([...keys, ...deps])
-      run.tally.applied([...keys, ...deps])
-      await removeMatching(this.patternStore(), patterns, run)
+      await Promise.all([
+        this.findMatches(keys, deps, run),
+        removeMatching(this.patternStore(), patterns, run),
+      ])
       return
     }
     await Promise.all([

@@ -14,9 +14,13 @@ export async function deleteKeys(
   await applyInBatches(
     items,
     async (batch) => {
-      const removed = await l2.deleteKeys(batch.map((item) => item.key))
-      return (report) => {
-        report.removed += removed
+      const existed = await l2.deleteKeys(batch.map((item) => item.key))
+      const removed = existed.filter(Boolean).length
+      return {
+        matched: existed,
+        effect: (report) => {
+          report.removed += removed
+        },
       }
     },
     tally,

@@ -2,6 +2,7 @@ import { MatchAllRefusedError } from '../errors.js'
 import type { RedisProtocol } from '../redis/redis-protocol.js'
 import type { Deadline } from './deadline.js'
 import { matchesEverything, toRegExp } from './glob.js'
+import type { InvalidationReport } from './report.js'
 import { withRetries } from './retry.js'
 import type { Tally } from './tally.js'
 import type { PatternProgress } from './target.js'
@@ -57,12 +58,15 @@ export async function removeMatching(
   if (l2 === undefined) {
     items.forEach((item, i) => {
       const sample = [...store.l1Keys()].filter((key) => item.regex.test(key))
-      tally.applied([books[i]!], (report) => {
-        report.patterns.push({
-          pattern: item.glob,
-          matched: sample.length,
-          sample: sample.slice(0, SAMPLE_SIZE),
-        })
+      tally.applied([books[i]!], {
+        matched: [sample.length > 0],
+        effect: (report) => {
+          report.patterns.push({
+            pattern: item.glob,
+            matched: sample.length,
+            sample: sample.slice(0, SAMPLE_SIZE),
+          })
+        },
       })
     })
     return
@@ -74,6 +78,12 @@ export async function removeMatching(
       tally.failed(books, error)
       return
     }
+  }
+  // The patterns run in parallel; the report lists them in the order they were given.
+  const listed: number[] = []
+  const list = (report: InvalidationReport, i: number, entry: InvalidationReport['patterns'][number]) => {
+    report.patterns.splice(listed.filter((j) => j < i).length, 0, entry)
+    listed.push(i)
   }
   await Promise.all(
     items.map(async (item, i) => {
@@ -100,9 +110,12 @@ export async function removeMatching(
       }
       try {
         const matched = await withRetries(walk, deadline)
-        tally.applied([books[i]!], (report) => {
-          report.patterns.push({ pattern: item.glob, matched, sample: [...sample] })
-          if (!dryRun) report.removed += removed
+        tally.applied([books[i]!], {
+          matched: [matched > 0],
+          effect: (report) => {
+            list(report, i, { pattern: item.glob, matched, sample: [...sample] })
+            if (!dryRun) report.removed += removed
+          },
         })
       } catch (error) {
         tally.failed([books[i]!], error)

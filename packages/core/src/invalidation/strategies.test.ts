@@ -43,7 +43,8 @@ describe('keys', () => {
     const cached = await filled(c, { a: {}, b: {}, c: {} })
     const report = await c.invalidate({ keys: ['a', 'b', 'never-cached'] })
     expect(report).toMatchObject({ ok: true, removed: 2, published: true, errors: [] })
-    expect(report.counts.keys).toBe(3)
+    expect(report.counts.keys).toBe(2)
+    expect(report.unmatched).toEqual([{ kind: 'keys', target: 'never-cached' }])
     expect(await storedKeys()).toEqual(['c'])
     expect(await cached()).toEqual(['c'])
   })
@@ -302,6 +303,61 @@ describe('retries and an honest report', () => {
       redis.server.resume()
     }
     expect(await c.getOrSet('a', () => 'reloaded')).toBe('reloaded')
+  })
+})
+
+describe('a report that counts what matched', () => {
+  const target = {
+    keys: ['a', 'no-such-key'],
+    tags: ['staff:7', 'staf:7'],
+    scopes: ['tenant:acme', 'tenant:acne'],
+    queries: [{ name: 'getSlots' }, { name: 'getSlot' }, { name: 'getSlots', args: [8] }],
+    patterns: ['b*', 'zzz*'],
+  }
+  const unmatched = [
+    { kind: 'keys', target: 'no-such-key' },
+    { kind: 'queries', target: 'getSlots(1 args)' },
+    { kind: 'tags', target: 'staf:7' },
+    { kind: 'scopes', target: 'tenant:acne' },
+    { kind: 'queries', target: 'getSlot' },
+    { kind: 'patterns', target: 'zzz*' },
+  ]
+  const byTarget = (list: Array<{ kind: string; target: string }>) =>
+    [...list].sort((x, y) => x.target.localeCompare(y.target))
+
+  async function written(options: Partial<Parameters<typeof createCache>[0]> = {}) {
+    const c = await cache(options)
+    await filled(c, { a: { tags: ['staff:7'], scope: 'tenant:acme/branch:3' }, b: {} })
+    const getSlots = c.wrap(async (staff: number) => [staff], { name: 'getSlots' })
+    await getSlots(7)
+    return c
+  }
+
+  it('a tag, scope or cached function never written with, a key without entry and a pattern without key count 0 and are named', async () => {
+    const c = await written()
+    const report = await c.invalidate(target)
+    expect(report.ok).toBe(true)
+    expect(report.counts).toEqual({ keys: 1, tags: 1, scopes: 1, queries: 1, patterns: 1 })
+    expect(byTarget(report.unmatched)).toEqual(byTarget(unmatched))
+  })
+
+  it('a dry run says the same and changes nothing', async () => {
+    const c = await written()
+    const report = await c.invalidate(target, { dryRun: true })
+    expect(report.counts).toEqual({ keys: 1, tags: 1, scopes: 1, queries: 1, patterns: 1 })
+    expect(byTarget(report.unmatched)).toEqual(byTarget(unmatched))
+    expect(await c.get('a', { tags: ['staff:7'], scope: 'tenant:acme/branch:3' })).toBe('cached a')
+  })
+
+  it('without Redis, what matched is what this L1 holds', async () => {
+    const c = redis.track(createCache({ namespace: freshNamespace('memory'), redis: false }))
+    await filled(c, { a: { tags: ['staff:7'] } })
+    const report = await c.invalidate({ keys: ['a', 'b'], tags: ['staff:7', 'staff:8'] })
+    expect(report.counts).toMatchObject({ keys: 1, tags: 1 })
+    expect(report.unmatched).toEqual([
+      { kind: 'keys', target: 'b' },
+      { kind: 'tags', target: 'staff:8' },
+    ])
   })
 })
 

@@ -1,7 +1,12 @@
 import type { InvalidationKind, InvalidationReport } from './report.js'
 
-/** What an applied batch did to the report (entries removed, pattern matches). */
-export type Effect = (report: InvalidationReport) => void
+/** What an applied batch found: which of its items matched anything, and what it did to the report. */
+export interface Outcome {
+  /** Per item of the batch, in order; all matched when left out. */
+  matched?: readonly boolean[]
+  /** Entries removed, pattern matches. */
+  effect?: (report: InvalidationReport) => void
+}
 
 /** One target item as the user named it. */
 export interface TallyItem {
@@ -25,11 +30,15 @@ export class Tally {
     for (const item of items) this.pending.add(item)
   }
 
-  /** `items` are applied; `effect` records what they did (entries removed, pattern matches) while the books are open. */
-  applied(items: readonly TallyItem[], effect?: Effect): void {
+  /** `items` are applied: each is counted as matched or listed as unmatched, while the books are open. */
+  applied(items: readonly TallyItem[], outcome: Outcome = {}): void {
     if (this.closed) return
-    for (const item of items) if (this.pending.delete(item)) this.report.counts[item.kind]++
-    effect?.(this.report)
+    items.forEach((item, i) => {
+      if (!this.pending.delete(item)) return
+      if (outcome.matched?.[i] ?? true) this.report.counts[item.kind]++
+      else this.report.unmatched.push({ kind: item.kind, target: item.target })
+    })
+    outcome.effect?.(this.report)
   }
 
   failed(items: readonly TallyItem[], error: unknown): void {

@@ -78,18 +78,18 @@ describe('set.lua', () => {
 })
 
 describe('delete.lua and bump.lua', () => {
-  it('delete removes entries and bumps each key generation once, initialising a missing one from the nonce', async () => {
+  it('delete removes entries, says which existed, and bumps each key generation once, initialising a missing one from the nonce', async () => {
     await redis.set(`${P}:e:a`, 'x')
     await redis.set(`${P}:g:kb:1`, '41')
     const keys = [`${P}:e:a`, `${P}:e:b`, `${P}:g:kb:1`, `${P}:g:kb:2`]
-    expect(await redis.csDelete(keys.length, ...keys, '2', '9000')).toBe(1)
+    expect(await redis.csDelete(keys.length, ...keys, '2', '9000')).toEqual([1, 0])
     expect(await redis.mget(`${P}:g:kb:1`, `${P}:g:kb:2`)).toEqual(['42', '9001'])
     expect(await redis.exists(`${P}:e:a`)).toBe(0)
   })
 
-  it('bump increments counters, and a missing counter comes back as nonce + 1, never as an old value', async () => {
+  it('bump increments counters, says which existed, and a missing counter comes back as nonce + 1, never as an old value', async () => {
     await redis.set(`${P}:g:t:a`, '41')
-    expect(await redis.csBump(2, `${P}:g:t:a`, `${P}:g:t:b`, '123456')).toBe(2)
+    expect(await redis.csBump(2, `${P}:g:t:a`, `${P}:g:t:b`, '123456')).toEqual([1, 0])
     expect(await redis.mget(`${P}:g:t:a`, `${P}:g:t:b`)).toEqual(['42', '123457'])
   })
 })

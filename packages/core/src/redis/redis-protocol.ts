@@ -196,20 +196,42 @@ export class RedisProtocol {
     return { namespaceGeneration: versions[0]!, dependencies: pair(deps, versions, 1) }
   }
 
-  /** Deletes entries and bumps their key generations; returns how many entries existed. */
-  async deleteKeys(keys: readonly string[]): Promise<number> {
+  /** Deletes entries and bumps their key generations; answers, per key, whether its entry existed. */
+  async deleteKeys(keys: readonly string[]): Promise<boolean[]> {
     const { layout, connection } = this
     const generations = [...new Set(keys.map((key) => layout.keyGeneration(key)))]
     const all = [...keys.map((key) => layout.entry(key)), ...generations]
-    return (await connection.run(
+    const existed = (await connection.run(
       () => connection.client.csDelete(all.length, ...all, String(keys.length), nonce()),
       true,
-    )) as number
+    )) as number[]
+    return existed.map((one) => one === 1)
   }
 
-  /** Bumps the generation counters of dependencies (tags, scopes, cached functions). */
-  async bumpDependencies(deps: readonly string[]): Promise<void> {
-    await this.bump(deps.map((dep) => this.layout.counter(dep)))
+  /**
+   * Bumps the generation counters of dependencies (tags, scopes, cached functions); answers, per dependency,
+   * whether its counter existed, i.e. whether anything was ever written with it.
+   */
+  bumpDependencies(deps: readonly string[]): Promise<boolean[]> {
+    return this.bump(deps.map((dep) => this.layout.counter(dep)))
+  }
+
+  /** Per key, whether it has an entry, and per dependency, whether its counter exists (a dry run's matches). */
+  async exist(
+    keys: readonly string[],
+    deps: readonly string[],
+  ): Promise<{ keys: boolean[]; deps: boolean[] }> {
+    const { layout, connection } = this
+    const names = [...keys.map((key) => layout.entry(key)), ...deps.map((dep) => layout.counter(dep))]
+    if (names.length === 0) return { keys: [], deps: [] }
+    const replies = await connection.run(() =>
+      connection.client.pipeline(names.map((name) => ['exists', name])).exec(),
+    )
+    const found = (replies ?? []).map(([error, count]) => {
+      if (error) throw error
+      return count === 1
+    })
+    return { keys: found.slice(0, keys.length), deps: found.slice(keys.length) }
   }
 
   /** Every fill in flight is rejected: a pattern invalidation cannot know which keys they are for. */
@@ -366,6 +388,11 @@ export class RedisProtocol {
     await connection.run(() => connection.client.set(layout.snapshot(instanceId), json, 'PX', px))
   }
 
+  async deleteSnapshot(instanceId: string): Promise<void> {
+    const { layout, connection } = this
+    await connection.run(() => connection.client.del(layout.snapshot(instanceId)), true)
+  }
+
   /** Every instance snapshot of the namespace (SCAN, never KEYS), as stored. */
   async readSnapshots(): Promise<string[]> {
     const found: string[] = []
@@ -419,9 +446,14 @@ export class RedisProtocol {
     return recorded.every(({ version }, i) => current[i] === version)
   }
 
-  private async bump(counters: string[]): Promise<void> {
+  /** Answers, per counter, whether it existed before. */
+  private async bump(counters: string[]): Promise<boolean[]> {
     const connection = this.connection
-    await connection.run(() => connection.client.csBump(counters.length, ...counters, nonce()), true)
+    const existed = (await connection.run(
+      () => connection.client.csBump(counters.length, ...counters, nonce()),
+      true,
+    )) as number[]
+    return existed.map((one) => one === 1)
   }
 
   private async scan(match: string, onBatch: (node: Redis, keys: string[]) => Promise<void>): Promise<void> {

@@ -118,6 +118,16 @@ export class L1Memory {
     return true
   }
 
+  /** True when L1 holds a copy of `key` (valid or not yet found invalid). */
+  has(key: string): boolean {
+    return this.slots.has(key)
+  }
+
+  /** True when some copy in L1 recorded `dependency`. */
+  tracks(dependency: string): boolean {
+    return this.clocks.has(dependency)
+  }
+
   /** Invalidates every copy that recorded `dependency`, in O(1); they are dropped when next read or evicted. */
   dropDependency(dependency: string): void {
     const clock = this.clocks.get(dependency)
