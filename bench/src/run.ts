@@ -205,12 +205,12 @@ try {
   if (selected.has('saga')) {
     log('saga')
     const baselineRef = values['saga-baseline']
-    const { markdown, speedup } = await runSagaBench({
+    const { markdown, byStore, speedup } = await runSagaBench({
       baselineRef,
       rounds: quick ? 1 : 9,
       sagas: quick ? { 1: 200, 50: 1_000 } : { 1: 1_000, 50: 5_000 },
     })
-    sections.push('## Sagas', markdown)
+    sections.push('## Sagas', markdown, '## Sagas by store', byStore)
     const measured = speedup[50]
     if (baselineRef && measured !== undefined) {
       checks.push({

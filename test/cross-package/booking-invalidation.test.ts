@@ -3,10 +3,11 @@ import { randomUUID } from 'node:crypto'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { type Cache, createCache } from '@cachesaga/core'
-import { bookingCatalog, Dispatcher, type DomainEvent, QueueAdmin } from '@cachesaga/queue'
+import { bookingCatalog, Dispatcher } from '@cachesaga/queue'
 import { type RedisServer, startRedis } from '@cachesaga/testkit'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { aBookingCreated } from '../support/booking-events.js'
 import { effectsKey } from './fixtures/effects.js'
 
 const WORKER_BIN = fileURLToPath(new URL('../../packages/queue/bin/cachesaga-worker.js', import.meta.url))
@@ -17,22 +18,6 @@ async function eventually(check: () => Promise<boolean>, what: string, timeoutMs
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`)
     await new Promise((resolve) => setTimeout(resolve, 25))
-  }
-}
-
-function bookingCreated(staffId: string): DomainEvent<typeof bookingCatalog, 'booking.created'> {
-  return {
-    type: 'booking.created',
-    version: 2,
-    eventId: randomUUID(),
-    occurredAt: new Date().toISOString(),
-    tenantId: 'clinic',
-    payload: {
-      bookingId: `bk-${randomUUID().slice(0, 8)}`,
-      staffId,
-      serviceId: 'checkup',
-      slot: { start: '2026-11-23T09:00:00.000Z', end: '2026-11-23T09:30:00.000Z' },
-    },
   }
 }
 
@@ -111,7 +96,7 @@ describe('a booking event handled by worker processes invalidates the cache of t
     expect(await read()).toEqual(['09:00', '09:30'])
     expect(loads).toBe(1)
 
-    const event = bookingCreated('ana')
+    const event = aBookingCreated('ana')
     await dispatcher.dispatch(event)
     await dispatcher.dispatch(event) // a duplicate delivery of the same event
 
@@ -125,7 +110,7 @@ describe('a booking event handled by worker processes invalidates the cache of t
 
     // A redelivery after completion (the queue's deduplication has expired by then) is absorbed by the saga.
     await dispatcher.dispatch(event)
-    const other = bookingCreated('bo')
+    const other = aBookingCreated('bo')
     await dispatcher.dispatch(other)
     await eventually(
       async () => (await redis.hget(effectsKey(namespace), other.payload.bookingId)) === '1',

@@ -76,7 +76,7 @@ export async function injectFault(
       const snapshot = targets.olderSnapshot()
       if (snapshot === undefined) return { kind, node, start, end: now() }
       await targets.redis.restart({ from: snapshot })
-      break
+      return { kind, node, start, end: now(), restoredFrom: snapshot.takenAt.getTime() }
     }
     case 'partition': {
       // The node's connections stay open but carry nothing: only timeouts and heartbeats notice.

@@ -1,10 +1,13 @@
 // `pnpm soak`: a fault-injecting freshness soak of @cachesaga/core. Exits 1 on any violation.
 //   pnpm soak [--duration 10m] [--nodes 3] [--items 20] [--seed 7] [--faults pause,partition | --no-faults]
+//             [--defect dropBusMessages | fillWithoutGenerationCheck | skipL1Delete | skipTagBump]
 import { parseArgs } from 'node:util'
 import { durationSchema } from '@cachesaga/common'
 import { z } from 'zod'
+import { soakOptions } from './defaults.js'
 import { FAULT_KINDS } from './fault-plan.js'
 import { formatReport } from './format-report.js'
+import { DEFECTS } from './records.js'
 import { runSoak } from './run-soak.js'
 
 const { values } = parseArgs({
@@ -15,6 +18,7 @@ const { values } = parseArgs({
     seed: { type: 'string' },
     faults: { type: 'string' },
     'no-faults': { type: 'boolean', default: false },
+    defect: { type: 'string' },
   },
 })
 
@@ -33,6 +37,7 @@ const argsSchema = z.object({
     .pipe(z.array(z.enum(FAULT_KINDS)))
     .default([...FAULT_KINDS]),
   'no-faults': z.boolean(),
+  defect: z.enum(DEFECTS).optional(),
 })
 
 const parsed = argsSchema.safeParse(values)
@@ -42,23 +47,16 @@ if (!parsed.success) {
   process.exit(2)
 }
 const args = parsed.data
-const report = await runSoak({
-  durationMs: args.duration,
-  nodes: args.nodes,
-  items: args.items,
-  readersPerNode: 4,
-  writeEveryMs: 40,
-  faults: args['no-faults'] ? [] : args.faults,
-  faultEveryMs: [2_000, 5_000],
-  bounds: {
-    busBoundMs: 1_000,
-    outageBoundMs: 5_000,
-    l1MaxAgeMs: 60_000,
-    slackMs: 1_000,
-    rollbackWindowMs: 0,
-  },
-  seed: args.seed,
-  log: (line) => console.log(line),
-})
+const report = await runSoak(
+  soakOptions({
+    durationMs: args.duration,
+    nodes: args.nodes,
+    items: args.items,
+    faults: args['no-faults'] ? [] : args.faults,
+    seed: args.seed,
+    defect: args.defect,
+    log: (line) => console.log(line),
+  }),
+)
 console.log(formatReport(report))
 process.exit(report.violations.length === 0 ? 0 : 1)

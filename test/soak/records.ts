@@ -1,3 +1,5 @@
+import type { Fault } from '../../packages/core/src/test-support/faults.js'
+
 /**
  * What a soak node reports, kept compact because a run produces hundreds of thousands of reads.
  * Times are ms on one machine-wide clock (`now()`), so records of different processes compare.
@@ -17,7 +19,23 @@ export interface InvalidationRecord {
   resolvedAt: number
   /** Calls that rejected before this one resolved. */
   failedAttempts: number
+  /** False when Redis had not accepted the bus message when the call resolved (it waits in the retry queue). */
+  published: boolean
+  /** The longest of its calls (the failed ones included), in ms. */
+  slowestCallMs: number
 }
+
+/**
+ * A freshness mechanism the soak can switch off in every cache process, to show that it then fails: core's own
+ * deliberate defects (`packages/core/src/test-support/faults.ts`).
+ */
+export const DEFECTS = [
+  'dropBusMessages',
+  'fillWithoutGenerationCheck',
+  'skipL1Delete',
+  'skipTagBump',
+] as const satisfies readonly Fault[]
+export type Defect = (typeof DEFECTS)[number]
 
 export const INVALIDATION_KINDS = ['key', 'tag', 'pattern', 'scope'] as const
 export type InvalidationKind = (typeof INVALIDATION_KINDS)[number]
@@ -28,6 +46,8 @@ export interface NodeBatch {
   reads: ReadRecord[]
   invalidations: InvalidationRecord[]
   errors: Record<string, number>
+  /** Calls still pending when traffic stopped (a call that hangs), by what they were doing. */
+  hung: string[]
 }
 
 /** What a node answers when asked for its final read of every item. */

@@ -12,12 +12,13 @@ import {
 } from '@cachesaga/testkit'
 import { Redis } from 'ioredis'
 import { type FaultKind, injectFault } from './fault-plan.js'
-import type { FinalReads, NodeBatch, ReadRecord } from './records.js'
+import type { Defect, FinalReads, NodeBatch, ReadRecord } from './records.js'
 import { truthKey } from './records.js'
 import type { NodeConfig } from './soak-node.js'
 import {
   type Bounds,
   type CheckResult,
+  checkCalls,
   checkFinalReads,
   checkStaleness,
   type FaultWindow,
@@ -37,6 +38,8 @@ export interface SoakOptions {
   faultEveryMs: readonly [number, number]
   bounds: Bounds
   seed: number
+  /** A mechanism switched off in every cache process (core's test-support faults), to show the soak catches it. */
+  defect?: Defect
   log: (line: string) => void
 }
 
@@ -46,6 +49,9 @@ export interface SoakReport extends CheckResult {
   invalidations: number
   invalidationsByKind: Record<string, number>
   failedInvalidationAttempts: number
+  /** Invalidations that resolved before Redis accepted their bus message. */
+  unpublished: number
+  longestCallMs: { read: number; invalidate: number }
   faults: FaultWindow[]
   errors: Record<string, number>
 }
@@ -65,24 +71,25 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     persistence: 'rdb',
     args: ['--enable-debug-command', 'local'],
   })
-  // Snapshots every few seconds; a rollback restarts from the one before the latest, seconds old.
+  // Snapshots every few seconds from the start of traffic; a rollback restarts from the one before the
+  // latest, seconds old.
   const snapshots: RedisSnapshot[] = []
-  const snapshotter = options.faults.includes('rollback')
-    ? setInterval(() => {
-        cacheRedis.snapshot().then(
-          (snapshot) => {
-            snapshots.push(snapshot)
-            if (snapshots.length > 2) snapshots.shift()
-          },
-          () => {},
-        )
-      }, 2_000)
-    : undefined
+  const takeSnapshot = () => {
+    cacheRedis.snapshot().then(
+      (snapshot) => {
+        snapshots.push(snapshot)
+        if (snapshots.length > 2) snapshots.shift()
+      },
+      () => {},
+    )
+  }
+  let snapshotter: NodeJS.Timeout | undefined
   const proxies: FaultProxy[] = []
   const children: ChildProcess[] = []
   const readsByNode = new Map<number, ReadRecord[]>()
   const invalidations: NodeInvalidation[] = []
   const errors: Record<string, number> = {}
+  const hung: Array<{ node: number; what: string }> = []
   const finals: FinalReads[] = []
   const faults: FaultWindow[] = []
   try {
@@ -101,6 +108,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         outageBoundMs: options.bounds.outageBoundMs,
         l1MaxAgeMs: options.bounds.l1MaxAgeMs,
         seed: options.seed * 31 + node,
+        defect: options.defect,
       }
       const child = fork(NODE_SCRIPT, [], {
         execArgv: ['--import', 'tsx'],
@@ -117,6 +125,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           for (const [operation, count] of Object.entries(message.errors)) {
             errors[`node ${message.node} ${operation}`] = count
           }
+          for (const what of message.hung) hung.push({ node: message.node, what })
         } else if ('versions' in message) {
           finals.push(message)
         }
@@ -125,13 +134,21 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     }
     await Promise.all(children.map((child) => waitForMessage(child, 'ready', 30_000)))
     options.log(`soak: ${options.nodes} processes ready on namespace ${namespace}`)
+    if (options.faults.includes('rollback')) {
+      takeSnapshot()
+      snapshotter = setInterval(takeSnapshot, 2_000)
+    }
 
     const deadline = Date.now() + options.durationMs
+    // Faults are drawn like cards from a shuffled deck of every kind asked for: each kind comes once before any
+    // comes again, so a short run still sees all of them.
+    let deck: FaultKind[] = []
     while (Date.now() < deadline) {
       const [min, max] = options.faultEveryMs
       await sleep(Math.min(deadline - Date.now(), min + random() * (max - min)))
       if (options.faults.length === 0 || Date.now() >= deadline) continue
-      const kind = options.faults[Math.floor(random() * options.faults.length)]!
+      if (deck.length === 0) deck = shuffled(options.faults, random)
+      const kind = deck.pop()!
       const fault = await injectFault(
         kind,
         { redis: cacheRedis, proxies, olderSnapshot: () => snapshots[0] },
@@ -158,18 +175,30 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     truthClient.disconnect()
 
     const result = checkStaleness(readsByNode, invalidations, faults, options.bounds)
-    const violations: Violation[] = [...result.violations, ...checkFinalReads(finals, truthVersions)]
+    const violations: Violation[] = [
+      ...result.violations,
+      ...checkFinalReads(finals, truthVersions),
+      ...checkCalls(readsByNode, invalidations, hung, options.bounds),
+    ]
     if (finals.length !== options.nodes) {
       throw new Error(`only ${finals.length} of ${options.nodes} processes answered the final reads`)
     }
     const tiers = { l1: 0, l2: 0, loader: 0 }
-    for (const reads of readsByNode.values())
-      for (const read of reads) tiers[(['l1', 'l2', 'loader'] as const)[read[4]]]++
+    const longestCallMs = { read: 0, invalidate: 0 }
+    for (const reads of readsByNode.values()) {
+      for (const read of reads) {
+        tiers[(['l1', 'l2', 'loader'] as const)[read[4]]]++
+        longestCallMs.read = Math.max(longestCallMs.read, read[3] - read[2])
+      }
+    }
     const invalidationsByKind: Record<string, number> = {}
     let failedInvalidationAttempts = 0
+    let unpublished = 0
     for (const invalidation of invalidations) {
       invalidationsByKind[invalidation.kind] = (invalidationsByKind[invalidation.kind] ?? 0) + 1
       failedInvalidationAttempts += invalidation.failedAttempts
+      if (!invalidation.published) unpublished++
+      longestCallMs.invalidate = Math.max(longestCallMs.invalidate, invalidation.slowestCallMs)
     }
     return {
       ...result,
@@ -179,6 +208,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       invalidations: invalidations.length,
       invalidationsByKind,
       failedInvalidationAttempts,
+      unpublished,
+      longestCallMs,
       faults,
       errors,
     }
@@ -189,6 +220,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     await cacheRedis.stop()
     await truth.stop()
   }
+}
+
+function shuffled<T>(items: readonly T[], random: () => number): T[] {
+  const deck = [...items]
+  for (let i = deck.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1))
+    ;[deck[i], deck[j]] = [deck[j]!, deck[i]!]
+  }
+  return deck
 }
 
 function waitForMessage(child: ChildProcess, key: string, timeoutMs: number): Promise<void> {

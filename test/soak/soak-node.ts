@@ -4,7 +4,11 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createCache, type InvalidationTarget } from '@cachesaga/core'
 import { Redis } from 'ioredis'
+// The deliberate defects of core's own tests: wrappers around parts of a built cache (types only at compile
+// time, so the cache built from the package's dist is wrapped as it is).
+import { injectFault } from '../../packages/core/src/test-support/faults.js'
 import {
+  type Defect,
   type FinalReads,
   INVALIDATION_KINDS,
   type InvalidationKind,
@@ -31,6 +35,8 @@ export interface NodeConfig {
   outageBoundMs: number
   l1MaxAgeMs: number
   seed: number
+  /** A mechanism switched off in this process, to show the soak catches it. */
+  defect: Defect | undefined
 }
 
 const config = JSON.parse(process.env.SOAK_NODE ?? '{}') as NodeConfig
@@ -52,7 +58,10 @@ const cache = createCache({
   refreshAhead: 0,
   snapshotEvery: false,
 })
+if (config.defect !== undefined)
+  injectFault(cache as unknown as Parameters<typeof injectFault>[0], config.defect)
 const errors: Record<string, number> = {}
+let hung: string[] = []
 cache.on('error', ({ operation }) => {
   errors[operation] = (errors[operation] ?? 0) + 1
 })
@@ -64,10 +73,11 @@ let running = true
 const pending = new Set<string>()
 
 function flush(): void {
-  if (reads.length === 0 && invalidations.length === 0) return
-  const batch: NodeBatch = { node: config.node, reads, invalidations, errors: { ...errors } }
+  if (reads.length === 0 && invalidations.length === 0 && hung.length === 0) return
+  const batch: NodeBatch = { node: config.node, reads, invalidations, errors: { ...errors }, hung }
   reads = []
   invalidations = []
+  hung = []
   process.send?.(batch)
 }
 
@@ -131,16 +141,36 @@ async function writer(): Promise<void> {
     const committedAt = now()
     // Like an application that must not leave a change un-invalidated: retry until it is applied.
     let failedAttempts = 0
+    let slowestCallMs = 0
     const what = `invalidate ${kind} item ${item}`
     pending.add(what)
     for (;;) {
+      const started = now()
       try {
-        await cache.invalidate(targetOf(kind, item))
-        invalidations.push({ item, version, kind, committedAt, resolvedAt: now(), failedAttempts })
+        const report = await cache.invalidate(targetOf(kind, item))
+        const resolvedAt = now()
+        slowestCallMs = Math.max(slowestCallMs, resolvedAt - started)
+        const published = report.published
+        invalidations.push({
+          item,
+          version,
+          kind,
+          committedAt,
+          resolvedAt,
+          failedAttempts,
+          published,
+          slowestCallMs,
+        })
         break
       } catch {
+        slowestCallMs = Math.max(slowestCallMs, now() - started)
         failedAttempts++
         errors['invalidate-rejected'] = (errors['invalidate-rejected'] ?? 0) + 1
+        if (!running) {
+          // Traffic stopped and the change is still not invalidated: as bad as a call that hangs.
+          hung.push(`${what}: still rejected after ${failedAttempts} calls when traffic stopped`)
+          break
+        }
         await sleep(100)
       }
     }
@@ -153,7 +183,7 @@ process.on('message', async (message: { stop?: boolean; final?: boolean }) => {
     running = false
     // A loop still pending after the deadline means a cache call hangs: report what it was doing.
     const settled = await Promise.race([Promise.allSettled(loops).then(() => true), sleep(15_000, false)])
-    if (!settled) errors[`hung: ${[...pending].join(', ')}`] = 1
+    if (!settled) hung = [...hung, ...pending]
     flush()
     process.send?.({ stopped: config.node })
   }

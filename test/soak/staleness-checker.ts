@@ -7,6 +7,8 @@ export interface FaultWindow {
   node: number | undefined
   start: number
   end: number
+  /** A rollback: when the copy it restarted from was taken (what was invalidated before that stays invalidated). */
+  restoredFrom?: number
 }
 
 /** Every way a read can be staler than the documented bounds allow. */
@@ -17,10 +19,12 @@ export type ViolationKind =
   | 'past-bus-bound'
   /** Past `bus.outageBound` (plus scheduling slack) even with a fault near. */
   | 'past-outage-bound'
-  /** Past `l1.maxAge`, which bounds every L1 copy whatever was lost. */
+  /** Past `l1.maxAge`, which bounds every L1 copy whatever was lost (an unpublished invalidation's only bound). */
   | 'past-l1-max-age'
   /** After the faults stopped and the bounds passed, a process still returns an old version. */
   | 'stuck-at-end'
+  /** A read or an `invalidate()` call took longer than the call bound, or never returned. */
+  | 'slow-call'
 
 export interface Bounds {
   /** How long a bus message may take to reach another process when nothing is wrong. */
@@ -31,6 +35,8 @@ export interface Bounds {
   slackMs: number
   /** After a Redis rollback, how long stale entries may be served until it is detected. */
   rollbackWindowMs: number
+  /** The longest a read or an `invalidate()` call may take, whatever the fault. */
+  callBoundMs: number
 }
 
 export interface Violation {
@@ -42,8 +48,10 @@ export interface Violation {
   expected: number
   /** How long after that invalidation resolved the read started. */
   ageMs: number
-  /** The process that invalidated. */
+  /** The process that invalidated (-1 for what is not about an invalidation). */
   invalidatedBy: number
+  /** A slow call: what it was and how long it took (NaN: it never returned). */
+  call?: { what: string; ms: number }
 }
 
 export interface NodeInvalidation extends InvalidationRecord {
@@ -142,15 +150,19 @@ function judge(
   const between = (fault: FaultWindow) =>
     fault.start <= readStart && fault.end + bounds.slackMs >= ignored.resolvedAt
   // A rollback brings old entries and old generations back together; until it is detected they still match.
+  // It undoes only what was invalidated after the copy it restarted from was taken.
   const rollback = faults.find(
     (fault) =>
       fault.kind === 'rollback' &&
-      fault.end >= ignored.resolvedAt - bounds.slackMs &&
+      ignored.resolvedAt >= (fault.restoredFrom ?? Number.NEGATIVE_INFINITY) - bounds.slackMs &&
+      ignored.resolvedAt <= fault.end + bounds.slackMs &&
       readStart <= fault.end + bounds.rollbackWindowMs + bounds.slackMs,
   )
   if (rollback !== undefined) return undefined
   if (ageMs > bounds.l1MaxAgeMs + bounds.slackMs) return 'past-l1-max-age'
   if (ignored.node === node) return 'own-invalidation'
+  // Redis had not accepted its bus message when the call resolved: only l1.maxAge bounds the others.
+  if (!ignored.published) return undefined
   if (ageMs <= bounds.busBoundMs + bounds.slackMs) return undefined
   const faultNear = faults.some(
     (fault) =>
@@ -158,6 +170,37 @@ function judge(
   )
   if (!faultNear) return 'past-bus-bound'
   return ageMs > bounds.outageBoundMs + bounds.slackMs ? 'past-outage-bound' : undefined
+}
+
+/** Reads and `invalidate()` calls longer than the call bound, and calls that never returned. */
+export function checkCalls(
+  readsByNode: ReadonlyMap<number, readonly ReadRecord[]>,
+  invalidations: readonly NodeInvalidation[],
+  hung: ReadonlyArray<{ node: number; what: string }>,
+  bounds: Bounds,
+): Violation[] {
+  const limit = bounds.callBoundMs + bounds.slackMs
+  const slow: Violation[] = []
+  const add = (node: number, item: number, what: string, ms: number) =>
+    slow.push({
+      kind: 'slow-call',
+      node,
+      item,
+      returned: -1,
+      expected: -1,
+      ageMs: Number.NaN,
+      invalidatedBy: -1,
+      call: { what, ms },
+    })
+  for (const [node, reads] of readsByNode) {
+    for (const [item, , start, end] of reads) if (end - start > limit) add(node, item, 'read', end - start)
+  }
+  for (const invalidation of invalidations) {
+    if (invalidation.slowestCallMs > limit)
+      add(invalidation.node, invalidation.item, `invalidate ${invalidation.kind}`, invalidation.slowestCallMs)
+  }
+  for (const { node, what } of hung) add(node, -1, what, Number.NaN)
+  return slow
 }
 
 /** Index of the first invalidation with a version above `version`. */

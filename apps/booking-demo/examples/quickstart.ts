@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto'
+import { OutboxRelay } from '@cachesaga/postgres'
 import pg from 'pg'
 import {
+  type BookingEvent,
   BookingRepository,
   demoIds,
+  eventIdOf,
   loadAvailability,
   migrate,
-  type OutboxMessage,
-  OutboxRelay,
   seedDemoData,
 } from '../src/index.js'
 
@@ -19,24 +20,30 @@ const query = { staffId: demoIds.staff.ada, serviceId: demoIds.services.treatmen
 const before = await loadAvailability(pool, query)
 console.log(`free slots: ${before.slots.length}`)
 
-// The relay hands each committed domain event to `publish` (a queue, once @cachesaga/queue is plugged in).
-let delivered!: (message: OutboxMessage) => void
-const publishedOnce = new Promise<OutboxMessage>((resolve) => {
+// The relay hands each batch of committed events to a dispatcher (the app's is @cachesaga/queue's Dispatcher).
+let delivered!: (events: readonly BookingEvent[]) => void
+const dispatched = new Promise<readonly BookingEvent[]>((resolve) => {
   delivered = resolve
 })
-const relay = new OutboxRelay({ pool, publish: async (message) => delivered(message) })
+const relay = new OutboxRelay<BookingEvent>({
+  database: pool,
+  dispatcher: { dispatchAll: async (events) => delivered(events) },
+})
 await relay.start()
 
-const booking = await new BookingRepository(pool).confirm({
-  bookingId: randomUUID(),
+const bookingId = randomUUID()
+const { booking } = await new BookingRepository(pool).confirm({
+  bookingId,
   tenantId: demoIds.tenant,
   staffId: demoIds.staff.ada,
   serviceId: demoIds.services.treatment,
   customerEmail: 'pat@example.com',
-  startsAt: new Date(before.slots[0]!.startsAt),
+  start: before.slots[0]!.startsAt,
+  // One id per fact: the outbox row, the queue job and any announcement of this booking carry it.
+  eventId: eventIdOf(`quickstart:${bookingId}`),
 })
-console.log(`booked ${booking.startsAt.toISOString()}`)
-console.log(`published ${(await publishedOnce).event.type}`)
+console.log(`booked ${booking.slot.start}`)
+console.log(`published ${(await dispatched)[0]!.type}`)
 console.log(`free slots now: ${(await loadAvailability(pool, query)).slots.length}`)
 
 await relay.stop()

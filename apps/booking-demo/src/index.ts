@@ -3,8 +3,16 @@ export {
   type AvailabilityQuery,
   loadAvailability,
 } from './availability/load-availability.js'
-export type { BookedTime, BookingEvent } from './bookings/booking-events.js'
-export { type Booking, BookingRepository, type ConfirmBookingInput } from './bookings/booking-repository.js'
+export { type BookingEvent, eventIdOf } from './bookings/booking-events.js'
+export {
+  type Booking,
+  type BookingChange,
+  BookingRepository,
+  type ConfirmBookingInput,
+  type RescheduleBookingInput,
+} from './bookings/booking-repository.js'
+export { bookingCacheMapping } from './cache/availability-mapping.js'
+export { changeCapture } from './cache/change-capture.js'
 export {
   CalDavCalendarProvider,
   type CalDavCalendarProviderOptions,
@@ -18,28 +26,6 @@ export type {
   CalendarProvider,
 } from './calendar/calendar-provider.js'
 export { type CalendarSyncResult, type FullSyncReason, syncCalendar } from './calendar/sync-calendar.js'
-export {
-  type Change,
-  ChangeListener,
-  type ChangeListenerEvents,
-  type ChangeListenerOptions,
-} from './changes/change-listener.js'
-export {
-  HistoryPruner,
-  type HistoryPrunerEvents,
-  type HistoryPrunerOptions,
-  type PruneResult,
-} from './db/history-pruner.js'
 export { migrate } from './db/migrate.js'
-export {
-  BookingDemoError,
-  type BookingDemoErrorCode,
-  SlotTakenError,
-} from './errors.js'
-export {
-  type OutboxMessage,
-  OutboxRelay,
-  type OutboxRelayEvents,
-  type OutboxRelayOptions,
-} from './outbox/outbox-relay.js'
+export { BookingDemoError, type BookingDemoErrorCode, SlotTakenError } from './errors.js'
 export { demoIds, seedDemoData } from './seed/seed-demo-data.js'

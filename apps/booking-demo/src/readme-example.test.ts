@@ -28,7 +28,7 @@ describe('the README example', () => {
     expect(stdout.trim().split('\n')).toEqual([
       'free slots: 7',
       'booked 2026-01-12T08:00:00.000Z',
-      'published booking.confirmed',
+      'published booking.created',
       'free slots now: 6',
     ])
   })

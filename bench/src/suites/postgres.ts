@@ -1,5 +1,4 @@
 import { type ChildProcess, fork } from 'node:child_process'
-import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -9,6 +8,7 @@ import { startPostgres } from '@cachesaga/testkit'
 import { Redis } from 'ioredis'
 import pg from 'pg'
 import { fmtUs, percentile, table } from '../measure.js'
+import { postgresCpuSeconds, redisCpuSeconds } from '../server-cpu.js'
 import { BENCH_TABLE_SQL, benchCapture } from './postgres-capture.js'
 
 const CHILD = fileURLToPath(new URL('./postgres-child.ts', import.meta.url))
@@ -44,33 +44,6 @@ function nextMessage(child: ChildProcess, type: string, timeoutMs: number): Prom
     }
     child.on('message', onMessage)
   })
-}
-
-/** CPU seconds used so far by the postmaster and every process it started (Linux /proc). */
-function postgresCpuSeconds(dataDirectory: string): number {
-  const postmaster = Number(readFileSync(join(dataDirectory, 'postmaster.pid'), 'utf8').split('\n')[0])
-  const ticks = 100 // USER_HZ on Linux
-  let total = 0
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      // Fields after the parenthesised command: state ppid ... utime(14) stime(15), counted from 1.
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      const pid = Number(entry)
-      if (pid !== postmaster && Number(fields[1]) !== postmaster) continue
-      total += (Number(fields[11]) + Number(fields[12])) / ticks
-    } catch {
-      // The process ended between the listing and the read.
-    }
-  }
-  return total
-}
-
-async function redisCpuSeconds(redis: Redis): Promise<number> {
-  const info = await redis.info('cpu')
-  const read = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0)
-  return read('used_cpu_sys') + read('used_cpu_user')
 }
 
 /**

@@ -11,6 +11,14 @@ import {
 import { type JobsOptions, MetricsTime, Queue, Worker, type WorkerOptions } from 'bullmq'
 import { Redis } from 'ioredis'
 import { fmtOps, median as medianOf, percentile, table } from '../measure.js'
+import {
+  exportedSpans,
+  offCheckNs,
+  TRACING_LABELS,
+  TRACING_MODES,
+  type TracingMode,
+  useTracing,
+} from '../tracing-modes.js'
 
 const CONCURRENCY = 32
 
@@ -219,12 +227,31 @@ export async function runQueueBench(opts: { redisUrl: string; quick?: boolean })
   const ratios: number[] = []
   const ratiosToSameWorker: number[] = []
   const cpuRatios: number[] = []
+  // cachesaga with a tracer provider registered, sampling off and on, run right after the plain cachesaga round (no
+  // provider) of the same round: the ratios to it are per round.
+  type Traced = Exclude<TracingMode, 'off'>
+  const traced: Record<Traced, Round[]> = { context: [], unsampled: [], sampled: [] }
+  const tracedRatios: Record<Traced, number[]> = { context: [], unsampled: [], sampled: [] }
+  const tracedCpuRatios: Record<Traced, number[]> = { context: [], unsampled: [], sampled: [] }
+  const spansPerEvent: number[] = []
   const meter = new Redis(opts.redisUrl)
   for (let round = 0; round < rounds; round++) {
     const tag = `${round}-${randomUUID().slice(0, 6)}`
     // Alternate which path goes first, so warm-up and drift do not always favour one.
-    const ours = async () =>
+    const ours = async () => {
       results.cachesaga.push(await cachesagaRound(opts.redisUrl, `{bench-cs-${tag}}`, count, batch, meter))
+      const modes: Traced[] = ['context', 'unsampled', 'sampled']
+      if (round % 2 === 1) modes.reverse()
+      for (const mode of modes) {
+        await useTracing(mode)
+        const measured = await cachesagaRound(opts.redisUrl, `{bench-cs-${mode}-${tag}}`, count, batch, meter)
+        if (mode === 'sampled') spansPerEvent.push((await exportedSpans()) / count)
+        await useTracing('off')
+        traced[mode].push(measured)
+        tracedRatios[mode].push(measured.eventsPerSec / results.cachesaga[round]!.eventsPerSec)
+        tracedCpuRatios[mode].push(results.cachesaga[round]!.cpuUsPerEvent / measured.cpuUsPerEvent)
+      }
+    }
     if (round % 2 === 1) await ours()
     results.plain.push(
       await rawBullmqRound(opts.redisUrl, `{bench-raw-${tag}}`, 'plain', count, batch, meter),
@@ -263,6 +290,20 @@ export async function runQueueBench(opts: { redisUrl: string; quick?: boolean })
   ]
   const ours = medianRound(results.cachesaga)
   const pct = (value: number) => `${(value * 100).toFixed(0)}%`
+  const checkNs = offCheckNs()
+  const tracingRows = TRACING_MODES.map((mode: TracingMode) => {
+    const r = mode === 'off' ? ours : medianRound(traced[mode])
+    const vsOff = (ratiosOf: Record<Traced, number[]>) =>
+      mode === 'off' ? '1' : `${medianOf(ratiosOf[mode]).toFixed(2)}x`
+    return [
+      TRACING_LABELS[mode],
+      `${fmtOps(r.eventsPerSec)}/s`,
+      `${r.cpuUsPerEvent.toFixed(0)} µs`,
+      vsOff(tracedRatios),
+      vsOff(tracedCpuRatios),
+      mode === 'sampled' ? medianOf(spansPerEvent).toFixed(2) : '0',
+    ]
+  })
   const markdown = [
     `${count.toLocaleString('en')} \`booking.created\` events end to end (enqueued in batches of ${batch}, one worker ` +
       `with concurrency ${CONCURRENCY}, no-op handler); median of ${rounds} rounds, the order alternating. Lag is from ` +
@@ -301,6 +342,29 @@ export async function runQueueBench(opts: { redisUrl: string; quick?: boolean })
       "processes. BullMQ's per-minute metrics (read by `QueueAdmin.stats`) run inside its finish script (the third row " +
       'measures them). The lag histogram is counted in memory and written once a second with one pipelined HINCRBY per ' +
       'bucket, so it adds no round trip per job.',
+    '',
+    '### Tracing (OpenTelemetry)',
+    '',
+    'The cachesaga path above (no tracer provider registered, as without OpenTelemetry) beside the same path with a ' +
+      'provider registered as an application does (an AsyncLocalStorage context manager, the W3C propagator), ' +
+      "sampling nothing and sampling everything, and with the SDK's context manager registered alone (cachesaga then " +
+      'traces nothing: that row is what the context manager costs every promise of the process, whoever traces). ' +
+      'Each of these rounds runs right after the untraced one of the same round, and the ratios are the median of the ' +
+      'per-round ratios (events/s traced / untraced; CPU per event untraced / traced: below 1 means that share more).',
+    '',
+    table(
+      ['tracing', 'throughput', 'CPU per event', 'events/s vs none', 'CPU vs none', 'spans per event'],
+      tracingRows,
+    ),
+    '',
+    `With no provider registered, tracing adds one check per job and one per queue of a \`dispatchAll\` (is a ` +
+      `provider registered?): ${checkNs.toFixed(1)} ns each in this run (\`PackageTracing.tracer()\`, median of 5 ` +
+      `runs of 2 million), ${((2 * checkNs) / (rawUsPerEvent * 1_000)).toExponential(1)} of an event's ` +
+      `${rawUsPerEvent.toFixed(0)} µs: nothing this benchmark can see. Sampled, an event costs its \`process\` span and ` +
+      `a share of its batch's \`send\` span (one per ${batch} events). The per-round ratios of CPU per event spread ` +
+      `widely on a shared machine: ${(['context', 'unsampled', 'sampled'] as const)
+        .map((mode) => `${mode} ${tracedCpuRatios[mode].map((r) => r.toFixed(2)).join(', ')}`)
+        .join('; ')}.`,
   ].join('\n')
   return { markdown, ratio, cpuRatio }
 }

@@ -234,7 +234,7 @@ export class Cache {
         p95Ms: stats.latency.percentileMs(95),
         circuit: connection === undefined ? 'none' : connection.breaker.isOpen ? 'open' : 'closed',
         bus: {
-          state: bus === undefined ? 'none' : l1.enabled ? 'connected' : 'suspended',
+          state: bus === undefined ? 'none' : Date.now() < l1.servesUntil ? 'connected' : 'suspended',
           queued: s.bus.queued,
           gaps: s.bus.gaps,
         },
@@ -252,10 +252,11 @@ export class Cache {
     return readSnapshots(this.parts.protocol, this.parts.instanceId)
   }
 
+  /** Leaves the live list (`instances()`, `cachesaga stats`/`health`) at once, then closes the Redis connections. */
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    this.parts.snapshots?.stop()
+    await this.parts.snapshots?.withdraw()
     this.parts.serverWatch?.stop()
     await this.parts.bus?.close()
     await this.parts.connection?.close()

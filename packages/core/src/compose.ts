@@ -85,7 +85,7 @@ export function composeCache(options: ResolvedOptions, facade: FacadeCalls): Cac
             onCircuitChange: (open, failures) =>
               open ? events.emit('circuit:open', { failures }) : events.emit('circuit:close', {}),
             onClientError: (error) => events.emit('error', { operation: 'l2.connection', error }),
-            onReady: () => void serverWatch?.check(),
+            onReady: () => serverWatch?.check() ?? Promise.resolve(),
           },
         )
   const protocol =
@@ -117,8 +117,8 @@ export function composeCache(options: ResolvedOptions, facade: FacadeCalls): Cac
       events.emit('bus:message', lagMs === undefined ? { from, seq } : { from, seq, lagMs })
     },
     dropL1,
-    suspendL1: (suspended) => {
-      l1.enabled = !suspended
+    serveL1Until: (time) => {
+      l1.servesUntil = time
     },
     published: () => {
       stats.busPublished++
@@ -145,7 +145,7 @@ export function composeCache(options: ResolvedOptions, facade: FacadeCalls): Cac
           {
             apply: (...args) => busReceiver.apply(...args),
             dropL1: (reason) => busReceiver.dropL1(reason),
-            suspendL1: (suspended) => busReceiver.suspendL1(suspended),
+            serveL1Until: (time) => busReceiver.serveL1Until(time),
             published: () => busReceiver.published(),
             failed: (operation, error) => busReceiver.failed(operation, error),
             probed: (raw) => busReceiver.probed(raw),
@@ -153,13 +153,18 @@ export function composeCache(options: ResolvedOptions, facade: FacadeCalls): Cac
         )
   if (protocol !== undefined) {
     serverWatch = new ServerWatch(
-      () => protocol.serverIdentity(),
-      (restart) => {
-        dropL1('redis-restart')
-        events.emit('redis:restart', restart)
+      (force) => protocol.checkServer(force),
+      {
+        changed: (restart, fenced) => {
+          dropL1('redis-restart')
+          // Its check made every entry in Redis invalid: the other instances drop their L1 now, not at their
+          // own next check.
+          if (fenced) void bus?.publish({ clear: true })
+          events.emit('redis:restart', restart)
+        },
+        absorb,
       },
-      absorb,
-      options.bus.outageBound,
+      options.l2.serverCheckEvery,
     )
     if (connection?.client.status === 'ready') void serverWatch.check()
   }
@@ -192,7 +197,15 @@ export function composeCache(options: ResolvedOptions, facade: FacadeCalls): Cac
       : new LeaseWaiter(protocol, stack, options.lease, instanceId, absorb)
   const flow = new GetOrSet({ stack, entryOptions, loaders, refresh, lease, stats, events, absorb })
   const many = new GetMany({ stack, entryOptions, stats, events, timeouts: options.timeouts, absorb })
-  invalidator = new Invalidator({ l2: protocol, l1, epochs, events, scopes, publish })
+  invalidator = new Invalidator({
+    l2: protocol,
+    l1,
+    epochs,
+    events,
+    scopes,
+    bus,
+    timeoutMs: options.invalidate.timeout,
+  })
 
   const snapshots =
     protocol === undefined || options.snapshotEvery === false

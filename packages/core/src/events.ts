@@ -32,8 +32,9 @@ export interface CacheEvents {
   /** This instance's whole L1 was dropped because it may have missed invalidations. */
   'l1:dropped': { reason: L1DropReason }
   /**
-   * Redis restarted or failed over (its `run_id` or role changed): what it holds may predate invalidations
-   * this instance saw, so L1 was dropped. A listener can replay recent invalidations (`cache.invalidate`).
+   * Redis restarted or failed over (its `run_id` or role changed, or its replication offset went backwards):
+   * what it holds may predate invalidations, so the namespace was fenced (every entry written before reads as
+   * invalidated) and L1 dropped. A listener can replay recent invalidations too (`cache.invalidate`).
    */
   'redis:restart': RedisRestart
   'circuit:open': { failures: number }

@@ -56,3 +56,9 @@ export {
   replicationSlotHealth,
   type SlotHealthOptions,
 } from './replication/replication-slot.js'
+export {
+  installSagaStore,
+  type SagaStoreSchemaOptions,
+  sagaStoreSql,
+} from './saga-store/install-saga-store.js'
+export { PostgresSagaStore, type PostgresSagaStoreOptions } from './saga-store/postgres-saga-store.js'

@@ -37,6 +37,7 @@ export { RedisSagaStore } from './store/redis/redis-saga-store.js'
 export { createRedisSagaStore, type RedisSagaStoreOptions } from './store/redis/redis-store-options.js'
 export {
   applyChanges,
+  createdRecord,
   type PhaseChange,
   type SagaChange,
   type StateChange,

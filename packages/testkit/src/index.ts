@@ -21,3 +21,11 @@ export type { RedisCredentials } from './redis/acl.js'
 export type { RedisAclUser, RedisNodeOptions, RedisPersistence } from './redis/options.js'
 export type { RedisSnapshot, RestartFrom } from './redis/persistence.js'
 export { type RedisServer, type RestartOptions, type StartRedisOptions, startRedis } from './redis/server.js'
+export {
+  type FiledSpan,
+  isChildOf,
+  readSpanFile,
+  SpanFileExporter,
+  type SpanRecorder,
+  startSpanRecorder,
+} from './spans.js'

@@ -37,6 +37,27 @@ describe('startPostgres', () => {
     expect(rows).toEqual([{ answer: 42 }])
   })
 
+  const durability = (url: string) =>
+    query(
+      url,
+      `SELECT current_setting('fsync') AS fsync, current_setting('synchronous_commit') AS synchronous_commit,
+         current_setting('full_page_writes') AS full_page_writes`,
+    )
+
+  it('runs without fsync, synchronous commits and full-page writes, unless asked to be durable', async () => {
+    expect(await durability(server.url)).toEqual([
+      { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' },
+    ])
+    const durable = await startPostgres({ allowExternal: false, durable: true })
+    try {
+      expect(await durability(durable.url)).toEqual([
+        { fsync: 'on', synchronous_commit: 'on', full_page_writes: 'on' },
+      ])
+    } finally {
+      await durable.stop()
+    }
+  }, 90_000)
+
   describe('databases per test file', () => {
     it('creates an empty database with a unique name that accepts tables', async () => {
       const first = await server.createDatabase('bookings')

@@ -17,6 +17,12 @@ export interface StartPostgresOptions {
    * tests that need to own the server (e.g. to stop it) pass false.
    */
   allowExternal?: boolean
+  /**
+   * Keep PostgreSQL's durable defaults (`fsync`, `synchronous_commit`, `full_page_writes` on) instead of turning them
+   * off for speed: for tests of a durability check, and benchmarks of the configuration users run. Default false.
+   * An external `DATABASE_URL` is used as it is configured.
+   */
+  durable?: boolean
 }
 
 /** A database created for one test file on a shared server. */
@@ -43,20 +49,19 @@ export interface PostgresServer {
   stop(): Promise<void>
 }
 
-const optionsSchema = z.strictObject({ allowExternal: z.boolean().default(true) })
+const optionsSchema = z.strictObject({
+  allowExternal: z.boolean().default(true),
+  durable: z.boolean().default(false),
+})
 const envSchema = z.object({ DATABASE_URL: envUrl(/^postgres(ql)?$/) })
 const labelSchema = z.string().regex(/^[a-z][a-z0-9_]{0,40}$/, 'lowercase letters, digits and underscores')
 
 const START_TIMEOUT_MS = 60_000
 
 // Settings that trade durability for speed: a test server's data is thrown away anyway.
+const FAST_FLAGS = ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']
+
 const POSTGRES_FLAGS = [
-  '-c',
-  'fsync=off',
-  '-c',
-  'synchronous_commit=off',
-  '-c',
-  'full_page_writes=off',
   '-c',
   'listen_addresses=127.0.0.1',
   // Logical decoding, so @cachesaga/postgres can read changes from a replication slot; the slots a test
@@ -158,7 +163,7 @@ export async function letPostgresUserReach(directory: string): Promise<void> {
   }
 }
 
-async function startEmbedded(): Promise<PostgresServer> {
+async function startEmbedded(durable: boolean): Promise<PostgresServer> {
   const { directory, asRoot } = await makeServerDirectory()
   if (asRoot) await letPostgresUserReach(await binaryDirectory())
   const port = await getFreePort()
@@ -178,7 +183,7 @@ async function startEmbedded(): Promise<PostgresServer> {
     // Uses the existing `postgres` system user when there is one; creates it otherwise (root only).
     createPostgresUser: asRoot,
     initdbFlags: ['--no-sync', '--encoding=UTF8'],
-    postgresFlags: POSTGRES_FLAGS,
+    postgresFlags: durable ? POSTGRES_FLAGS : [...FAST_FLAGS, ...POSTGRES_FLAGS],
     onLog: remember,
     onError: remember,
   })
@@ -217,8 +222,8 @@ async function startEmbedded(): Promise<PostgresServer> {
  * or returns `DATABASE_URL` when set and `allowExternal` is not false. Works as root and as a normal user.
  */
 export async function startPostgres(options: StartPostgresOptions = {}): Promise<PostgresServer> {
-  const { allowExternal } = parseInput(optionsSchema, options, 'startPostgres.options')
+  const { allowExternal, durable } = parseInput(optionsSchema, options, 'startPostgres.options')
   const { DATABASE_URL } = parseInput(envSchema, process.env, 'env')
   if (DATABASE_URL && allowExternal) return new PostgresHandle(DATABASE_URL, undefined, undefined)
-  return startEmbedded()
+  return startEmbedded(durable)
 }

@@ -33,5 +33,6 @@ export async function assertTimeOffered(
   throw new BookingDemoError(
     'BOOKING_ERR_TIME_NOT_OFFERED',
     `${startsAt.toISOString()}..${endsAt.toISOString()} ${why} (staff ${staffId})`,
+    { details: { staffId, start: startsAt.toISOString(), end: endsAt.toISOString() } },
   )
 }

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto'
+import { bookingCatalog } from '@cachesaga/queue'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { SlotTakenError } from '../errors.js'
 import { demoIds, seedDemoData } from '../seed/seed-demo-data.js'
 import { createTestDatabase, type TestDatabase } from '../test-support/test-database.js'
-import { type Booking, BookingRepository } from './booking-repository.js'
+import { eventIdOf } from './booking-events.js'
+import { type Booking, BookingRepository, type ConfirmBookingInput } from './booking-repository.js'
 
 let db: TestDatabase
 let bookings: BookingRepository
@@ -14,23 +16,26 @@ beforeAll(async () => {
 })
 afterAll(() => db?.drop())
 beforeEach(async () => {
-  await db.pool.query('TRUNCATE bookings, outbox')
+  await db.pool.query('TRUNCATE bookings, cachesaga.outbox')
 })
 
-function request(startsAt: string, bookingId = randomUUID()) {
+function request(start: string, bookingId = randomUUID()): ConfirmBookingInput {
   return {
     bookingId,
     tenantId: demoIds.tenant,
     staffId: demoIds.staff.ada,
     serviceId: demoIds.services.treatment,
     customerEmail: 'pat@example.com',
-    startsAt: new Date(startsAt),
+    start: new Date(start).toISOString(),
+    eventId: eventIdOf(`test:${bookingId}`),
   }
 }
 
-async function outboxEvents(): Promise<{ event_type: string; payload: Record<string, unknown> }[]> {
-  const { rows } = await db.pool.query('SELECT event_type, payload FROM outbox ORDER BY id')
-  return rows
+const confirm = async (input: ConfirmBookingInput) => (await bookings.confirm(input)).booking
+
+async function outboxEvents(): Promise<Record<string, unknown>[]> {
+  const { rows } = await db.pool.query('SELECT event FROM cachesaga.outbox ORDER BY id')
+  return rows.map((row) => row.event)
 }
 
 async function overlappingConfirmedPairs(): Promise<number> {
@@ -46,13 +51,11 @@ async function overlappingConfirmedPairs(): Promise<number> {
 describe('confirming bookings at the same time', () => {
   it('accepts exactly one booking per slot and refuses the rest with SlotTakenError', async () => {
     const slots = ['2026-01-12T08:00:00Z', '2026-01-12T09:00:00Z', '2026-01-12T12:00:00Z']
-    const attempts = slots.flatMap((slot) =>
-      Array.from({ length: 10 }, () => bookings.confirm(request(slot))),
-    )
+    const attempts = slots.flatMap((slot) => Array.from({ length: 10 }, () => confirm(request(slot))))
     const results = await Promise.allSettled(attempts)
     const accepted = results.filter((result) => result.status === 'fulfilled').map((result) => result.value)
     const refused = results.filter((result) => result.status === 'rejected').map((result) => result.reason)
-    expect(accepted.map((booking) => booking.startsAt.toISOString()).sort()).toEqual(
+    expect(accepted.map((booking) => booking.slot.start).sort()).toEqual(
       slots.map((slot) => new Date(slot).toISOString()),
     )
     expect(refused).toHaveLength(27)
@@ -68,7 +71,7 @@ describe('confirming bookings at the same time', () => {
       (time) => `2026-01-12T${time}:00Z`,
     )
     const results = await Promise.allSettled(
-      starts.flatMap((start) => [start, start].map((s) => bookings.confirm(request(s)))),
+      starts.flatMap((start) => [start, start].map((s) => confirm(request(s)))),
     )
     const refused = results.filter((result) => result.status === 'rejected')
     expect(refused.length).toBeGreaterThanOrEqual(starts.length)
@@ -85,7 +88,7 @@ describe('the exclusion constraint', () => {
          VALUES (gen_random_uuid(), $1, $2, $3, 'admin@example.com', '2026-01-12T08:30:00Z', '2026-01-12T09:30:00Z', $4)`,
         [demoIds.tenant, demoIds.staff.ada, demoIds.services.treatment, status],
       )
-    await bookings.confirm(request('2026-01-12T08:00:00Z'))
+    await confirm(request('2026-01-12T08:00:00Z'))
     await expect(insert('confirmed')).rejects.toMatchObject({
       code: '23P01',
       constraint: 'bookings_no_overlap',
@@ -104,12 +107,12 @@ describe('times that are not offered', () => {
     try {
       // 12:00 in Berlin is lunch; 11:30 would run into it; 11 January is a Sunday.
       for (const startsAt of ['2026-01-12T11:00:00Z', '2026-01-12T10:30:00Z', '2026-01-11T09:00:00Z']) {
-        await expect(bookings.confirm(request(startsAt))).rejects.toMatchObject({
+        await expect(confirm(request(startsAt))).rejects.toMatchObject({
           code: 'BOOKING_ERR_TIME_NOT_OFFERED',
           message: expect.stringContaining('outside their working hours'),
         })
       }
-      await expect(bookings.confirm(request('2026-01-12T13:00:00Z'))).rejects.toMatchObject({
+      await expect(confirm(request('2026-01-12T13:00:00Z'))).rejects.toMatchObject({
         code: 'BOOKING_ERR_TIME_NOT_OFFERED',
         message: expect.stringContaining('external calendar'),
       })
@@ -121,33 +124,37 @@ describe('times that are not offered', () => {
 })
 
 describe('the outbox', () => {
-  it('holds one booking.confirmed event per accepted booking and none for a refused one', async () => {
-    const booking = await bookings.confirm(request('2026-01-12T08:00:00Z'))
-    await expect(bookings.confirm(request('2026-01-12T08:30:00Z'))).rejects.toBeInstanceOf(SlotTakenError)
+  it('holds one booking.created event per accepted booking, as the queue carries it, and none for a refused one', async () => {
+    const input = request('2026-01-12T08:00:00Z')
+    const booking = await confirm(input)
+    await expect(confirm(request('2026-01-12T08:30:00Z'))).rejects.toBeInstanceOf(SlotTakenError)
     expect(await outboxEvents()).toEqual([
       {
-        event_type: 'booking.confirmed',
+        type: 'booking.created',
+        version: 2,
+        eventId: input.eventId,
+        occurredAt: booking.updatedAt,
+        tenantId: demoIds.tenant,
         payload: {
-          type: 'booking.confirmed',
-          tenantId: demoIds.tenant,
           bookingId: booking.id,
           staffId: demoIds.staff.ada,
           serviceId: demoIds.services.treatment,
-          startsAt: '2026-01-12T08:00:00.000Z',
-          endsAt: '2026-01-12T09:00:00.000Z',
+          slot: { start: '2026-01-12T08:00:00.000Z', end: '2026-01-12T09:00:00.000Z' },
         },
       },
     ])
+    // The event parses as the queue's own: one shape and one name for the fact.
+    expect(bookingCatalog.parse((await outboxEvents())[0])).toMatchObject({ type: 'booking.created' })
   })
 
   it('gets no event when the booking transaction rolls back', async () => {
     await expect(
-      bookings.confirm({ ...request('2026-01-12T08:00:00Z'), serviceId: randomUUID() }),
+      confirm({ ...request('2026-01-12T08:00:00Z'), serviceId: randomUUID() }),
     ).rejects.toMatchObject({
       code: 'BOOKING_ERR_NOT_FOUND',
     })
     await expect(
-      bookings.confirm({ ...request('2026-01-12T08:00:00Z'), staffId: randomUUID() }),
+      confirm({ ...request('2026-01-12T08:00:00Z'), staffId: randomUUID() }),
     ).rejects.toMatchObject({
       code: 'BOOKING_ERR_NOT_FOUND',
     })
@@ -157,13 +164,10 @@ describe('the outbox', () => {
 
 describe('a booking step retried with the same booking id', () => {
   it('returns the booking made the first time and writes no second event', async () => {
-    const first = await bookings.confirm(
-      request('2026-01-12T08:00:00Z', '11111111-1111-4111-8111-111111111111'),
-    )
-    const again = await bookings.confirm(
-      request('2026-01-12T08:00:00Z', '11111111-1111-4111-8111-111111111111'),
-    )
-    expect(again).toEqual(first)
+    const input = request('2026-01-12T08:00:00Z', '11111111-1111-4111-8111-111111111111')
+    const first = await bookings.confirm(input)
+    const again = await bookings.confirm(input)
+    expect(again).toEqual({ booking: first.booking, event: null })
     expect(await outboxEvents()).toHaveLength(1)
   })
 })
@@ -171,50 +175,71 @@ describe('a booking step retried with the same booking id', () => {
 describe('cancelling and rescheduling', () => {
   let booking: Booking
   beforeEach(async () => {
-    booking = await bookings.confirm(request('2026-01-12T08:00:00Z'))
+    booking = await confirm(request('2026-01-12T08:00:00Z'))
   })
+  const move = (start: string, from = booking.slot) =>
+    bookings.reschedule({
+      tenantId: demoIds.tenant,
+      bookingId: booking.id,
+      from,
+      start: new Date(start).toISOString(),
+      eventId: eventIdOf(`move:${start}`),
+    })
 
   it('frees the time of a cancelled booking for someone else, with one booking.cancelled event', async () => {
-    const cancelled = await bookings.cancel(demoIds.tenant, booking.id)
-    expect(cancelled.status).toBe('cancelled')
-    expect((await bookings.cancel(demoIds.tenant, booking.id)).status).toBe('cancelled')
-    await expect(bookings.confirm(request('2026-01-12T08:00:00Z'))).resolves.toMatchObject({
-      status: 'confirmed',
+    const cancelled = await bookings.cancel(demoIds.tenant, booking.id, eventIdOf('cancel'))
+    expect(cancelled.booking.status).toBe('cancelled')
+    expect(await bookings.cancel(demoIds.tenant, booking.id, eventIdOf('cancel'))).toMatchObject({
+      booking: { status: 'cancelled' },
+      event: null,
     })
-    const types = (await outboxEvents()).map((row) => row.event_type)
-    expect(types).toEqual(['booking.confirmed', 'booking.cancelled', 'booking.confirmed'])
+    await expect(confirm(request('2026-01-12T08:00:00Z'))).resolves.toMatchObject({ status: 'confirmed' })
+    const types = (await outboxEvents()).map((event) => event.type)
+    expect(types).toEqual(['booking.created', 'booking.cancelled', 'booking.created'])
   })
 
-  it('moves a booking keeping its length and says where it was in the event', async () => {
-    const moved = await bookings.reschedule(demoIds.tenant, booking.id, new Date('2026-01-12T12:00:00Z'))
-    expect(moved.endsAt.toISOString()).toBe('2026-01-12T13:00:00.000Z')
-    const last = (await outboxEvents()).at(-1)
-    expect(last?.payload).toMatchObject({
+  it('moves a booking keeping its length and says where it was in the event; moving again is a retry', async () => {
+    const { booking: moved } = await move('2026-01-12T12:00:00Z')
+    expect(moved.slot.end).toBe('2026-01-12T13:00:00.000Z')
+    expect((await outboxEvents()).at(-1)).toMatchObject({
       type: 'booking.rescheduled',
-      startsAt: '2026-01-12T12:00:00.000Z',
-      previous: { startsAt: '2026-01-12T08:00:00.000Z', endsAt: '2026-01-12T09:00:00.000Z' },
+      version: 3,
+      payload: {
+        from: { start: '2026-01-12T08:00:00.000Z', end: '2026-01-12T09:00:00.000Z' },
+        to: { start: '2026-01-12T12:00:00.000Z', end: '2026-01-12T13:00:00.000Z' },
+      },
+    })
+    // The same move again (a saga step run twice after a crash) finds it done and writes nothing.
+    expect((await move('2026-01-12T12:00:00Z', booking.slot)).event).toBeNull()
+    expect(await outboxEvents()).toHaveLength(2)
+  })
+
+  it('refuses to move a booking that is no longer where the caller read it', async () => {
+    await move('2026-01-12T12:00:00Z')
+    await expect(move('2026-01-12T13:00:00Z', booking.slot)).rejects.toMatchObject({
+      code: 'BOOKING_ERR_BOOKING_CHANGED',
     })
   })
 
   it('refuses to move a booking onto a taken time and leaves it where it was', async () => {
-    await bookings.confirm(request('2026-01-12T12:00:00Z'))
-    await expect(
-      bookings.reschedule(demoIds.tenant, booking.id, new Date('2026-01-12T12:30:00Z')),
-    ).rejects.toBeInstanceOf(SlotTakenError)
+    await confirm(request('2026-01-12T12:00:00Z'))
+    await expect(move('2026-01-12T12:30:00Z')).rejects.toBeInstanceOf(SlotTakenError)
     const { rows } = await db.pool.query('SELECT starts_at FROM bookings WHERE id = $1', [booking.id])
     expect(rows[0].starts_at.toISOString()).toBe('2026-01-12T08:00:00.000Z')
     expect(await outboxEvents()).toHaveLength(2)
   })
 
   it('refuses to move a booking outside working hours', async () => {
-    await expect(
-      bookings.reschedule(demoIds.tenant, booking.id, new Date('2026-01-12T18:00:00Z')),
-    ).rejects.toMatchObject({ code: 'BOOKING_ERR_TIME_NOT_OFFERED' })
+    await expect(move('2026-01-12T18:00:00Z')).rejects.toMatchObject({ code: 'BOOKING_ERR_TIME_NOT_OFFERED' })
   })
 
   it('does not cancel a booking of another tenant', async () => {
-    await expect(bookings.cancel(randomUUID(), booking.id)).rejects.toMatchObject({
+    await expect(bookings.cancel(randomUUID(), booking.id, eventIdOf('x'))).rejects.toMatchObject({
       code: 'BOOKING_ERR_NOT_FOUND',
     })
+  })
+
+  it("records the staff member's time zone on the row, which the change capture reads", async () => {
+    expect(booking.timeZone).toBe('Europe/Berlin')
   })
 })

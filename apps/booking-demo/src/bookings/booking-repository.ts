@@ -1,9 +1,10 @@
+import { appendToOutbox } from '@cachesaga/postgres'
+import type { Slot } from '@cachesaga/queue'
 import type pg from 'pg'
 import { withTransaction } from '../db/transaction.js'
 import { BookingDemoError, SlotTakenError } from '../errors.js'
-import { appendToOutbox } from '../outbox/append-to-outbox.js'
 import { assertTimeOffered } from './assert-time-offered.js'
-import type { BookingEvent } from './booking-events.js'
+import { type BookingEvent, bookingCancelled, bookingCreated, bookingRescheduled } from './booking-events.js'
 
 export interface ConfirmBookingInput {
   /** Chosen by the caller (a saga step), so a retry of the same step finds the booking it already made. */
@@ -12,7 +13,25 @@ export interface ConfirmBookingInput {
   staffId: string
   serviceId: string
   customerEmail: string
-  startsAt: Date
+  /** ISO 8601 instant; the service decides the end. */
+  start: string
+  /** The id of the `booking.created` event (see `eventIdOf`). */
+  eventId: string
+  /**
+   * SHA-256 (hex) of the booking's management token (`newManagementToken`): whoever holds the token may cancel or
+   * move it through the API. Without one, nobody can there.
+   */
+  managementTokenHash?: string
+}
+
+export interface RescheduleBookingInput {
+  tenantId: string
+  bookingId: string
+  /** Where the caller read the booking: it is moved only if it is still there (compare and set). */
+  from: Slot
+  /** The new start; the booking keeps its length. */
+  start: string
+  eventId: string
 }
 
 export interface Booking {
@@ -21,13 +40,18 @@ export interface Booking {
   staffId: string
   serviceId: string
   customerEmail: string
-  startsAt: Date
-  endsAt: Date
+  slot: Slot
   status: 'confirmed' | 'cancelled'
+  /** The staff member's zone when the row was last written: the zone its days are counted in. */
+  timeZone: string
+  /** ISO 8601: when the row was last written, which is when its latest event occurred. */
+  updatedAt: string
 }
 
-interface RescheduledBooking extends Booking {
-  previous: { startsAt: Date; endsAt: Date }
+/** A write and the event it committed with; `event` is null when the write had already been done. */
+export interface BookingChange {
+  booking: Booking
+  event: BookingEvent | null
 }
 
 interface BookingRow {
@@ -39,80 +63,105 @@ interface BookingRow {
   starts_at: Date
   ends_at: Date
   status: Booking['status']
+  time_zone: string
+  updated_at: Date
 }
 
-const BOOKING_COLUMNS = 'id, tenant_id, staff_id, service_id, customer_email, starts_at, ends_at, status'
+const BOOKING_COLUMNS =
+  'id, tenant_id, staff_id, service_id, customer_email, starts_at, ends_at, status, time_zone, updated_at'
 
 /** PostgreSQL's `exclusion_violation`: here always `bookings_no_overlap`. */
 const EXCLUSION_VIOLATION = '23P01'
 
 /**
- * Writes bookings. Every write commits together with its domain event in the outbox, and the database's
- * exclusion constraint, not a prior availability read, decides whether a time is still free.
+ * Writes bookings. Every write commits together with its domain event in @cachesaga/postgres's outbox, and the
+ * database's exclusion constraint, not a prior availability read, decides whether a time is still free. Each
+ * write is idempotent, since a saga step may run again after a crash: it then returns the booking as the first
+ * run left it, with no second event.
  */
 export class BookingRepository {
   constructor(private readonly pool: pg.Pool) {}
 
   /**
-   * Confirms a booking of the service's length at `startsAt`. Idempotent on `bookingId`: confirming an
-   * existing booking returns it without a second event. Throws `SlotTakenError` when the time is taken and
+   * Confirms a booking of the service's length at `start`. Throws `SlotTakenError` when the time is taken and
    * `BOOKING_ERR_TIME_NOT_OFFERED` when it is outside working hours or blocked in the external calendar.
    */
-  async confirm(input: ConfirmBookingInput): Promise<Booking> {
+  async confirm(input: ConfirmBookingInput): Promise<BookingChange> {
     return withTransaction(this.pool, async (transaction) => {
       await lockStaffCalendar(transaction, input.staffId)
       const existing = await findBooking(transaction, input.tenantId, input.bookingId)
-      if (existing) return existing
+      if (existing) return { booking: existing, event: null }
       const booking = await insertOrExplain(transaction, input)
-      await appendToOutbox(transaction, eventOf('booking.confirmed', booking))
-      return booking
+      const event = bookingCreated(booking, input.eventId)
+      await appendToOutbox(transaction, [event])
+      return { booking, event }
     })
   }
 
   /** Cancels a booking; its time is free again once this resolves. Cancelling twice changes nothing more. */
-  async cancel(tenantId: string, bookingId: string): Promise<Booking> {
+  async cancel(tenantId: string, bookingId: string, eventId: string): Promise<BookingChange> {
     return withTransaction(this.pool, async (transaction) => {
       const { rows } = await transaction.query<BookingRow>(
         `UPDATE bookings SET status = 'cancelled', updated_at = now()
          WHERE tenant_id = $1 AND id = $2 AND status = 'confirmed' RETURNING ${BOOKING_COLUMNS}`,
         [tenantId, bookingId],
       )
-      const cancelled = rows[0]
-      if (!cancelled) return requireBooking(transaction, tenantId, bookingId)
-      const booking = toBooking(cancelled)
-      await appendToOutbox(transaction, eventOf('booking.cancelled', booking))
-      return booking
+      if (!rows[0]) return { booking: await requireBooking(transaction, tenantId, bookingId), event: null }
+      const booking = toBooking(rows[0])
+      const event = bookingCancelled(booking, eventId)
+      await appendToOutbox(transaction, [event])
+      return { booking, event }
     })
   }
 
+  /** The booking as it is now; `BOOKING_ERR_NOT_FOUND` when the tenant has no such booking. */
+  async find(tenantId: string, bookingId: string): Promise<Booking> {
+    const { rows } = await this.pool.query<BookingRow>(
+      `SELECT ${BOOKING_COLUMNS} FROM bookings WHERE tenant_id = $1 AND id = $2`,
+      [tenantId, bookingId],
+    )
+    if (!rows[0]) throw notFound(tenantId, bookingId)
+    return toBooking(rows[0])
+  }
+
   /**
-   * Moves a confirmed booking to `startsAt`, keeping its length; throws as `confirm` does for the new time.
-   * Returns the moved booking with the time it left, which is freed.
+   * Moves a confirmed booking from `from` to `start`, keeping its length; throws as `confirm` does for the new
+   * time, and `BOOKING_ERR_BOOKING_CHANGED` when it is no longer confirmed at `from` (moved or cancelled by
+   * someone else). Finding it already at the new time is a retry of this move: no second event.
    */
-  async reschedule(tenantId: string, bookingId: string, startsAt: Date): Promise<RescheduledBooking> {
+  async reschedule(input: RescheduleBookingInput): Promise<BookingChange> {
     return withTransaction(this.pool, async (transaction) => {
-      const before = await requireBooking(transaction, tenantId, bookingId, 'FOR UPDATE')
-      if (before.status !== 'confirmed') {
-        throw new BookingDemoError('BOOKING_ERR_NOT_FOUND', `no confirmed booking ${bookingId} to reschedule`)
+      const before = await requireBooking(transaction, input.tenantId, input.bookingId, 'FOR UPDATE')
+      const start = new Date(input.start)
+      const end = new Date(start.getTime() + (Date.parse(input.from.end) - Date.parse(input.from.start)))
+      const to = { start: start.toISOString(), end: end.toISOString() }
+      if (before.status === 'confirmed' && sameSlot(before.slot, to)) return { booking: before, event: null }
+      if (before.status !== 'confirmed' || !sameSlot(before.slot, input.from)) {
+        throw new BookingDemoError(
+          'BOOKING_ERR_BOOKING_CHANGED',
+          `booking ${input.bookingId} is no longer confirmed at ${input.from.start}`,
+          { details: { bookingId: input.bookingId, status: before.status, slot: before.slot } },
+        )
       }
       await lockStaffCalendar(transaction, before.staffId)
-      const endsAt = new Date(startsAt.getTime() + (before.endsAt.getTime() - before.startsAt.getTime()))
-      await assertTimeOffered(transaction, before.staffId, startsAt, endsAt)
-      const { rows } = await explainOverlap(before.staffId, startsAt, endsAt, () =>
+      await assertTimeOffered(transaction, before.staffId, start, end)
+      const { rows } = await explainOverlap(before.staffId, to, () =>
         transaction.query<BookingRow>(
           `UPDATE bookings SET starts_at = $3, ends_at = $4, updated_at = now()
            WHERE tenant_id = $1 AND id = $2 RETURNING ${BOOKING_COLUMNS}`,
-          [tenantId, bookingId, startsAt, endsAt],
+          [input.tenantId, input.bookingId, start, end],
         ),
       )
       const booking = toBooking(rows[0]!)
-      await appendToOutbox(transaction, {
-        ...eventOf('booking.rescheduled', booking),
-        previous: { startsAt: before.startsAt.toISOString(), endsAt: before.endsAt.toISOString() },
-      })
-      return { ...booking, previous: { startsAt: before.startsAt, endsAt: before.endsAt } }
+      const event = bookingRescheduled(booking, before.slot, input.eventId)
+      await appendToOutbox(transaction, [event])
+      return { booking, event }
     })
   }
+}
+
+function sameSlot(a: Slot, b: Slot): boolean {
+  return Date.parse(a.start) === Date.parse(b.start) && Date.parse(a.end) === Date.parse(b.end)
 }
 
 /**
@@ -133,39 +182,39 @@ async function insertOrExplain(transaction: pg.PoolClient, input: ConfirmBooking
   const service = found[0]
   if (!service?.staff_found) {
     const missing = service ? `staff ${input.staffId}` : `service ${input.serviceId}`
-    throw new BookingDemoError('BOOKING_ERR_NOT_FOUND', `no ${missing} in tenant ${input.tenantId}`)
+    throw new BookingDemoError('BOOKING_ERR_NOT_FOUND', `no ${missing} in tenant ${input.tenantId}`, {
+      details: service ? { staffId: input.staffId } : { serviceId: input.serviceId },
+    })
   }
-  const endsAt = new Date(input.startsAt.getTime() + service.duration_minutes * 60_000)
-  await assertTimeOffered(transaction, input.staffId, input.startsAt, endsAt)
-  const { rows } = await explainOverlap(input.staffId, input.startsAt, endsAt, () =>
+  const start = new Date(input.start)
+  const end = new Date(start.getTime() + service.duration_minutes * 60_000)
+  await assertTimeOffered(transaction, input.staffId, start, end)
+  const slot = { start: start.toISOString(), end: end.toISOString() }
+  const { rows } = await explainOverlap(input.staffId, slot, () =>
     transaction.query<BookingRow>(
-      `INSERT INTO bookings (id, tenant_id, staff_id, service_id, customer_email, starts_at, ends_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${BOOKING_COLUMNS}`,
+      `INSERT INTO bookings (id, tenant_id, staff_id, service_id, customer_email, starts_at, ends_at, management_token_hash)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, decode($8, 'hex')) RETURNING ${BOOKING_COLUMNS}`,
       [
         input.bookingId,
         input.tenantId,
         input.staffId,
         input.serviceId,
         input.customerEmail,
-        input.startsAt,
-        endsAt,
+        start,
+        end,
+        input.managementTokenHash ?? null,
       ],
     ),
   )
   return toBooking(rows[0]!)
 }
 
-async function explainOverlap<T>(
-  staffId: string,
-  startsAt: Date,
-  endsAt: Date,
-  write: () => Promise<T>,
-): Promise<T> {
+async function explainOverlap<T>(staffId: string, slot: Slot, write: () => Promise<T>): Promise<T> {
   try {
     return await write()
   } catch (error) {
     if ((error as { code?: unknown }).code === EXCLUSION_VIOLATION) {
-      throw new SlotTakenError(staffId, startsAt, endsAt, { cause: error })
+      throw new SlotTakenError(staffId, slot.start, slot.end, { cause: error })
     }
     throw error
   }
@@ -191,21 +240,14 @@ async function requireBooking(
   lock: '' | 'FOR UPDATE' = '',
 ): Promise<Booking> {
   const booking = await findBooking(transaction, tenantId, bookingId, lock)
-  if (!booking)
-    throw new BookingDemoError('BOOKING_ERR_NOT_FOUND', `no booking ${bookingId} in tenant ${tenantId}`)
+  if (!booking) throw notFound(tenantId, bookingId)
   return booking
 }
 
-function eventOf<Type extends BookingEvent['type']>(type: Type, booking: Booking) {
-  return {
-    type,
-    tenantId: booking.tenantId,
-    bookingId: booking.id,
-    staffId: booking.staffId,
-    serviceId: booking.serviceId,
-    startsAt: booking.startsAt.toISOString(),
-    endsAt: booking.endsAt.toISOString(),
-  }
+function notFound(tenantId: string, bookingId: string): BookingDemoError {
+  return new BookingDemoError('BOOKING_ERR_NOT_FOUND', `no booking ${bookingId} in tenant ${tenantId}`, {
+    details: { bookingId },
+  })
 }
 
 function toBooking(row: BookingRow): Booking {
@@ -215,8 +257,9 @@ function toBooking(row: BookingRow): Booking {
     staffId: row.staff_id,
     serviceId: row.service_id,
     customerEmail: row.customer_email,
-    startsAt: row.starts_at,
-    endsAt: row.ends_at,
+    slot: { start: row.starts_at.toISOString(), end: row.ends_at.toISOString() },
     status: row.status,
+    timeZone: row.time_zone,
+    updatedAt: row.updated_at.toISOString(),
   }
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import type { Redis } from 'ioredis'
+import type { Cluster, Redis } from 'ioredis'
 
 /** The app's Lua scripts sit beside `migrations/`; the same relative path from `src/` and `dist/`. */
 const RELEASE_HOLD = readFileSync(new URL('../../lua/release-hold.lua', import.meta.url), 'utf8')
@@ -11,7 +11,7 @@ const RELEASE_HOLD = readFileSync(new URL('../../lua/release-hold.lua', import.m
  */
 export class SlotHolds {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: Redis | Cluster,
     private readonly holdMs: number,
   ) {}
 

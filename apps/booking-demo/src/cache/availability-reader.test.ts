@@ -2,9 +2,9 @@ import { type RedisServer, startRedis } from '@cachesaga/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { demoIds, seedDemoData } from '../seed/seed-demo-data.js'
 import { createTestDatabase, type TestDatabase } from '../test-support/test-database.js'
+import { createAvailabilityCache } from './availability-cache.js'
+import { availabilityDayTag, staffScope } from './availability-mapping.js'
 import { AvailabilityReader } from './availability-reader.js'
-import { availabilityDayTag, staffScope } from './availability-targets.js'
-import { createAvailabilityCache } from './create-availability-cache.js'
 
 let db: TestDatabase
 let server: RedisServer

@@ -5,7 +5,7 @@ import {
   type AvailabilityQuery,
   loadAvailability,
 } from '../availability/load-availability.js'
-import { availabilityDayTag, staffScope } from './availability-targets.js'
+import { availabilityDayTag, availabilityKey, staffScope } from './availability-mapping.js'
 
 /**
  * Where one read was answered: memory (`l1`), Redis (`l2`), the database (`database`, this read ran the
@@ -37,7 +37,7 @@ export class AvailabilityReader {
     const started = performance.now()
     let ranLoader = false
     const served = await this.cache.getOrSetWithInfo(
-      `availability:${query.staffId}:${query.serviceId}:${query.date}`,
+      availabilityKey(query.staffId, query.serviceId, query.date),
       () => {
         ranLoader = true
         return loadAvailability(this.pool, query)

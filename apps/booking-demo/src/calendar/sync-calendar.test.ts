@@ -1,6 +1,6 @@
 import { type RadicaleServer, startRadicale } from '@cachesaga/testkit'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { availabilityDayTag, targetForStaffEdit } from '../cache/availability-targets.js'
+import { availabilityDayTag, targetForStaffEdit } from '../cache/availability-mapping.js'
 import { calendarHome } from '../demo/demo-calendar.js'
 import { demoIds, seedDemoData } from '../seed/seed-demo-data.js'
 import { createTestDatabase, type TestDatabase } from '../test-support/test-database.js'
@@ -102,6 +102,7 @@ describe('syncing a CalDAV calendar', () => {
     expect(result.status === 'applied' && result.invalidate?.tags?.sort()).toEqual([
       availabilityDayTag(ada, '2026-01-12'),
       availabilityDayTag(ada, '2026-01-13'),
+      `schedule:staff:${ada}`,
     ])
   })
 

@@ -1,7 +1,7 @@
 import { errorCode } from '@cachesaga/common'
 import type { InvalidationTarget } from '@cachesaga/core'
 import type pg from 'pg'
-import { targetForBookedTimes, targetForStaffEdit } from '../cache/availability-targets.js'
+import { targetForBusyTime, targetForStaffEdit } from '../cache/availability-mapping.js'
 import { withTransaction } from '../db/transaction.js'
 import { BookingDemoError } from '../errors.js'
 import { parseInput } from '../parse-input.js'
@@ -124,7 +124,11 @@ async function loadOwner(pool: pg.Pool, calendarId: string): Promise<CalendarOwn
     [calendarId],
   )
   const owner = rows[0]
-  if (!owner) throw new BookingDemoError('BOOKING_ERR_NOT_FOUND', `no staff has calendar ${calendarId}`)
+  if (!owner) {
+    throw new BookingDemoError('BOOKING_ERR_NOT_FOUND', `no staff has calendar ${calendarId}`, {
+      details: { calendarId },
+    })
+  }
   return owner
 }
 
@@ -206,12 +210,12 @@ function invalidationFor(
   changed: BusyRow[],
 ): InvalidationTarget | null {
   if (fullSync) return targetForStaffEdit(owner.tenant_id, owner.staff_id)
-  const target = targetForBookedTimes(
+  const target = targetForBusyTime(
     owner.staff_id,
     owner.time_zone,
-    changed.map((row) => ({ startsAt: row.starts_at.toISOString(), endsAt: row.ends_at.toISOString() })),
+    changed.map((row) => ({ start: row.starts_at.toISOString(), end: row.ends_at.toISOString() })),
   )
-  const days = target.tags?.length ?? 0
-  if (days === 0) return null
+  // The mapping's `sync` adds the staff member's schedule tag to the days.
+  const days = (target?.tags?.length ?? 1) - 1
   return days > MAX_DAY_TAGS ? targetForStaffEdit(owner.tenant_id, owner.staff_id) : target
 }

@@ -1,6 +1,8 @@
 import { readdir, readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
+import { outboxSql } from '@cachesaga/postgres'
 import type pg from 'pg'
+import { changeCapture } from '../cache/change-capture.js'
 import { BookingDemoError } from '../errors.js'
 import { withTransaction } from './transaction.js'
 
@@ -14,8 +16,9 @@ const MIGRATION_LOCK_KEY = 7_240_001
 
 /**
  * Applies the `NNN_name.sql` files of `directory` that this database has not seen, in order, recording each
- * version. All of them run in one transaction, so a failing file leaves the schema as it was.
- * Returns the versions applied now.
+ * version, then @cachesaga/postgres's outbox and change capture for the tables `changeCapture` declares (both
+ * idempotent, so they are applied every time and follow the declarations). All of it runs in one transaction,
+ * so a failing file leaves the schema as it was. Returns the versions applied now.
  */
 export async function migrate(pool: pg.Pool, directory = MIGRATIONS_DIRECTORY): Promise<string[]> {
   const files = await listMigrationFiles(directory)
@@ -39,11 +42,16 @@ export async function migrate(pool: pg.Pool, directory = MIGRATIONS_DIRECTORY): 
           `${file.name} failed: ${(error as Error).message}`,
           {
             cause: error,
+            details: { file: file.name },
           },
         )
       }
       await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [file.version])
       appliedNow.push(file.version)
+    }
+    if (directory === MIGRATIONS_DIRECTORY) {
+      await client.query(outboxSql())
+      await client.query(changeCapture.migrationSql({ source: 'triggers' }))
     }
     return appliedNow
   })
@@ -55,10 +63,14 @@ async function listMigrationFiles(directory: string): Promise<{ version: string;
   return names.map((name) => {
     const version = FILE_NAME.exec(name)?.[1]
     if (version === undefined) {
-      throw new BookingDemoError('BOOKING_ERR_MIGRATION', `${name} does not match NNN_lowercase_name.sql`)
+      throw new BookingDemoError('BOOKING_ERR_MIGRATION', `${name} does not match NNN_lowercase_name.sql`, {
+        details: { file: name },
+      })
     }
     if (seen.has(version))
-      throw new BookingDemoError('BOOKING_ERR_MIGRATION', `version ${version} is used twice`)
+      throw new BookingDemoError('BOOKING_ERR_MIGRATION', `version ${version} is used twice`, {
+        details: { file: name },
+      })
     seen.add(version)
     return { version, name }
   })

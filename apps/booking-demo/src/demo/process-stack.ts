@@ -1,13 +1,43 @@
 import { DEFAULT_QUEUE_PREFIX } from '@cachesaga/queue'
 import { getFreePort } from '@cachesaga/testkit'
+import { ApiClient } from './api-client.js'
 import { APP_DIRECTORY, appModule, type StackProcess, spawnNode, stopProcess } from './child-process.js'
+import { newStackSecrets, type StackSecrets, secretsEnv } from './stack-secrets.js'
 
 /** The worker bin of @cachesaga/queue, through this app's dependency link. */
 const WORKER_BIN = `${APP_DIRECTORY}node_modules/@cachesaga/queue/bin/cachesaga-worker.js`
 
+/**
+ * The API's rate limits for a stack driven by a load generator or a test, where one address stands for many
+ * clients: raised the way a load-test environment would configure them. The limiter still runs and counts every
+ * request in Redis, so its cost is in what the load command measures.
+ */
+export const LOAD_GENERATOR_LIMITS: NodeJS.ProcessEnv = {
+  RATE_LIMIT_READS: '100000000',
+  RATE_LIMIT_BOOKINGS: '100000000',
+  RATE_LIMIT_WEBHOOKS: '100000000',
+}
+
+/** The Redis every process uses: one server, or a cluster named by its nodes. */
+export type StackRedis = { url: string } | { clusterNodes: readonly { host: string; port: number }[] }
+
+/**
+ * `env` with exactly one of `REDIS_URL` and `REDIS_CLUSTER_NODES`, naming `redis` to a process of the stack
+ * (and to `cachesaga-worker`, which reads the same two).
+ */
+export function withRedisEnv(env: NodeJS.ProcessEnv, redis: StackRedis): NodeJS.ProcessEnv {
+  const { REDIS_URL: _, REDIS_CLUSTER_NODES: __, ...rest } = env
+  return 'url' in redis
+    ? { ...rest, REDIS_URL: redis.url }
+    : {
+        ...rest,
+        REDIS_CLUSTER_NODES: redis.clusterNodes.map((node) => `${node.host}:${node.port}`).join(','),
+      }
+}
+
 export interface StackOptions {
   databaseUrl: string
-  redisUrl: string
+  redis: StackRedis
   /** The CalDAV calendar home the API and the workers write and sync the staff calendars on. */
   caldavUrl: string
   /** How many API processes (each with its own L1 and change listener). */
@@ -16,6 +46,8 @@ export interface StackOptions {
   workers: number
   /** Extra flags for every worker, e.g. shorter stalled-job settings in tests. */
   workerFlags?: string[]
+  /** Extra environment of every API process, e.g. `LOAD_GENERATOR_LIMITS`. */
+  apiEnv?: NodeJS.ProcessEnv
   queuePrefix?: string
   log: (line: string) => void
 }
@@ -24,8 +56,13 @@ interface ApiProcess extends StackProcess {
   url: string
 }
 
-/** The app's processes: API servers, the outbox relay and queue workers, each a separate `node`. */
+/**
+ * The app's processes: API servers, the outbox relay and queue workers, each a separate `node`. The API
+ * instances get credentials made for this stack (`secrets`): the operator's and the viewer's passwords and the
+ * webhook secret.
+ */
 export class ProcessStack {
+  readonly secrets: StackSecrets = newStackSecrets()
   readonly apis: ApiProcess[] = []
   readonly workers: StackProcess[] = []
   private relay: StackProcess | undefined
@@ -46,14 +83,22 @@ export class ProcessStack {
       throw error
     }
     stack.apis.sort((a, b) => a.name.localeCompare(b.name))
+    stack.workers.sort((a, b) => a.name.localeCompare(b.name))
     return stack
+  }
+
+  /** A client of API instance `index` holding this stack's credentials. */
+  client(index: number): ApiClient {
+    const api = this.apis[index]
+    if (api === undefined)
+      throw new Error(`the stack has ${this.apis.length} API instance(s), not ${index + 1}`)
+    return new ApiClient(api.url, this.secrets)
   }
 
   private get env(): NodeJS.ProcessEnv {
     return {
-      ...process.env,
+      ...withRedisEnv(process.env, this.options.redis),
       DATABASE_URL: this.options.databaseUrl,
-      REDIS_URL: this.options.redisUrl,
       CALDAV_URL: this.options.caldavUrl,
       QUEUE_PREFIX: this.options.queuePrefix ?? DEFAULT_QUEUE_PREFIX,
     }
@@ -67,7 +112,13 @@ export class ProcessStack {
         name,
         script: file,
         nodeArgs,
-        env: { ...this.env, PORT: String(port), INSTANCE_NAME: name },
+        env: {
+          ...this.env,
+          ...secretsEnv(this.secrets),
+          ...this.options.apiEnv,
+          PORT: String(port),
+          INSTANCE_NAME: name,
+        },
         log: this.options.log,
       },
       (line) => line.includes('"listening"'),

@@ -2,7 +2,7 @@ import type pg from 'pg'
 import { OtherCalendarApp } from '../calendar/caldav/other-calendar-app.js'
 import { wallTimeOf } from '../calendar/ical/wall-time.js'
 import { demoIds } from '../seed/seed-demo-data.js'
-import { ApiClient, type AvailabilityAnswer, waitFor } from './api-client.js'
+import { type ApiClient, type AvailabilityAnswer, tokenHeader, waitFor } from './api-client.js'
 
 /** One narrated step: what it did, and whether the system behaved as expected. */
 export interface StepReport {
@@ -24,20 +24,35 @@ const treatment = demoIds.services.treatment
 const ASYNC_DEADLINE_MS = 20_000
 
 /**
- * The narrated tour: reads that hit the cache, a booking through the saga, a refused double booking, a
- * cancellation, a reschedule, an external calendar change and an admin's SQL edit, each followed by what
- * it did to the cache. `print` receives each step as it finishes. `caldavUrl` is the calendar home the
- * staff calendars live on, where another app writes Ada's appointment.
+ * The narrated tour: reads that hit the cache, a booking through its saga, a refused double booking, a
+ * cancellation and a reschedule through theirs, an external calendar change and an admin's SQL edit, each
+ * followed by what it did to the cache. The first API answers; with more than one (`--cluster`), every other
+ * instance is asked too, and each step says how long it took to agree. `print` receives each step as it
+ * finishes. `caldavUrl` is the calendar home the staff calendars live on, where another app writes Ada's
+ * appointment. The clients hold the stack's credentials: the scenario reads the cache figures as the operator,
+ * changes bookings with the management tokens their bookings answered, and signs its webhook as the calendar
+ * provider; it also shows each of those refused without.
  */
 export async function runScenario(
-  apiUrl: string,
+  apis: readonly ApiClient[],
   pool: pg.Pool,
   caldavUrl: string,
   print: (report: StepReport) => void,
 ): Promise<StepReport[]> {
-  const api = new ApiClient(apiUrl)
+  const [api, ...others] = apis
+  if (api === undefined) throw new Error('runScenario needs at least one API')
   const date = mondayAhead(0)
   const read = () => api.availability(ada, treatment, date)
+  /** Waits until every other instance agrees (`agrees` on its answer) and says how long each took. */
+  const othersAgree = async (lines: string[], agrees: (answer: AvailabilityAnswer) => boolean) => {
+    for (const [index, other] of others.entries()) {
+      const tookMs = await waitFor(
+        async () => agrees(await other.availability(ada, treatment, date)),
+        ASYNC_DEADLINE_MS,
+      )
+      lines.push(`api-${index + 2} agrees after ${tookMs.toFixed(1)} ms (bus invalidation)`)
+    }
+  }
   const reports: StepReport[] = []
   let figures = await cacheFigures(api)
   const step = async (title: string, body: (lines: string[]) => Promise<boolean>) => {
@@ -77,19 +92,23 @@ export async function runScenario(
   const last = slots.at(-1)
   if (!slotA || !slotB || !slotC || !slotD || !last) return reports
 
-  let bookingId = ''
+  let booked: BookingAnswer | undefined
   await step(
-    `Book ${slotA.startsAt} (saga: hold, commit, calendar write, invalidate, notify)`,
+    `Book ${slotA.startsAt} (saga: hold, commit, invalidate, calendar write, notify, release)`,
     async (lines) => {
+      // Every instance holds the day before the booking.
+      await Promise.all(others.map((other) => other.availability(ada, treatment, date)))
       const answer = await book(api, slotA.startsAt, 'pat@example.com')
-      bookingId = answer.body.booking?.id ?? ''
+      booked = answer.body
       lines.push(
         `POST /bookings -> ${answer.status}, saga ${answer.body.saga.state}: ${answer.body.saga.steps.join(', ')}`,
       )
+      lines.push("the answer carries the booking's management token (only its SHA-256 is stored)")
       const after = await read()
       lines.push(
         `availability now served by ${after.cache.tier}: ${after.slots.length} free, ${slotA.startsAt} gone`,
       )
+      await othersAgree(lines, (other) => !has(other, slotA.startsAt))
       return answer.status === 201 && !has(after, slotA.startsAt) && after.cache.tier === 'database'
     },
   )
@@ -104,28 +123,41 @@ export async function runScenario(
     )
   })
 
-  await step('Cancel the booking', async (lines) => {
-    const answer = await api.post(`/bookings/${bookingId}/cancel`, {})
+  await step('Cancel the booking (saga: cancel, invalidate, calendar delete, notify)', async (lines) => {
+    const path = `/bookings/${booked?.booking?.id}/cancel`
+    const refused = await api.post<SagaAnswer>(path, {})
+    lines.push(`POST /bookings/:id/cancel without the token -> ${refused.status} ${refused.body.error?.code}`)
+    const answer = await api.post<SagaAnswer>(path, {}, tokenHeader(booked?.managementToken ?? ''))
     const after = await read()
     lines.push(
-      `POST /bookings/:id/cancel -> ${answer.status}; ${slotA.startsAt} free again (${after.cache.tier})`,
+      `POST /bookings/:id/cancel with it -> ${answer.status}, saga ${answer.body.saga.state}: ${answer.body.saga.steps.join(', ')}`,
     )
-    return answer.status === 200 && has(after, slotA.startsAt)
+    lines.push(`${slotA.startsAt} free again (${after.cache.tier})`)
+    await othersAgree(lines, (other) => has(other, slotA.startsAt))
+    return (
+      refused.status === 403 &&
+      answer.status === 200 &&
+      answer.body.saga.state === 'completed' &&
+      has(after, slotA.startsAt)
+    )
   })
 
   await step(`Book ${slotB.startsAt}, then reschedule it to ${slotC.startsAt}`, async (lines) => {
-    const booked = await book(api, slotB.startsAt, 'kim@example.com')
-    const moved = await api.post(`/bookings/${booked.body.booking?.id}/reschedule`, {
-      startsAt: slotC.startsAt,
-    })
+    const made = await book(api, slotB.startsAt, 'kim@example.com')
+    const moved = await api.post<SagaAnswer>(
+      `/bookings/${made.body.booking?.id}/reschedule`,
+      { startsAt: slotC.startsAt },
+      tokenHeader(made.body.managementToken ?? ''),
+    )
     const after = await read()
-    lines.push(`POST /bookings -> ${booked.status}; POST /bookings/:id/reschedule -> ${moved.status}`)
+    lines.push(
+      `POST /bookings -> ${made.status}; POST /bookings/:id/reschedule with its token -> ${moved.status}`,
+    )
+    lines.push(`reschedule saga ${moved.body.saga.state}: ${moved.body.saga.steps.join(', ')}`)
     lines.push(`${slotB.startsAt} free again, ${slotC.startsAt} taken (${after.cache.tier})`)
+    await othersAgree(lines, (other) => has(other, slotB.startsAt) && !has(other, slotC.startsAt))
     return (
-      booked.status === 201 &&
-      moved.status === 200 &&
-      has(after, slotB.startsAt) &&
-      !has(after, slotC.startsAt)
+      made.status === 201 && moved.status === 200 && has(after, slotB.startsAt) && !has(after, slotC.startsAt)
     )
   })
 
@@ -141,13 +173,17 @@ export async function runScenario(
     lines.push(
       `another app PUT demo-dentist.ics (DTSTART;TZID=Europe/Berlin:${appointment.start}) into Ada's CalDAV calendar`,
     )
-    const webhook = await api.post('/webhooks/calendar', { calendarId: demoIds.calendars.ada })
-    lines.push(`POST /webhooks/calendar -> ${webhook.status}: external-sync job queued`)
+    const unsigned = await api.post<SagaAnswer>('/webhooks/calendar', { calendarId: demoIds.calendars.ada })
+    lines.push(`POST /webhooks/calendar unsigned -> ${unsigned.status} ${unsigned.body.error?.code}`)
+    const webhook = await api.webhook('/webhooks/calendar', { calendarId: demoIds.calendars.ada })
+    lines.push(
+      `POST /webhooks/calendar signed as the provider signs it -> ${webhook.status}: external-sync job queued`,
+    )
     const tookMs = await waitFor(async () => !has(await read(), slotD.startsAt), ASYNC_DEADLINE_MS)
     lines.push(
       `worker synced with the sync token (sync-collection REPORT) and invalidated the day: slot gone from GET /availability after ${tookMs.toFixed(0)} ms`,
     )
-    return webhook.status === 202
+    return unsigned.status === 401 && webhook.status === 202
   })
 
   await step("An admin shortens Ada's Monday afternoon by an hour in SQL", async (lines) => {
@@ -156,7 +192,7 @@ export async function runScenario(
        WHERE staff_id = $1 AND weekday = 1 AND starts_at = '13:00'`,
       [ada],
     )
-    lines.push('UPDATE weekly_schedules ... (a trigger records the change and NOTIFYs)')
+    lines.push('UPDATE weekly_schedules ... (@cachesaga/postgres: a trigger records the change and NOTIFYs)')
     const tookMs = await waitFor(async () => !has(await read(), last.startsAt), ASYNC_DEADLINE_MS)
     lines.push(
       `the API's change listener invalidated Ada's scope: ${last.startsAt} gone after ${tookMs.toFixed(0)} ms`,
@@ -173,10 +209,15 @@ export async function runScenario(
   return reports
 }
 
-interface BookingAnswer {
-  booking?: { id: string }
+interface SagaAnswer {
   saga: { state: string; steps: string[] }
   error?: { code: string }
+}
+
+interface BookingAnswer extends SagaAnswer {
+  booking?: { id: string }
+  /** What cancelling or moving the booking needs; given only in this answer. */
+  managementToken?: string
 }
 
 function book(api: ApiClient, startsAt: string, customerEmail: string) {
@@ -188,7 +229,7 @@ function has(availability: AvailabilityAnswer, startsAt: string): boolean {
 }
 
 async function cacheFigures(api: ApiClient): Promise<CacheFigures> {
-  const { body } = await api.get<{
+  const { body } = await api.admin<{
     cache: {
       l1: { hits: number }
       l2: { hits: number }

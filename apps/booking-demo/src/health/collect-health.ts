@@ -1,58 +1,73 @@
+import { errorCode } from '@cachesaga/common'
 import { bookingCatalog, type QueueStats } from '@cachesaga/queue'
 import { SAGA_STATES } from '@cachesaga/saga'
-import type { ApiContext } from '../api/api-context.js'
-import { HEALTH_THRESHOLDS, judgeHealth } from './judge-health.js'
+import type { FastifyInstance } from 'fastify'
 
 /** A probe that does not answer within this is counted as unreachable. */
 const PROBE_TIMEOUT_MS = 1_000
 
-/** Everything `GET /admin/cache/health` and the dashboard show, gathered from this process and its stores. */
-export async function collectHealth(context: ApiContext) {
-  const stats = context.cache.stats()
-  const reads = stats.l1.hits + stats.l1.misses
-  const hitRate = reads === 0 ? null : (stats.l1.hits + stats.l2.hits) / reads
-  const [redisReachable, postgresReachable, queues, sagas] = await Promise.all([
-    probe(() => context.redis.ping()),
-    probe(() => context.pool.query('SELECT 1')),
-    settle(readQueueDepths(context)),
-    settle(countSagas(context)),
+/**
+ * Everything `GET /admin/cache/health` and the dashboard show. `status`, `hit_rate`, `latency_p95_ms`,
+ * `consistency_score` and `recommendations` are the cache's own judgement (core's `health()` with the demo's
+ * thresholds, and its consistency checker's latest run); PostgreSQL's reachability is added to it, and the
+ * rest is detail: this instance's availability reads, the cache's counters, queues, sagas, recent activity.
+ */
+export async function collectHealth(app: FastifyInstance) {
+  const [health, postgresReachable, queues, sagas] = await Promise.all([
+    app.cache.health(),
+    probe(() => app.pool.query('SELECT 1')),
+    settle(readQueueDepths(app)),
+    settle(countSagas(app)),
   ])
-  const latency = {
-    count: context.latency.count,
-    p50: context.latency.percentileMs(50),
-    p95: context.latency.percentileMs(95),
-    p99: context.latency.percentileMs(99),
-  }
-  const { status, reasons } = judgeHealth({
-    hitRate,
-    reads,
-    p95Ms: latency.p95,
-    redisReachable,
-    postgresReachable,
-    failedInvalidations: context.failedInvalidations(),
-    unsentBusMessages: stats.bus.queued,
-  })
+  const reasons = postgresReachable ? health.reasons : ['PostgreSQL is unreachable', ...health.reasons]
+  const consistency = health.lastConsistency
   return {
-    status,
+    status: postgresReachable ? health.status : 'critical',
     reasons,
-    thresholds: HEALTH_THRESHOLDS,
-    instance: context.config.INSTANCE_NAME,
-    hitRate,
-    reads,
-    latencyMs: latency,
-    cache: stats,
-    failedInvalidations: context.failedInvalidations(),
-    redis: redisReachable ? 'reachable' : 'unreachable',
+    hit_rate: health.hitRate,
+    latency_p95_ms: health.p95Ms,
+    consistency_score: consistency?.consistencyPercent ?? null,
+    recommendations: consistency?.recommendations ?? [],
+    instance: app.config.INSTANCE_NAME,
+    consistency:
+      consistency === null
+        ? null
+        : {
+            at: new Date(consistency.window.to).toISOString(),
+            level: consistency.level,
+            checked: consistency.checked,
+            inconsistencies: consistency.inconsistencies.length,
+            stalenessScore: consistency.stalenessScore,
+          },
+    /** This instance's availability reads (answered by any tier), over the last 1,000. */
+    latencyMs: {
+      count: app.latency.count,
+      p50: app.latency.percentileMs(50),
+      p95: app.latency.percentileMs(95),
+      p99: app.latency.percentileMs(99),
+    },
+    /**
+     * Invalidations from other instances: publish there to receipt here (same machine's clocks), over the last
+     * 10,000. Once one is received, this instance no longer serves what it invalidated.
+     */
+    bus_lag_ms: {
+      count: app.history.busLag.count,
+      p50: app.history.busLag.percentileMs(50),
+      p99: app.history.busLag.percentileMs(99),
+      max: app.history.busLag.percentileMs(100),
+    },
+    cache: app.cache.stats(),
+    redis: health.redis === null ? 'unreachable' : 'reachable',
     postgres: postgresReachable ? 'reachable' : 'unreachable',
     queues,
     sagas,
-    recentActivity: context.activity.list(),
+    recentActivity: app.activity.list(),
   }
 }
 
-async function readQueueDepths(context: ApiContext) {
+async function readQueueDepths(app: FastifyInstance) {
   const names = bookingCatalog.queues
-  const stats = await Promise.all(names.map((name) => context.queueAdmin.stats(name, 1)))
+  const stats = await Promise.all(names.map((name) => app.queueAdmin.stats(name, 1)))
   return Object.fromEntries(names.map((name, index) => [name, summarize(stats[index]!)]))
 }
 
@@ -60,8 +75,8 @@ function summarize(stats: QueueStats) {
   return { ...stats.counts, lagP50Ms: stats.lag.p50Ms, lagP99Ms: stats.lag.p99Ms }
 }
 
-async function countSagas(context: ApiContext) {
-  const ids = await Promise.all(SAGA_STATES.map((state) => context.runner.operator.list(state)))
+async function countSagas(app: FastifyInstance) {
+  const ids = await Promise.all(SAGA_STATES.map((state) => app.flows.runner.operator.list(state)))
   return Object.fromEntries(SAGA_STATES.map((state, index) => [state, ids[index]!.length]))
 }
 
@@ -79,11 +94,11 @@ async function probe(check: () => Promise<unknown>): Promise<boolean> {
   }
 }
 
-/** Queue and saga figures live in Redis: when it is down the health answer still comes, with the error. */
-async function settle<T>(work: Promise<T>): Promise<T | { error: string }> {
+/** Queue and saga figures live in Redis: when it is down the health answer still comes, with the error's code. */
+async function settle<T>(work: Promise<T>): Promise<T | { error: { code: string; message: string } }> {
   try {
     return await work
   } catch (error) {
-    return { error: (error as Error).message }
+    return { error: { code: errorCode(error) ?? 'INTERNAL', message: (error as Error).message } }
   }
 }

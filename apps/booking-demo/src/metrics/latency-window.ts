@@ -13,6 +13,12 @@ export class LatencyWindow {
     this.total++
   }
 
+  /** Forgets the samples (not the count), to start a new interval. */
+  clear(): void {
+    this.samples.length = 0
+    this.next = 0
+  }
+
   /** Operations recorded since start, not only those still in the window. */
   get count(): number {
     return this.total

@@ -1,18 +1,15 @@
-import { readApiConfig } from '../api/api-config.js'
-import { createApiContext } from '../api/api-context.js'
+import { readApiConfig } from '../http/api-config.js'
 import { buildServer } from '../http/build-server.js'
 import { stopOnSignal } from './stop-on-signal.js'
 
 /**
- * The API process: `node dist/processes/api-process.js` with DATABASE_URL and REDIS_URL set. Prints one
- * JSON line `{"listening": url}` on stdout once it serves; SIGTERM or SIGINT closes it cleanly.
+ * The API process: `node dist/processes/api-process.js` with DATABASE_URL and REDIS_URL (or
+ * REDIS_CLUSTER_NODES) set. Prints one JSON line `{"listening": url}` on stdout once it serves; SIGTERM or
+ * SIGINT closes it cleanly (every plugin closes what it opened).
  */
-const context = await createApiContext(readApiConfig(process.env))
-const app = await buildServer(context)
-const url = await app.listen({ port: context.config.PORT, host: context.config.HOST })
-process.stdout.write(`${JSON.stringify({ listening: url, instance: context.config.INSTANCE_NAME })}\n`)
+const config = readApiConfig(process.env)
+const app = await buildServer(config)
+const url = await app.listen({ port: config.PORT, host: config.HOST })
+process.stdout.write(`${JSON.stringify({ listening: url, instance: config.INSTANCE_NAME })}\n`)
 
-stopOnSignal(async () => {
-  await app.close()
-  await context.close()
-})
+stopOnSignal(() => app.close())

@@ -1,7 +1,7 @@
 import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { OtherCalendarApp } from '../calendar/caldav/other-calendar-app.js'
-import { ApiClient, waitFor } from '../demo/api-client.js'
+import { type ApiClient, waitFor } from '../demo/api-client.js'
 import { demoIds } from '../seed/seed-demo-data.js'
 import {
   ada,
@@ -18,8 +18,8 @@ let first: ApiClient
 let second: ApiClient
 beforeAll(async () => {
   stack = await startRunningStack('stack', { apis: 2, workers: 1 })
-  first = new ApiClient(stack.processes.apis[0]!.url)
-  second = new ApiClient(stack.processes.apis[1]!.url)
+  first = stack.processes.client(0)
+  second = stack.processes.client(1)
 }, 120_000)
 afterAll(() => stack?.stop(), 60_000)
 
@@ -115,8 +115,8 @@ describe('two API instances', () => {
       const date = mondayAhead(weeks)
       const slots = (await first.availability(ada, consultation, date)).slots
       for (const slot of slots) {
-        // Both instances hold the day in L1 before the booking. Polled, because the worker's repeat of the
-        // previous booking's invalidation may still drop it once more.
+        // Both instances hold the day in L1 before the booking. Polled, because the change listeners'
+        // invalidation of the previous booking (its row, captured) may still drop it once more.
         const inL1 = async (api: ApiClient) =>
           (await api.availability(ada, consultation, date)).cache.tier === 'l1'
         await waitFor(async () => (await inL1(first)) && (await inL1(second)), 10_000)
@@ -152,7 +152,8 @@ describe('changes that do not come through the API', () => {
       end: slot!.endsAt.slice(0, 16),
       timeZone: 'UTC',
     })
-    const webhook = await first.post('/webhooks/calendar', { calendarId: demoIds.calendars.ada })
+    // Signed as the provider signs it.
+    const webhook = await first.webhook('/webhooks/calendar', { calendarId: demoIds.calendars.ada })
     expect(webhook.status).toBe(202)
     await waitFor(async () => !(await isFree(first, treatment, date, slot!.startsAt)), 20_000)
     await waitFor(async () => !(await isFree(second, treatment, date, slot!.startsAt)), 5_000)
@@ -176,6 +177,26 @@ describe('changes that do not come through the API', () => {
       )
     }
     await waitFor(async () => await isFree(first, treatment, date, last.startsAt), 10_000)
+  }, 60_000)
+
+  it('a booking moved by hand in SQL frees its old day and takes the new one on both instances', async () => {
+    const monday = mondayAhead(8)
+    const tuesday = new Date(Date.parse(monday) + 86_400_000).toISOString().slice(0, 10)
+    const answer = await book(first, treatment, `${monday}T08:00:00.000Z`)
+    expect(answer.status).toBe(201)
+    for (const api of [first, second]) {
+      expect(await isFree(api, treatment, monday, `${monday}T08:00:00.000Z`)).toBe(false)
+      expect(await isFree(api, treatment, tuesday, `${tuesday}T08:00:00.000Z`)).toBe(true)
+    }
+    // No saga, no outbox: the change capture of \`bookings\` maps the old and the new row to their local days.
+    await stack.db.pool.query(
+      `UPDATE bookings SET starts_at = starts_at + interval '1 day', ends_at = ends_at + interval '1 day' WHERE id = $1`,
+      [answer.body.booking!.id],
+    )
+    for (const api of [first, second]) {
+      await waitFor(async () => await isFree(api, treatment, monday, `${monday}T08:00:00.000Z`), 10_000)
+      await waitFor(async () => !(await isFree(api, treatment, tuesday, `${tuesday}T08:00:00.000Z`)), 10_000)
+    }
   }, 60_000)
 
   it('an edit made while the change listeners were disconnected is applied after they reconnect', async () => {
@@ -203,8 +224,32 @@ describe('changes that do not come through the API', () => {
   }, 60_000)
 })
 
+describe('GET /admin/cache/health', () => {
+  it("answers the cache's own judgement: status, hit rate, p95, the consistency checker's score and advice", async () => {
+    // Core judges the hit rate from 100 reads on.
+    for (let i = 0; i < 100; i++) await first.availability(ada, treatment, mondayAhead(10))
+    // The checker's first run is 5 s after start, then every 30 s.
+    await waitFor(
+      async () =>
+        (await first.admin<{ consistency_score: number | null }>('/admin/cache/health')).body
+          .consistency_score !== null,
+      20_000,
+    )
+    const { body } = await first.admin<Record<string, unknown>>('/admin/cache/health')
+    expect(body).toMatchObject({
+      status: expect.stringMatching(/^(healthy|degraded|critical)$/),
+      hit_rate: expect.any(Number),
+      latency_p95_ms: expect.any(Number),
+      consistency_score: expect.any(Number),
+      recommendations: expect.any(Array),
+    })
+    // Every sampled copy is checked against PostgreSQL; the demo's writes all invalidate, so none differ.
+    expect(body.consistency_score).toBe(100)
+  }, 30_000)
+})
+
 describe('the dashboard', () => {
-  it('loads in headless Chromium, shows non-empty figures and links to the queues in bull-board', async () => {
+  it('asks a browser to log in, then loads in headless Chromium, shows non-empty figures and links to the queues in bull-board', async () => {
     const browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
       args: [
@@ -217,16 +262,46 @@ describe('the dashboard', () => {
       ],
     })
     try {
-      const page = await browser.newPage({ viewport: { width: 1200, height: 1000 } })
-      await page.goto(new URL('/admin', first.baseUrl).href)
-      // A string, not a function: this project compiles without the DOM types the browser side would need.
-      await page.waitForFunction("document.getElementById('updated').textContent !== 'never'", undefined, {
-        timeout: 15_000,
+      // Something to show, whichever tests ran before.
+      await first.availability(ada, treatment, mondayAhead(10))
+      const dashboard = new URL('/admin', first.baseUrl).href
+      // Without credentials: the browser is challenged (HTTP Basic), has nothing to answer with, and shows nothing.
+      const stranger = await browser.newPage()
+      const refused = await stranger.request.get(dashboard)
+      expect(refused.status()).toBe(401)
+      expect(refused.headers()['www-authenticate']).toMatch(/^Basic realm=/)
+      await expect(stranger.goto(dashboard)).rejects.toThrow(/ERR_INVALID_AUTH_CREDENTIALS/)
+      await stranger.close()
+      // Logged in as the operator (the browser answers the challenge, for the page's own requests too).
+      const context = await browser.newContext({
+        viewport: { width: 1200, height: 1000 },
+        httpCredentials: stack.processes.secrets.operator,
       })
+      const page = await context.newPage()
+      const blocked: string[] = []
+      page.on('console', (message) => {
+        if (message.text().includes('Content Security Policy')) blocked.push(message.text())
+      })
+      await page.goto(dashboard)
+      // Polled through locators: waitForFunction evaluates script in the page, which its Content-Security-Policy
+      // (no eval) rightly refuses.
+      await waitFor(async () => (await page.textContent('#updated')) !== 'never', 15_000)
       expect(await page.textContent('#status')).toMatch(/^(healthy|degraded|critical)$/)
       expect(Number(await page.textContent('#reads'))).toBeGreaterThan(0)
-      expect(await page.textContent('#hit-rate')).toMatch(/^\d+\.\d %$/)
+      expect(await page.textContent('#hit-rate')).toMatch(/^(\d+\.\d %|under 100 reads)$/)
       expect(await page.textContent('#p95')).toMatch(/^\d+\.\d+ ms$/)
+      // The charts fill in as samples arrive (one every 2 s): each of the five is drawn with a line.
+      const charts = [
+        'chart-hit-rate',
+        'chart-p95',
+        'chart-invalidations',
+        'chart-bus-lag',
+        'chart-queue-lag',
+      ]
+      for (const chart of charts) await page.waitForSelector(`#${chart} text`, { timeout: 15_000 })
+      await page.waitForSelector('#chart-invalidations polyline', { state: 'attached', timeout: 15_000 })
+      expect(await page.textContent('#chart-p95 .scale')).toMatch(/^max [\d.]+ ms$/)
+      expect(await page.textContent('#consistency')).toMatch(/^([\d.]+ %|not checked yet)$/)
       expect(await page.locator('#queues tr').count()).toBe(4)
       expect(await page.locator('#sagas tr').count()).toBe(7)
       expect(await page.textContent('#sagas')).toMatch(/completed\s*\d+/)
@@ -238,6 +313,8 @@ describe('the dashboard', () => {
         path: new URL('../../test-artifacts/dashboard.png', import.meta.url).pathname,
         fullPage: true,
       })
+      // Nothing the page or bull-board runs was blocked by the Content-Security-Policy helmet sets.
+      expect(blocked).toEqual([])
     } finally {
       await browser.close()
     }

@@ -1,34 +1,32 @@
+import { HistoryPruner, OutboxRelay } from '@cachesaga/postgres'
 import { bookingCatalog, Dispatcher } from '@cachesaga/queue'
-import pg from 'pg'
 import { z } from 'zod'
-import { HistoryPruner } from '../db/history-pruner.js'
-import { outboxToDomainEvent } from '../events/to-domain-event.js'
-import { OutboxRelay } from '../outbox/outbox-relay.js'
+import type { BookingEvent } from '../bookings/booking-events.js'
 import { parseInput } from '../parse-input.js'
-import { storesEnvSchema } from './process-env.js'
+import { readStoresEnv } from './process-env.js'
 import { stopOnSignal } from './stop-on-signal.js'
 
 /**
- * The outbox relay process: moves committed booking events from PostgreSQL to the queues, and prunes
- * published events and read changes older than HISTORY_RETENTION_DAYS (default 7) every hour. Any number
- * may run; SIGTERM or SIGINT stops it between batches.
+ * The outbox relay process: @cachesaga/postgres's `OutboxRelay` moves committed booking events to the queues
+ * (any number may run), and its `HistoryPruner` deletes published events and changes every listener has
+ * passed, once older than HISTORY_RETENTION (default 7 days), every hour. SIGTERM or SIGINT stops it.
  */
-const relayEnvSchema = storesEnvSchema.extend({
-  HISTORY_RETENTION_DAYS: z.coerce.number().positive().default(7),
-})
-const env = parseInput(relayEnvSchema, process.env, 'env')
-const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 4 })
-pool.on('error', () => {})
-const dispatcher = new Dispatcher({ redis: env.REDIS_URL, prefix: env.QUEUE_PREFIX, catalog: bookingCatalog })
-const relay = new OutboxRelay({
-  pool,
-  publish: async (message) => {
-    await dispatcher.dispatch(outboxToDomainEvent(message))
-  },
-})
-relay.on('failure', (error) => process.stderr.write(`${JSON.stringify({ relayFailure: error.message })}\n`))
-const pruner = new HistoryPruner({ pool, retentionMs: Math.round(env.HISTORY_RETENTION_DAYS * 86_400_000) })
-pruner.on('failure', (error) => process.stderr.write(`${JSON.stringify({ pruneFailure: error.message })}\n`))
+const env = readStoresEnv(process.env)
+const { HISTORY_RETENTION } = parseInput(
+  z.object({ HISTORY_RETENTION: z.string().min(1).default('7d') }),
+  process.env,
+  'env',
+)
+const dispatcher = new Dispatcher({ redis: env.redis, prefix: env.QUEUE_PREFIX, catalog: bookingCatalog })
+// The outbox holds the queue's events as they are: the event id decided at commit travels unchanged.
+const relay = new OutboxRelay<BookingEvent>({ database: env.DATABASE_URL, dispatcher })
+relay.on('failure', (error) =>
+  process.stderr.write(`${JSON.stringify({ relayFailure: (error as Error).message })}\n`),
+)
+const pruner = new HistoryPruner({ database: env.DATABASE_URL, retention: HISTORY_RETENTION })
+pruner.on('failure', (error) =>
+  process.stderr.write(`${JSON.stringify({ pruneFailure: (error as Error).message })}\n`),
+)
 pruner.on('pruned', (pruned) => {
   if (pruned.outbox + pruned.changes > 0) process.stdout.write(`${JSON.stringify({ pruned })}\n`)
 })
@@ -40,5 +38,4 @@ stopOnSignal(async () => {
   await pruner.stop()
   await relay.stop()
   await dispatcher.close()
-  await pool.end()
 })

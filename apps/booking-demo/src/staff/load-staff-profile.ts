@@ -13,6 +13,7 @@ export async function loadStaffProfile(db: Queryable, staffId: string): Promise<
     [staffId],
   )
   const row = rows[0]
-  if (!row) throw new BookingDemoError('BOOKING_ERR_NOT_FOUND', `no staff ${staffId}`)
+  if (!row)
+    throw new BookingDemoError('BOOKING_ERR_NOT_FOUND', `no staff ${staffId}`, { details: { staffId } })
   return { timeZone: row.time_zone, calendarId: row.external_calendar_id }
 }

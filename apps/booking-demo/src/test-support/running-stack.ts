@@ -2,7 +2,7 @@ import { type RadicaleServer, type RedisServer, startRadicale, startRedis } from
 import { CalDavCalendarProvider } from '../calendar/caldav/caldav-calendar-provider.js'
 import { ensureStaffCalendars } from '../calendar/ensure-staff-calendars.js'
 import { calendarHome } from '../demo/demo-calendar.js'
-import { ProcessStack, type StackOptions } from '../demo/process-stack.js'
+import { LOAD_GENERATOR_LIMITS, ProcessStack, type StackOptions } from '../demo/process-stack.js'
 
 export { mondayAhead } from '../demo/scenario.js'
 
@@ -36,8 +36,10 @@ export async function startRunningStack(
   const output: string[] = []
   const processes = await ProcessStack.start({
     ...options,
+    // The tests are one address sending hundreds of requests a second, as the load command is.
+    apiEnv: LOAD_GENERATOR_LIMITS,
     databaseUrl: db.url,
-    redisUrl: redis.url,
+    redis: { url: redis.url },
     caldavUrl,
     log: (line) => output.push(line),
   }).catch(async (error: unknown) => {

@@ -54,6 +54,9 @@ export const clearCommand: CommandModule = (program, action) => {
             {
               dryRun: flags.dryRun,
               all: flags.all,
+              // Each pattern walks the keyspace: core's default deadline (2 s) is for a booking's invalidation,
+              // not for an operator's walk of millions of keys. A millisecond per key walked is far more than needed.
+              timeout: 2_000 + walks,
               ...(progress && {
                 onProgress: ({ pattern, scanned }) => {
                   walked.set(pattern, scanned)

@@ -97,7 +97,7 @@ describe('cachesaga invalidate', () => {
     expect([await slots(7), await slots(8)]).toEqual(['slots of 7 #2', 'slots of 8 #2'])
   })
 
-  it('with --dry-run counts the targets and changes nothing', async () => {
+  it('with --dry-run counts what would match and changes nothing', async () => {
     const { ns, read } = await app()
     await read('availability:7', { tags: ['staff:7'] })
     const run = await env.cli([
@@ -110,12 +110,43 @@ describe('cachesaga invalidate', () => {
       'staff:8',
       '--dry-run',
     ])
-    expect(run.stdout).toBe(`would invalidate 2 tags in namespace ${ns}\n`)
+    expect(run).toEqual({
+      exitCode: 0,
+      stdout: `would invalidate 1 tag in namespace ${ns}\n`,
+      stderr: "cachesaga: warning: matched nothing (never cached, or misspelt?): tag 'staff:8'\n",
+    })
     expect(await read('availability:7', { tags: ['staff:7'] })).toBe(1)
   })
 
+  it('counts what matched, and warns naming what matched nothing: a misspelt tag, a key never cached', async () => {
+    const { ns, read, slots } = await app()
+    await read('availability:7', { tags: ['staff:7'] })
+    await slots(7)
+    const run = await env.cli([
+      'invalidate',
+      '--namespace',
+      ns,
+      '--tag',
+      'staf:7',
+      '--key',
+      'availability:8',
+      '--query',
+      'getSlot',
+    ])
+    expect(run).toEqual({
+      exitCode: 0,
+      stdout: `invalidated nothing in namespace ${ns}\n`,
+      stderr:
+        'cachesaga: warning: matched nothing (never cached, or misspelt?): ' +
+        "key 'availability:8', tag 'staf:7', query 'getSlot'\n",
+    })
+    expect(await read('availability:7', { tags: ['staff:7'] })).toBe(1)
+    expect(await slots(7)).toBe('slots of 7 #1')
+  })
+
   it('prints core’s report with --json', async () => {
-    const { ns } = await app()
+    const { ns, read } = await app()
+    await read('a')
     const run = await env.cli([
       'invalidate',
       '--namespace',
@@ -132,7 +163,11 @@ describe('cachesaga invalidate', () => {
       namespace: ns,
       ok: true,
       dryRun: false,
-      counts: { keys: 2, tags: 1, patterns: 0, scopes: 0, queries: 0 },
+      counts: { keys: 1, tags: 0, patterns: 0, scopes: 0, queries: 0 },
+      unmatched: [
+        { kind: 'keys', target: 'b' },
+        { kind: 'tags', target: 't' },
+      ],
       published: true,
       errors: [],
       durationMs: expect.any(Number),

@@ -1,4 +1,4 @@
-import type { InvalidationKind, InvalidationTarget } from '@cachesaga/core'
+import type { InvalidationKind, InvalidationReport, InvalidationTarget } from '@cachesaga/core'
 import { z } from 'zod'
 import { repeatable } from '../config/flags.js'
 import { count } from '../output/result.js'
@@ -90,16 +90,25 @@ export const invalidateCommand: CommandModule = (program, action) => {
         }
         const cache = await context.cache()
         const report = await cache.invalidate(target, { dryRun: flags.dryRun })
+        // Core counts what matched: a key with an entry, a tag, scope or function something was written with.
         const counts = (Object.keys(NOUNS) as InvalidationKind[])
           .filter((kind) => report.counts[kind] > 0)
           .map((kind) => count(report.counts[kind], ...NOUNS[kind]))
+        const verb = report.dryRun ? 'would invalidate' : 'invalidated'
         return {
           human: [
-            `${report.dryRun ? 'would invalidate' : 'invalidated'} ${counts.join(', ')} in ${context.namespaceLabel}`,
+            `${verb} ${counts.length > 0 ? counts.join(', ') : 'nothing'} in ${context.namespaceLabel}`,
           ],
           json: reportDocument(context, report),
-          warnings: busWarnings(report),
+          warnings: [...unmatchedWarnings(report), ...busWarnings(report)],
         }
       }),
     )
+}
+
+/** Targets that matched nothing are usually typos (`staf:7`), or names never cached: say which. */
+function unmatchedWarnings(report: InvalidationReport): string[] {
+  if (report.unmatched.length === 0) return []
+  const named = report.unmatched.map(({ kind, target }) => `${NOUNS[kind][0]} '${target}'`)
+  return [`matched nothing (never cached, or misspelt?): ${named.join(', ')}`]
 }

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createCache } from '@cachesaga/core'
+import { installSagaStore, PostgresSagaStore } from '@cachesaga/postgres'
 import { createSagaRunner } from '@cachesaga/saga'
+import { type PostgresServer, startPostgres } from '@cachesaga/testkit'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { namespace, useCli } from '../test-support/cli-runs.js'
@@ -209,5 +211,115 @@ describe('cachesaga saga', () => {
     } finally {
       await cache.close()
     }
+  })
+})
+
+describe('cachesaga saga --store postgres', () => {
+  let server: PostgresServer
+  let database: string
+  let dir: string
+  beforeAll(async () => {
+    // PostgreSQL's durable defaults: a runner (retry, skip) refuses a store that can lose sagas.
+    server = await startPostgres({ allowExternal: false, durable: true })
+    database = (await server.createDatabase('cli_sagas')).url
+    await installSagaStore({ database, schema: 'ops_sagas' })
+    dir = mkdtempSync(join(tmpdir(), 'cachesaga-cli-'))
+  }, 90_000)
+  afterAll(async () => {
+    rmSync(dir, { recursive: true, force: true })
+    await server?.stop()
+  })
+
+  it('lists, inspects, retries and resolves the sagas of the PostgreSQL store', async () => {
+    const store = new PostgresSagaStore({ database, schema: 'ops_sagas' })
+    const runner = createSagaRunner({ store })
+    for (const sagaId of ['pg-1', 'pg-2']) {
+      const blocker = join(dir, sagaId)
+      writeFileSync(blocker, '')
+      expect((await runner.run(notifyAfterBooking, { bookingId: sagaId, blocker }, { sagaId })).state).toBe(
+        'parked',
+      )
+    }
+    await runner.close()
+    await store.close()
+
+    const saga = (...args: string[]) =>
+      env.cli(['saga', ...args, '--store', 'postgres', '--schema', 'ops_sagas'], {
+        env: { DATABASE_URL: database },
+      })
+    expect(await saga('list')).toEqual({
+      exitCode: 0,
+      stdout: 'parked (2): pg-1 pg-2\ncompensation_failed (0):\n',
+      stderr: '',
+    })
+    expect((await saga('inspect', 'pg-1')).stdout).toMatch(
+      /^pg-1 \(notify-after-booking\): parked, waiting on notify\n/,
+    )
+    rmSync(join(dir, 'pg-1'))
+    expect(await saga('retry', 'pg-1', '--actor', 'ann', '--sagas', SAGAS_MODULE)).toEqual({
+      exitCode: 0,
+      stdout: 'pg-1: completed\n',
+      stderr: '',
+    })
+    // --database wins over DATABASE_URL.
+    const resolved = await env.cli(
+      ['saga', 'resolve', 'pg-2', '--actor', 'bob', '--store', 'postgres', '--schema', 'ops_sagas'],
+      { env: { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/nowhere' } },
+    )
+    expect(resolved.exitCode).toBe(1)
+    expect(
+      await env.cli(
+        ['saga', 'resolve', 'pg-2', '--actor', 'bob', '--store', 'postgres'].concat([
+          '--schema',
+          'ops_sagas',
+          '--database',
+          database,
+        ]),
+      ),
+    ).toEqual({ exitCode: 0, stdout: 'pg-2: resolved\n', stderr: '' })
+    expect((await saga('list', '--state', 'completed,resolved')).stdout).toBe(
+      'completed (1): pg-1\nresolved (1): pg-2\n',
+    )
+  })
+
+  it('needs a postgres:// database, from --database or DATABASE_URL, and a plain schema name', async () => {
+    expect(await env.cli(['saga', 'list', '--store', 'postgres'])).toEqual({
+      exitCode: 2,
+      stdout: '',
+      stderr:
+        'cachesaga: --database: no database given for --store postgres; pass --database <url> or set DATABASE_URL\n',
+    })
+    expect(
+      await env.cli(['saga', 'list', '--store', 'postgres'], { env: { DATABASE_URL: 'redis://127.0.0.1' } }),
+    ).toMatchObject({ exitCode: 2, stderr: 'cachesaga: DATABASE_URL: expected a postgres:// URL\n' })
+    expect(
+      await env.cli(['saga', 'list', '--store', 'postgres', '--database', database, '--schema', 'Ops']),
+    ).toMatchObject({
+      exitCode: 2,
+      stderr: 'cachesaga: --schema: expected lowercase letters, digits and underscores\n',
+    })
+    expect(await env.cli(['saga', 'list', '--store', 'mysql'])).toMatchObject({ exitCode: 2 })
+  })
+
+  it('says when the schema has no saga store, and when the database cannot be reached', async () => {
+    const missing = await env.cli(['saga', 'list', '--store', 'postgres', '--database', database, '--json'])
+    expect(missing.exitCode).toBe(1)
+    expect(JSON.parse(missing.stderr)).toMatchObject({ error: { code: 'PG_ERR_NOT_INSTALLED' } })
+    const gone = await env.cli([
+      'saga',
+      'list',
+      '--store',
+      'postgres',
+      '--database',
+      'postgres://ops:s3cret@127.0.0.1:1/db',
+      '--json',
+    ])
+    expect(gone.exitCode).toBe(1)
+    expect(JSON.parse(gone.stderr)).toMatchObject({
+      error: {
+        code: 'PG_ERR_UNREACHABLE',
+        message: expect.stringContaining('postgres://ops:***@127.0.0.1:1/db'),
+      },
+    })
   })
 })

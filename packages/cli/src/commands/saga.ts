@@ -1,4 +1,5 @@
 import { errorCode } from '@cachesaga/common'
+import { PostgresSagaStore } from '@cachesaga/postgres'
 import {
   createSagaRunner,
   type PhaseRecord,
@@ -8,11 +9,14 @@ import {
   type SagaOutcome,
   type SagaRecord,
   type SagaRunner,
+  type SagaRunnerOptions,
   type SagaState,
+  type SagaStore,
 } from '@cachesaga/saga'
 import type { Command } from 'commander'
 import { z } from 'zod'
 import type { CommandContext } from '../command-context.js'
+import { parseInput } from '../config/flags.js'
 import { importUserModule } from '../config/user-module.js'
 import { CliError } from '../errors.js'
 import { type CommandResult, count } from '../output/result.js'
@@ -21,19 +25,39 @@ import type { CommandModule } from './command.js'
 /** The states that wait for a person: what `saga list` shows by default. */
 const WAITING: SagaState[] = ['parked', 'compensation_failed']
 
-const keyPrefix = z.string().min(1, 'must not be empty').default('cachesaga:saga:')
+/** How long the PostgreSQL store waits for a connection and for each statement, as the CLI waits for Redis. */
+const DATABASE_TIMEOUT = '5s'
+
+const databaseUrl = z.url({ protocol: /^postgres(ql)?$/, error: 'expected a postgres:// URL' })
+
+/** Where the sagas are: the Redis store (under `--key-prefix`) or the PostgreSQL store (in `--schema`). */
+const storeFlags = {
+  store: z.enum(['redis', 'postgres']).default('redis'),
+  keyPrefix: z.string().min(1, 'must not be empty').default('cachesaga:saga:'),
+  database: databaseUrl.optional(),
+  schema: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'expected lowercase letters, digits and underscores')
+    .default('cachesaga'),
+}
+type StoreFlags = z.output<z.ZodObject<typeof storeFlags>>
+
 const sagaId = z.string().min(1, 'must not be empty')
 const decisionFlags = {
   sagaId,
   actor: z.string().min(1, 'must not be empty'),
   note: z.string().optional(),
-  keyPrefix,
+  ...storeFlags,
 }
 
-const listSchema = z.object({ state: z.array(z.enum(SAGA_STATES)).default(WAITING), keyPrefix })
-const inspectSchema = z.object({ sagaId, keyPrefix })
+const listSchema = z.object({ state: z.array(z.enum(SAGA_STATES)).default(WAITING), ...storeFlags })
+const inspectSchema = z.object({ sagaId, ...storeFlags })
 const resolveSchema = z.object(decisionFlags)
-const retrySchema = z.object({ ...decisionFlags, sagas: z.string().min(1) })
+const retrySchema = z.object({
+  ...decisionFlags,
+  sagas: z.string().min(1),
+  requireDurableStore: z.boolean().default(true),
+})
 const skipSchema = retrySchema.extend({ step: z.string().min(1, 'must not be empty') })
 
 const stateList = (value: string, previous: string[] | undefined) => [
@@ -45,7 +69,10 @@ export const sagaCommand: CommandModule = (program, action) => {
   const saga = program
     .command('saga')
     .description('Sagas that wait for an operator (parked, compensation_failed): list, inspect and decide.')
-    .option('--key-prefix <prefix>', "the runners' saga key prefix (default: cachesaga:saga:)")
+    .option('--store <kind>', 'where the sagas are: redis (default) or postgres')
+    .option('--key-prefix <prefix>', "redis: the runners' saga key prefix (default: cachesaga:saga:)")
+    .option('--database <url>', 'postgres: the database (default: $DATABASE_URL)')
+    .option('--schema <name>', "postgres: the saga store's schema (default: cachesaga)")
 
   saga
     .command('list')
@@ -58,7 +85,7 @@ export const sagaCommand: CommandModule = (program, action) => {
     .action(
       action(async (context) => {
         const flags = context.input(listSchema)
-        const lists = await withRunner(context, flags.keyPrefix, [], (runner) =>
+        const lists = await withRunner(context, flags, [], (runner) =>
           Promise.all(
             flags.state.map(async (state) => ({ state, sagaIds: await runner.operator.list(state) })),
           ),
@@ -79,9 +106,7 @@ export const sagaCommand: CommandModule = (program, action) => {
     .action(
       action(async (context) => {
         const flags = context.input(inspectSchema)
-        const found = await withRunner(context, flags.keyPrefix, [], (runner) =>
-          runner.operator.inspect(flags.sagaId),
-        )
+        const found = await withRunner(context, flags, [], (runner) => runner.operator.inspect(flags.sagaId))
         if (!found) throw new CliError('CLI_ERR_FAILED', `no saga "${flags.sagaId}"`)
         const record = recordDocument(found.record)
         // The record's hash has no order; the log has the order the steps ran in.
@@ -121,7 +146,7 @@ export const sagaCommand: CommandModule = (program, action) => {
       action(async (context) => {
         const flags = context.input(retrySchema)
         const definitions = await loadDefinitions(flags.sagas)
-        const outcome = await withRunner(context, flags.keyPrefix, definitions, (runner) =>
+        const outcome = await withRunner(context, flags, definitions, (runner) =>
           runner.operator.retry(flags.sagaId, decidedBy(flags)),
         )
         return outcomeResult(outcome)
@@ -135,7 +160,7 @@ export const sagaCommand: CommandModule = (program, action) => {
       action(async (context) => {
         const flags = context.input(skipSchema)
         const definitions = await loadDefinitions(flags.sagas)
-        const outcome = await withRunner(context, flags.keyPrefix, definitions, (runner) =>
+        const outcome = await withRunner(context, flags, definitions, (runner) =>
           runner.operator.skip(flags.sagaId, { step: flags.step, ...decidedBy(flags) }),
         )
         return outcomeResult(outcome)
@@ -147,7 +172,7 @@ export const sagaCommand: CommandModule = (program, action) => {
     .action(
       action(async (context) => {
         const flags = context.input(resolveSchema)
-        const state = await withRunner(context, flags.keyPrefix, [], (runner) =>
+        const state = await withRunner(context, flags, [], (runner) =>
           runner.operator.resolve(flags.sagaId, decidedBy(flags)),
         )
         return { human: [`${flags.sagaId}: ${state}`], json: { sagaId: flags.sagaId, state } }
@@ -165,10 +190,12 @@ function decisionCommand(command: Command, { drivesOn }: { drivesOn: boolean }):
     .requiredOption('--actor <who>', 'who decided (written to the saga log)')
     .option('--note <text>', 'why (written to the saga log)')
   if (drivesOn) {
-    command.requiredOption(
-      '--sagas <module>',
-      'module whose default export is an array of the saga definitions',
-    )
+    command
+      .requiredOption('--sagas <module>', 'module whose default export is an array of the saga definitions')
+      .option(
+        '--no-require-durable-store',
+        "drive on, with a warning, when Redis' persistence settings cannot be read (a user without CONFIG GET) or are unsafe",
+      )
   }
   return command
 }
@@ -178,21 +205,78 @@ function decidedBy(flags: { actor: string; note?: string | undefined }): { actor
 }
 
 /**
- * A runner that never sweeps: it only carries out the operator's decision. When it drives sagas on
- * it gets the cache of `--namespace`, which definitions with invalidation steps need.
+ * A runner that never sweeps: it only carries out the operator's decision, on the store the flags
+ * name. When it drives sagas on it gets the cache of `--namespace`, which definitions with
+ * invalidation steps need.
  */
 async function withRunner<T>(
   context: CommandContext,
-  prefix: string,
+  where: StoreFlags & { requireDurableStore?: boolean },
   sagas: SagaDefinition[],
   use: (runner: SagaRunner) => Promise<T>,
 ): Promise<T> {
-  const redis = await context.redis()
-  const drivesOn = sagas.length > 0
-  const cache = drivesOn && context.globals.namespace !== undefined ? await context.cache() : undefined
-  let runner: SagaRunner
+  // A Redis store is the runner's own, opened from the CLI's connection (which the CLI closes after
+  // the command); a PostgreSQL store is opened and closed here.
+  const store = where.store === 'postgres' ? postgresStore(context, where) : undefined
   try {
-    runner = createSagaRunner({ redis, keyPrefix: prefix, sagas, ...(cache && { cache }) })
+    const drivesOn = sagas.length > 0
+    const cache = drivesOn && context.globals.namespace !== undefined ? await context.cache() : undefined
+    const runner = runnerOn(
+      store ? { store } : { redis: await context.redis(), keyPrefix: where.keyPrefix },
+      sagas,
+      cache,
+      // A user without CONFIG GET (see "Redis ACL") cannot read the persistence settings; the runner then says so.
+      where.requireDurableStore === false
+        ? {
+            requireDurableStore: false,
+            log: (_level, message) => context.io.stderr.write(`cachesaga: warning: ${message}\n`),
+          }
+        : {},
+    )
+    try {
+      return await use(runner)
+    } finally {
+      await runner.close()
+    }
+  } finally {
+    await store?.close()
+  }
+}
+
+/** The PostgreSQL store of `--database` (or DATABASE_URL) and `--schema`. */
+function postgresStore(context: CommandContext, where: StoreFlags): SagaStore {
+  const fromEnv = context.io.env.DATABASE_URL
+  const database =
+    where.database ??
+    (fromEnv === undefined
+      ? undefined
+      : parseInput(
+          z.object({ DATABASE_URL: databaseUrl }),
+          { DATABASE_URL: fromEnv },
+          { DATABASE_URL: 'DATABASE_URL' },
+        ).DATABASE_URL)
+  if (database === undefined) {
+    throw new CliError(
+      'CLI_ERR_USAGE',
+      '--database: no database given for --store postgres; pass --database <url> or set DATABASE_URL',
+    )
+  }
+  return new PostgresSagaStore({
+    database,
+    schema: where.schema,
+    connectTimeout: DATABASE_TIMEOUT,
+    queryTimeout: DATABASE_TIMEOUT,
+  })
+}
+
+function runnerOn(
+  store: Pick<SagaRunnerOptions, 'redis' | 'keyPrefix' | 'store'>,
+  sagas: SagaDefinition[],
+  cache: SagaRunnerOptions['cache'],
+  durability: Pick<SagaRunnerOptions, 'requireDurableStore' | 'log'>,
+): SagaRunner {
+  try {
+    return createSagaRunner({ ...store, sagas, ...(cache && { cache }), ...durability })
   } catch (error) {
     // The saga's error says, as data, which option is missing and for which saga.
     const details = (error as { details?: { option?: unknown; saga?: unknown } }).details
@@ -203,12 +287,6 @@ async function withRunner<T>(
       )
     }
     throw error
-  }
-  try {
-    return await use(runner)
-  } finally {
-    // The runner opened a connection of its own (from the CLI's); the CLI closes its own after the command.
-    await runner.close()
   }
 }
 

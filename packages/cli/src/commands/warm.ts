@@ -43,18 +43,33 @@ export const warmCommand: CommandModule = (program, action) => {
         const cache = await context.cache()
         for (const [name, definition] of Object.entries(exported.data))
           cache.warmer.register(name, definition)
-        const reports = await cache.warmer.warm(flags.name, {
-          ...(flags.subject && { subjects: flags.subject }),
-          ...(flags.concurrency !== undefined && { concurrency: flags.concurrency }),
-        })
+        // A value loaded but not written (Redis refused the fill: a read-only user, an outage) warmed nothing.
+        const redisErrors: string[] = []
+        const onError = ({ operation, error }: { operation: string; error: unknown }) => {
+          if (operation.startsWith('l2.'))
+            redisErrors.push(error instanceof Error ? error.message : String(error))
+        }
+        cache.on('error', onError)
+        const reports = await cache.warmer
+          .warm(flags.name, {
+            ...(flags.subject && { subjects: flags.subject }),
+            ...(flags.concurrency !== undefined && { concurrency: flags.concurrency }),
+          })
+          .finally(() => cache.off('error', onError))
         const failed = reports.reduce((sum, report) => sum + report.failed, 0)
         return {
           human: reports.map(
             (r) =>
               `${r.name}: ${r.keys} keys, ${r.loaded} loaded, ${r.cached} already cached, ${r.failed} failed`,
           ),
-          json: { namespace: context.globals.namespace, reports },
-          exitCode: failed > 0 ? 1 : 0,
+          json: { namespace: context.globals.namespace, reports, redisErrors: redisErrors.length },
+          warnings:
+            redisErrors.length === 0
+              ? []
+              : [
+                  `Redis failed ${redisErrors.length} reads or writes, so keys may not be cached: ${redisErrors[0]}`,
+                ],
+          exitCode: failed > 0 || redisErrors.length > 0 ? 1 : 0,
         }
       }),
     )

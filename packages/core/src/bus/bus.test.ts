@@ -108,12 +108,12 @@ describe('cross-instance L1 invalidation', () => {
     expect(reasons).toContain('reconnect')
   })
 
-  it('a publish that fails waits in the retry queue, is reported as not published, and is delivered later', async () => {
+  it('a publish that fails waits in the retry queue, is reported as not published once the call runs out of time, and is delivered later', async () => {
     const user = `limited-${process.pid}`
     await redis.admin.call('ACL', 'SETUSER', user, 'on', '>secret', '~*', '&*', '+@all', '-publish')
     const namespace = freshNamespace('retry')
     const limitedUrl = `redis://${user}:secret@127.0.0.1:${redis.server.port}`
-    const sender = redis.track(createCache({ namespace, redis: limitedUrl }))
+    const sender = redis.track(createCache({ namespace, redis: limitedUrl, invalidate: { timeout: 300 } }))
     const receiver = redis.track(createCache({ namespace, redis: redis.server.url, l1: { maxAge: 300 } }))
     sender.on('error', () => {})
     await Promise.all([sender.ready(), receiver.ready()])

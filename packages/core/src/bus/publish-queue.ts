@@ -11,6 +11,8 @@ export class PublishQueue {
   private timer: NodeJS.Timeout | undefined
   private delay = FIRST_RETRY_MS
   private flushing = false
+  /** Waiting for the queue to empty (see `drained`). */
+  private drainWaiters: Array<() => void> = []
 
   constructor(
     private readonly send: (payload: string) => Promise<void>,
@@ -38,6 +40,12 @@ export class PublishQueue {
       this.enqueue(payload)
       return false
     }
+  }
+
+  /** Resolves once every message queued so far was sent (or dropped for room, which receivers see as a gap). */
+  drained(): Promise<void> {
+    if (this.waiting.length === 0 && !this.flushing) return Promise.resolve()
+    return new Promise((resolve) => this.drainWaiters.push(resolve))
   }
 
   stop(): void {
@@ -75,6 +83,12 @@ export class PublishQueue {
     } finally {
       this.flushing = false
     }
-    if (this.waiting.length > 0) this.schedule()
+    if (this.waiting.length > 0) {
+      this.schedule()
+      return
+    }
+    const waiters = this.drainWaiters
+    this.drainWaiters = []
+    for (const resolve of waiters) resolve()
   }
 }

@@ -35,9 +35,10 @@ const schema = z
           .object({ failures: z.number().int().positive().default(5), openFor: duration.default(5_000) })
           .strict()
           .default({ failures: 5, openFor: 5_000 }),
+        serverCheckEvery: duration.default(1_000),
       })
       .strict()
-      .default({ timeout: 250, breaker: { failures: 5, openFor: 5_000 } }),
+      .default({ timeout: 250, breaker: { failures: 5, openFor: 5_000 }, serverCheckEvery: 1_000 }),
     bus: z
       .object({
         outageBound: duration.default(5_000),
@@ -45,6 +46,10 @@ const schema = z
       })
       .strict()
       .default({ outageBound: 5_000, retryQueue: 1_000 }),
+    invalidate: z
+      .object({ timeout: duration.refine((ms) => ms > 0, 'a positive duration').default(2_000) })
+      .strict()
+      .default({ timeout: 2_000 }),
     lease: z
       .object({ ttl: duration.default(10_000), wait: duration.default(5_000) })
       .strict()
@@ -122,10 +127,24 @@ export interface CacheOptions {
   timeouts?: { soft?: Duration; hard?: Duration }
   /** In-memory tier. `maxEntries` default 10,000; `maxAge` (the longest an L1 copy lives, bounding staleness under any fault) default `'1m'`. */
   l1?: { maxEntries?: number; maxAge?: Duration }
-  /** Redis tier. `timeout` per command, default `'250ms'`; `breaker` opens after `failures` consecutive errors (default 5) for `openFor` (default `'5s'`). */
-  l2?: { timeout?: Duration; breaker?: { failures?: number; openFor?: Duration } }
+  /**
+   * Redis tier. `timeout` per command, default `'250ms'`; `breaker` opens after `failures` consecutive errors
+   * (default 5) for `openFor` (default `'5s'`); `serverCheckEvery` (default `'1s'`): how often the cache asks
+   * which server serves the namespace, the longest a failover or rollback without a reconnect (a Cluster
+   * failover) goes unnoticed. After a reconnect the check runs before any other command.
+   */
+  l2?: {
+    timeout?: Duration
+    breaker?: { failures?: number; openFor?: Duration }
+    serverCheckEvery?: Duration
+  }
   /** Invalidation bus. An outage longer than `outageBound` (default `'5s'`) drops L1; `retryQueue` bounds unsent messages (default 1,000). */
   bus?: { outageBound?: Duration; retryQueue?: number }
+  /**
+   * `invalidate()`. `timeout` (default `'2s'`): the most one call takes, however many targets it has (they
+   * run in parallel, each retried within it), the bus publish included; per call, `invalidate(target, { timeout })`.
+   */
+  invalidate?: { timeout?: Duration }
   /** Cross-process load lease: one instance loads a missing key while others wait up to `wait` (default `'5s'`). Off when omitted. */
   lease?: { ttl?: Duration; wait?: Duration }
   /** The scope tree's levels from the root, e.g. `['tenant', 'company', 'branch']`; scope paths are then checked against it. */

@@ -1,34 +1,31 @@
-import type { InvalidationKind, InvalidationReport } from './report.js'
+import type { Deadline } from './deadline.js'
 import { withRetries } from './retry.js'
+import type { Outcome, Tally, TallyItem } from './tally.js'
 
 const BATCH = 100
 
 /**
- * Applies items a batch (one script call) at a time, each batch with retries. A batch that still
- * fails is reported per item, and the next batch is tried anyway: bulk work continues past a failure.
+ * Applies items a batch (one script call) at a time, every batch at once (the connection sends the commands
+ * of one tick together), each with retries within the deadline. A batch that still fails is reported per
+ * item; the other batches are applied anyway: bulk work continues past a failure. `apply` answers what its
+ * batch found, recorded if the books are still open.
  */
-export async function applyInBatches<I extends { kind: InvalidationKind; target: string }>(
+export async function applyInBatches<I extends TallyItem>(
   items: readonly I[],
-  apply: (batch: I[]) => Promise<void>,
-  report: InvalidationReport,
+  apply: (batch: I[]) => Promise<Outcome>,
+  tally: Tally,
+  deadline: Deadline,
 ): Promise<void> {
-  for (let i = 0; i < items.length; i += BATCH) {
-    const batch = items.slice(i, i + BATCH)
-    try {
-      await withRetries(() => apply(batch))
-      for (const item of batch) report.counts[item.kind]++
-    } catch (error) {
-      for (const item of batch)
-        report.errors.push({ kind: item.kind, target: item.target, error: describe(error) })
-    }
-  }
-}
-
-/** An error as the report shows it: its message and, when it has one, its code. */
-export function describe(error: unknown): { message: string; code?: string } {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code
-    return typeof code === 'string' ? { message: error.message, code } : { message: error.message }
-  }
-  return { message: String(error) }
+  tally.expect(items)
+  const batches: I[][] = []
+  for (let i = 0; i < items.length; i += BATCH) batches.push(items.slice(i, i + BATCH))
+  await Promise.all(
+    batches.map(async (batch) => {
+      try {
+        tally.applied(batch, await withRetries(() => apply(batch), deadline))
+      } catch (error) {
+        tally.failed(batch, error)
+      }
+    }),
+  )
 }

@@ -1,20 +1,24 @@
+import type { Bus } from '../bus/bus.js'
 import type { L1Invalidation } from '../bus/wire-format.js'
+import { type Duration, toMilliseconds } from '../config/duration.js'
 import type { ScopeTree } from '../config/scope-tree.js'
-import { InvalidationError } from '../errors.js'
+import { InvalidationError, invalidOption } from '../errors.js'
 import type { CacheEventEmitter } from '../events.js'
 import type { RedisProtocol } from '../redis/redis-protocol.js'
 import type { L1Memory } from '../tiers/l1-memory.js'
 import type { LocalEpochs } from '../tiers/local-epochs.js'
-import { describe } from './batches.js'
 import { ClearTokens } from './clear-tokens.js'
+import { Deadline } from './deadline.js'
 import { bumpDependencies } from './dependencies.js'
 import type { DependencyItem, KeyItem } from './items.js'
 import { deleteKeys } from './keys.js'
-import { type PatternItem, patternItems, removeMatching } from './patterns.js'
+import { type PatternItem, type PatternRun, patternItems, removeMatching } from './patterns.js'
 import { queryItems } from './queries.js'
 import { emptyReport, type InvalidationReport } from './report.js'
+import { withRetries } from './retry.js'
 import { scopeItems } from './scopes.js'
 import { tagItems } from './tags.js'
+import { describe, Tally } from './tally.js'
 import { type InvalidateOptions, type InvalidationTarget, parseTarget } from './target.js'
 
 /** The Redis operations an invalidation uses. */
@@ -24,13 +28,17 @@ export type InvalidationStore = Pick<
   | 'bumpDependencies'
   | 'bumpPatternEpoch'
   | 'bumpNamespace'
+  | 'exist'
   | 'scanEntries'
   | 'storeClearToken'
   | 'takeClearToken'
 >
 
 /** This instance's L1 as an invalidation sees it. */
-export type LocalCopies = Pick<L1Memory, 'delete' | 'dropDependency' | 'dropMatching' | 'clear' | 'keys'>
+export type LocalCopies = Pick<
+  L1Memory,
+  'delete' | 'dropDependency' | 'dropMatching' | 'clear' | 'keys' | 'has' | 'tracks'
+>
 
 export interface InvalidatorParts {
   l2: InvalidationStore | undefined
@@ -39,14 +47,17 @@ export interface InvalidatorParts {
   events: CacheEventEmitter
   scopes: ScopeTree
   /** The bus; undefined without Redis. */
-  publish: ((invalidation: L1Invalidation) => Promise<boolean>) | undefined
+  bus: Pick<Bus, 'publish' | 'drained'> | undefined
+  /** The default deadline of one `invalidate()` (the `invalidate.timeout` option). */
+  timeoutMs: number
 }
 
 /**
  * The one invalidation entry point. Order matters: L2 first (bump generations, delete, scan),
  * then the bus (a receiver's L1 drop must not be refilled from the old L2), and this instance's
  * L1 both before and after, with the local epoch bumped, so no read in flight can put back what
- * it fetched before the call.
+ * it fetched before the call. The whole call has one deadline: the L2 groups (keys, dependencies,
+ * patterns) run in parallel within it, and the publish gets what is left of it.
  */
 export class Invalidator {
   private readonly tokens: ClearTokens
@@ -58,6 +69,9 @@ export class Invalidator {
   async invalidate(input: InvalidationTarget, options: InvalidateOptions = {}): Promise<InvalidationReport> {
     const started = performance.now()
     const target = parseTarget(input)
+    const deadline = new Deadline(
+      options.timeout === undefined ? this.parts.timeoutMs : positive(options.timeout, 'options.timeout'),
+    )
     const dryRun = options.dryRun === true
     // Validate everything before touching anything.
     const patterns = patternItems(target.patterns ?? [], options.all === true)
@@ -72,10 +86,14 @@ export class Invalidator {
       ...queries.deps,
     ]
     const report = emptyReport(dryRun)
+    const tally = new Tally(report)
+    const run = { dryRun, tally, deadline, onProgress: options.onProgress }
 
     if (dryRun) {
-      for (const item of [...keys, ...deps]) report.counts[item.kind]++
-      await removeMatching(this.patternStore(), patterns, true, report, options.onProgress)
+      await deadline.race(
+        Promise.all([this.findMatches(keys, deps, run), removeMatching(this.patternStore(), patterns, run)]),
+      )
+      tally.close(deadline.ms)
     } else {
       const local: L1Invalidation = {}
       if (keys.length > 0) local.keys = keys.map((item) => item.key)
@@ -83,8 +101,10 @@ export class Invalidator {
       if (patterns.length > 0) local.patterns = patterns.map((item) => item.glob)
       // Reads already in flight must not put what they fetched into L1 (see LocalEpochs).
       this.parts.epochs.bumpAll()
-      await this.applyInL2(keys, deps, patterns, report, options.onProgress)
-      report.published = (await this.parts.publish?.(local)) ?? false
+      await deadline.race(this.applyInL2(keys, deps, patterns, run))
+      tally.close(deadline.ms)
+      // A call that failed in L2 fails anyway: it does not wait for the bus to get through.
+      report.published = await this.publish(local, deadline, report.errors.length === 0)
       this.applyLocally(local, patterns)
     }
     return this.finish(report, started, target)
@@ -99,18 +119,26 @@ export class Invalidator {
     const started = performance.now()
     await this.tokens.consume(token)
     const report = emptyReport(false)
+    const tally = new Tally(report)
+    // No deadline: the bump is what invalidates, and the walk that frees the memory takes what it takes.
+    const deadline = new Deadline(Number.POSITIVE_INFINITY)
     const everything: L1Invalidation = { clear: true }
     this.parts.epochs.bumpAll()
     const l2 = this.parts.l2
     if (l2 !== undefined) {
       try {
         await l2.bumpNamespace()
-        await removeMatching(this.patternStore(), [{ glob: '*', regex: /^/ }], false, report)
+        await removeMatching(this.patternStore(), [{ glob: '*', regex: /^/ }], {
+          dryRun: false,
+          tally,
+          deadline,
+        })
       } catch (error) {
         report.errors.push({ kind: 'patterns', target: '*', error: describe(error) })
       }
     }
-    report.published = (await this.parts.publish?.(everything)) ?? false
+    // The walk had no deadline; the publish has the usual one.
+    report.published = await this.publish(everything, new Deadline(this.parts.timeoutMs), true)
     this.applyLocally(everything, [])
     return this.finish(report, started, {})
   }
@@ -134,27 +162,76 @@ export class Invalidator {
     }
   }
 
+  /**
+   * True once Redis accepted the message. One that failed waits in the bus's retry queue: with `waitForQueue`
+   * the call waits for the queue to get through within what is left of its deadline, and leaves it there
+   * when that runs out.
+   */
+  private async publish(
+    invalidation: L1Invalidation,
+    deadline: Deadline,
+    waitForQueue: boolean,
+  ): Promise<boolean> {
+    const bus = this.parts.bus
+    if (bus === undefined) return false
+    const sent = await deadline.race(bus.publish(invalidation))
+    if (sent !== false || !waitForQueue) return sent === true
+    return (await deadline.race(bus.drained().then(() => true))) === true
+  }
+
   private patternStore() {
     const l1 = this.parts.l1
     return { l2: this.parts.l2, l1Keys: () => l1.keys() }
   }
 
+  /**
+   * What keys and dependencies match, without changing anything: entries and counters in Redis (a dry run), or
+   * this instance's L1 copies (memory only, where L1 is the whole cache).
+   */
+  private async findMatches(keys: KeyItem[], deps: DependencyItem[], run: PatternRun): Promise<void> {
+    const { l1, l2 } = this.parts
+    run.tally.expect([...keys, ...deps])
+    if (l2 === undefined) {
+      run.tally.applied(keys, { matched: keys.map((item) => l1.has(item.key)) })
+      run.tally.applied(deps, { matched: deps.map((item) => l1.tracks(item.dep)) })
+      return
+    }
+    try {
+      const found = await withRetries(
+        () =>
+          l2.exist(
+            keys.map((item) => item.key),
+            deps.map((item) => item.dep),
+          ),
+        run.deadline,
+      )
+      run.tally.applied(keys, { matched: found.keys })
+      run.tally.applied(deps, { matched: found.deps })
+    } catch (error) {
+      run.tally.failed([...keys, ...deps], error)
+    }
+  }
+
+  /** The L2 groups, in parallel: keys, dependencies and patterns touch different counters and entries. */
   private async applyInL2(
     keys: KeyItem[],
     deps: DependencyItem[],
     patterns: PatternItem[],
-    report: InvalidationReport,
-    onProgress: InvalidateOptions['onProgress'],
+    run: PatternRun,
   ): Promise<void> {
     const l2 = this.parts.l2
     if (l2 === undefined) {
-      for (const item of [...keys, ...deps]) report.counts[item.kind]++
-      await removeMatching(this.patternStore(), patterns, false, report, onProgress)
+      await Promise.all([
+        this.findMatches(keys, deps, run),
+        removeMatching(this.patternStore(), patterns, run),
+      ])
       return
     }
-    await deleteKeys(l2, keys, report)
-    await bumpDependencies(l2, deps, report)
-    await removeMatching(this.patternStore(), patterns, false, report, onProgress)
+    await Promise.all([
+      deleteKeys(l2, keys, run.tally, run.deadline),
+      bumpDependencies(l2, deps, run.tally, run.deadline),
+      removeMatching(this.patternStore(), patterns, run),
+    ])
   }
 
   private finish(
@@ -168,4 +245,10 @@ export class Invalidator {
     if (!report.ok) throw new InvalidationError(report)
     return report
   }
+}
+
+function positive(timeout: Duration, field: string): number {
+  const ms = toMilliseconds(timeout, field)
+  if (ms <= 0) throw invalidOption(field, `a positive duration, got ${JSON.stringify(timeout)}`)
+  return ms
 }

@@ -6,8 +6,17 @@ export interface InvalidationReport {
   /** True when every target was applied in L2 (or there is no L2) and in this instance's L1. */
   ok: boolean
   dryRun: boolean
-  /** Targets applied, per kind (in a dry run: targets that would be applied). */
+  /**
+   * Targets that matched something, per kind: a key whose entry existed, a tag, scope or cached function that
+   * something was ever written with (its generation counter existed), a pattern that matched a key. In a dry
+   * run: what would match now.
+   */
   counts: Record<InvalidationKind, number>
+  /**
+   * Targets applied that matched nothing (a key without an entry, a tag, scope or cached function never written
+   * with, a pattern without a key): often a typo. They are applied all the same, and not errors.
+   */
+  unmatched: Array<{ kind: InvalidationKind; target: string }>
   /** Entries physically removed from L2 by keys, query calls and patterns (0 in a dry run). */
   removed: number
   /** Per pattern: keys matched (removed, or that would be in a dry run) and a sample of them. */
@@ -24,6 +33,7 @@ export function emptyReport(dryRun: boolean): InvalidationReport {
     ok: true,
     dryRun,
     counts: { keys: 0, tags: 0, patterns: 0, scopes: 0, queries: 0 },
+    unmatched: [],
     removed: 0,
     patterns: [],
     published: false,

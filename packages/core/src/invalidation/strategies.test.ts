@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { type Cache, createCache, InvalidationError } from '../index.js'
 import { freshNamespace } from '../test-support/namespaces.js'
 import { useTestRedis } from '../test-support/test-redis.js'
@@ -43,7 +43,8 @@ describe('keys', () => {
     const cached = await filled(c, { a: {}, b: {}, c: {} })
     const report = await c.invalidate({ keys: ['a', 'b', 'never-cached'] })
     expect(report).toMatchObject({ ok: true, removed: 2, published: true, errors: [] })
-    expect(report.counts.keys).toBe(3)
+    expect(report.counts.keys).toBe(2)
+    expect(report.unmatched).toEqual([{ kind: 'keys', target: 'never-cached' }])
     expect(await storedKeys()).toEqual(['c'])
     expect(await cached()).toEqual(['c'])
   })
@@ -302,6 +303,124 @@ describe('retries and an honest report', () => {
       redis.server.resume()
     }
     expect(await c.getOrSet('a', () => 'reloaded')).toBe('reloaded')
+  })
+})
+
+describe('a report that counts what matched', () => {
+  const target = {
+    keys: ['a', 'no-such-key'],
+    tags: ['staff:7', 'staf:7'],
+    scopes: ['tenant:acme', 'tenant:acne'],
+    queries: [{ name: 'getSlots' }, { name: 'getSlot' }, { name: 'getSlots', args: [8] }],
+    patterns: ['b*', 'zzz*'],
+  }
+  const unmatched = [
+    { kind: 'keys', target: 'no-such-key' },
+    { kind: 'queries', target: 'getSlots(1 args)' },
+    { kind: 'tags', target: 'staf:7' },
+    { kind: 'scopes', target: 'tenant:acne' },
+    { kind: 'queries', target: 'getSlot' },
+    { kind: 'patterns', target: 'zzz*' },
+  ]
+  const byTarget = (list: Array<{ kind: string; target: string }>) =>
+    [...list].sort((x, y) => x.target.localeCompare(y.target))
+
+  async function written(options: Partial<Parameters<typeof createCache>[0]> = {}) {
+    const c = await cache(options)
+    await filled(c, { a: { tags: ['staff:7'], scope: 'tenant:acme/branch:3' }, b: {} })
+    const getSlots = c.wrap(async (staff: number) => [staff], { name: 'getSlots' })
+    await getSlots(7)
+    return c
+  }
+
+  it('a tag, scope or cached function never written with, a key without entry and a pattern without key count 0 and are named', async () => {
+    const c = await written()
+    const report = await c.invalidate(target)
+    expect(report.ok).toBe(true)
+    expect(report.counts).toEqual({ keys: 1, tags: 1, scopes: 1, queries: 1, patterns: 1 })
+    expect(byTarget(report.unmatched)).toEqual(byTarget(unmatched))
+  })
+
+  it('a dry run says the same and changes nothing', async () => {
+    const c = await written()
+    const report = await c.invalidate(target, { dryRun: true })
+    expect(report.counts).toEqual({ keys: 1, tags: 1, scopes: 1, queries: 1, patterns: 1 })
+    expect(byTarget(report.unmatched)).toEqual(byTarget(unmatched))
+    expect(await c.get('a', { tags: ['staff:7'], scope: 'tenant:acme/branch:3' })).toBe('cached a')
+  })
+
+  it('without Redis, what matched is what this L1 holds', async () => {
+    const c = redis.track(createCache({ namespace: freshNamespace('memory'), redis: false }))
+    await filled(c, { a: { tags: ['staff:7'] } })
+    const report = await c.invalidate({ keys: ['a', 'b'], tags: ['staff:7', 'staff:8'] })
+    expect(report.counts).toMatchObject({ keys: 1, tags: 1 })
+    expect(report.unmatched).toEqual([
+      { kind: 'keys', target: 'b' },
+      { kind: 'tags', target: 'staff:8' },
+    ])
+  })
+})
+
+describe('one deadline per call', () => {
+  it('against an unresponsive Redis, 1,000 keys, tags, a scope and a pattern fail together within the one timeout', async () => {
+    const c = await cache({ l2: { timeout: 100 }, invalidate: { timeout: 600 } })
+    c.on('error', () => {})
+    await filled(c, { a: {} })
+    const keys = Array.from({ length: 1_000 }, (_, i) => `k${i}`)
+    redis.server.pause()
+    let failure: unknown
+    const started = performance.now()
+    try {
+      failure = await c
+        .invalidate({ keys, tags: ['t1', 't2'], scopes: ['tenant:1'], patterns: ['a*'] })
+        .catch((error: unknown) => error)
+    } finally {
+      redis.server.resume()
+    }
+    // One timeout for everything (a slow machine's timers may fire late), where each group and each batch of
+    // 100 keys used to take its own retries one after the other: about 6 s here.
+    expect(performance.now() - started).toBeLessThan(600 + 500)
+    expect(failure).toBeInstanceOf(InvalidationError)
+    expect(failure).toMatchObject({ code: 'CS_ERR_INVALIDATION_FAILED' })
+    const report = (failure as InvalidationError).report
+    expect(report.counts).toEqual({ keys: 0, tags: 0, patterns: 0, scopes: 0, queries: 0 })
+    expect(report.errors).toHaveLength(1_004)
+    expect(new Set(report.errors.map((e) => e.kind))).toEqual(new Set(['keys', 'tags', 'scopes', 'patterns']))
+    // The bus message was not accepted in time: it waits in the retry queue and goes out once Redis is back.
+    expect(report.published).toBe(false)
+    await vi.waitFor(() => expect(c.stats().bus.published).toBe(1), { timeout: 5_000 })
+    expect(c.stats().bus.queued).toBe(0)
+  })
+
+  it('a partly applied invalidation says what was applied and what was not', async () => {
+    const user = `no-scan-${process.pid}`
+    await redis.admin.call('ACL', 'SETUSER', user, 'on', '>secret', '~*', '&*', '+@all', '-scan')
+    const c = redis.track(
+      createCache({
+        namespace: freshNamespace('partly'),
+        redis: `redis://${user}:secret@127.0.0.1:${redis.server.port}`,
+      }),
+    )
+    await c.ready()
+    const cached = await filled(c, { a: {}, b: { tags: ['t'] }, c: {} })
+    const failure = await c
+      .invalidate({ keys: ['a'], tags: ['t'], patterns: ['c*'] })
+      .catch((error: unknown) => error)
+    expect(failure).toMatchObject({ code: 'CS_ERR_INVALIDATION_FAILED' })
+    const report = (failure as InvalidationError).report
+    expect(report).toMatchObject({ ok: false, removed: 1, published: true })
+    expect(report.counts).toMatchObject({ keys: 1, tags: 1, patterns: 0 })
+    expect(report.errors).toEqual([
+      { kind: 'patterns', target: 'c*', error: { message: expect.stringMatching(/NOPERM/) } },
+    ])
+    expect(await cached()).toEqual(['c'])
+  })
+
+  it('a per-call timeout must be a positive duration', async () => {
+    const c = await cache()
+    await expect(c.invalidate({ keys: ['a'] }, { timeout: 0 })).rejects.toMatchObject({
+      code: 'CS_ERR_INVALID_OPTION',
+    })
   })
 })
 

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import type { Duration } from '../config/duration.js'
 import { CacheError } from '../errors.js'
 
 /** What to invalidate. At least one item is required: `invalidate({})` is an error, not a full clear. */
@@ -17,6 +18,12 @@ export interface InvalidationTarget {
 
 /** Options of `cache.invalidate`. */
 export interface InvalidateOptions {
+  /**
+   * The most the call takes, every target together (they run in parallel, each retried within it), the bus
+   * publish included. Default: the cache's `invalidate.timeout` (`'2s'`). What is not confirmed by then is in
+   * the report's `errors` and the call rejects with CS_ERR_INVALIDATION_FAILED.
+   */
+  timeout?: Duration
   /** Count and sample what patterns would remove, and change nothing. */
   dryRun?: boolean
   /** Allow a pattern that matches every key (`*`); refused otherwise. */

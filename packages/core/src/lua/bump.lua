@@ -6,12 +6,14 @@
   KEYS        counters <P>:g:<dependency>
   ARGV[1]     random 48-bit nonce
 
-  Returns how many counters were bumped.
+  Returns, per counter in order, 1 when it existed (something was written with it), 0 when it did not.
 ]]
+local existed = {}
 for i = 1, #KEYS do
-  if redis.call('EXISTS', KEYS[i]) == 0 then
+  existed[i] = redis.call('EXISTS', KEYS[i])
+  if existed[i] == 0 then
     redis.call('SET', KEYS[i], ARGV[1])
   end
   redis.call('INCR', KEYS[i])
 end
-return #KEYS
+return existed

@@ -7,14 +7,17 @@
   ARGV[1]     m, the number of entries
   ARGV[2]     random 48-bit nonce for a missing key generation (it must not come back as an old value)
 
-  Returns how many entries existed and were deleted.
+  Returns, per entry in order, 1 when it existed (and was deleted), 0 when there was none.
 ]]
 local entries = tonumber(ARGV[1])
-local removed = redis.call('DEL', unpack(KEYS, 1, entries))
+local existed = {}
+for i = 1, entries do
+  existed[i] = redis.call('DEL', KEYS[i])
+end
 for i = entries + 1, #KEYS do
   if redis.call('EXISTS', KEYS[i]) == 0 then
     redis.call('SET', KEYS[i], ARGV[2])
   end
   redis.call('INCR', KEYS[i])
 end
-return removed
+return existed

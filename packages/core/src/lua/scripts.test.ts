@@ -78,18 +78,18 @@ describe('set.lua', () => {
 })
 
 describe('delete.lua and bump.lua', () => {
-  it('delete removes entries and bumps each key generation once, initialising a missing one from the nonce', async () => {
+  it('delete removes entries, says which existed, and bumps each key generation once, initialising a missing one from the nonce', async () => {
     await redis.set(`${P}:e:a`, 'x')
     await redis.set(`${P}:g:kb:1`, '41')
     const keys = [`${P}:e:a`, `${P}:e:b`, `${P}:g:kb:1`, `${P}:g:kb:2`]
-    expect(await redis.csDelete(keys.length, ...keys, '2', '9000')).toBe(1)
+    expect(await redis.csDelete(keys.length, ...keys, '2', '9000')).toEqual([1, 0])
     expect(await redis.mget(`${P}:g:kb:1`, `${P}:g:kb:2`)).toEqual(['42', '9001'])
     expect(await redis.exists(`${P}:e:a`)).toBe(0)
   })
 
-  it('bump increments counters, and a missing counter comes back as nonce + 1, never as an old value', async () => {
+  it('bump increments counters, says which existed, and a missing counter comes back as nonce + 1, never as an old value', async () => {
     await redis.set(`${P}:g:t:a`, '41')
-    expect(await redis.csBump(2, `${P}:g:t:a`, `${P}:g:t:b`, '123456')).toBe(2)
+    expect(await redis.csBump(2, `${P}:g:t:a`, `${P}:g:t:b`, '123456')).toEqual([1, 0])
     expect(await redis.mget(`${P}:g:t:a`, `${P}:g:t:b`)).toEqual(['42', '123457'])
   })
 })
@@ -103,5 +103,45 @@ describe('lease scripts', () => {
     expect(await redis.csLeaseRelease(1, lease, 'a')).toBe(0)
     expect(await redis.csLeaseRelease(1, lease, 'b')).toBe(1)
     expect(await redis.exists(lease)).toBe(0)
+  })
+})
+
+describe('restart-fence.lua', () => {
+  const fenceOfRestart = (nonce: string, force = '0') =>
+    redis.csRestartFence(2, `${P}:g:n`, `${P}:r`, nonce, force) as Promise<
+      [string, string, string, string, string | null, number]
+    >
+
+  it("answers the server's run id, role and replication place, and fences the namespace once per run id", async () => {
+    const runId = /run_id:(\w+)/.exec(await redis.info('server'))![1]!
+    await redis.set(`${P}:g:n`, '41')
+    const first = await fenceOfRestart('7000')
+    expect(first).toEqual([
+      runId,
+      'master',
+      expect.stringMatching(/^\w+$/),
+      expect.stringMatching(/^\d+$/),
+      null,
+      1,
+    ])
+    // A fresh value, not an increment: after a rollback an increment could meet a version recorded before it.
+    expect(await redis.mget(`${P}:g:n`, `${P}:r`)).toEqual(['7000', runId])
+    // Every other instance noticing the same server finds it fenced.
+    expect((await fenceOfRestart('8000'))[4]).toBe(runId)
+    expect((await fenceOfRestart('8000'))[5]).toBe(0)
+    expect(await redis.get(`${P}:g:n`)).toBe('7000')
+  })
+
+  it('fences again when the namespace was fenced under another server (a restart, a rollback, a failover)', async () => {
+    await redis.set(`${P}:r`, 'the-run-id-of-a-server-before-this-one')
+    const [runId, , , , fencedBy, bumped] = await fenceOfRestart('9000')
+    expect([fencedBy, bumped]).toEqual(['the-run-id-of-a-server-before-this-one', 1])
+    expect(await redis.mget(`${P}:g:n`, `${P}:r`)).toEqual(['9000', runId])
+  })
+
+  it('bumps whatever the fence says when forced (the replication offset went backwards)', async () => {
+    await fenceOfRestart('1000')
+    expect((await fenceOfRestart('2000', '1'))[5]).toBe(1)
+    expect(await redis.get(`${P}:g:n`)).toBe('2000')
   })
 })

@@ -10,6 +10,7 @@ const SCRIPTS = {
   csBump: 'bump.lua',
   csLeaseAcquire: 'lease-acquire.lua',
   csLeaseRelease: 'lease-release.lua',
+  csRestartFence: 'restart-fence.lua',
 } as const
 
 type ScriptName = keyof typeof SCRIPTS

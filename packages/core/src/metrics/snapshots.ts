@@ -22,14 +22,16 @@ const snapshotSchema = z.object({
 /**
  * Every `everyMs` an instance writes its stats and health to Redis with a TTL of three periods, so a
  * process without traffic of its own (the CLI) can report on the live ones, and an instance that died
- * disappears by itself.
+ * disappears by itself. One that closes removes its snapshot at once.
  */
 export class SnapshotPublisher {
   private readonly timer: NodeJS.Timeout
   private stopped = false
+  /** The write in progress, if any: a withdrawal waits for it, or the snapshot would come back after it. */
+  private writing: Promise<void> = Promise.resolve()
 
   constructor(
-    private readonly store: Pick<RedisProtocol, 'writeSnapshot'>,
+    private readonly store: Pick<RedisProtocol, 'writeSnapshot' | 'deleteSnapshot'>,
     private readonly instanceId: string,
     private readonly everyMs: number,
     private readonly take: () => Promise<Omit<InstanceSnapshot, 'instanceId' | 'at'>>,
@@ -39,19 +41,32 @@ export class SnapshotPublisher {
     this.timer.unref()
   }
 
-  async publish(): Promise<void> {
-    if (this.stopped) return
+  publish(): Promise<void> {
+    if (this.stopped) return this.writing
+    this.writing = this.write()
+    return this.writing
+  }
+
+  /** Stops writing and removes this instance's snapshot: it leaves the live list now, not three periods later. */
+  async withdraw(): Promise<void> {
+    this.stopped = true
+    clearInterval(this.timer)
+    await this.writing
     try {
-      const snapshot = { instanceId: this.instanceId, at: Date.now(), ...(await this.take()) }
-      await this.store.writeSnapshot(this.instanceId, JSON.stringify(snapshot), this.everyMs * 3)
+      await this.store.deleteSnapshot(this.instanceId)
     } catch (error) {
       this.absorb('snapshot', error)
     }
   }
 
-  stop(): void {
-    this.stopped = true
-    clearInterval(this.timer)
+  private async write(): Promise<void> {
+    try {
+      const snapshot = { instanceId: this.instanceId, at: Date.now(), ...(await this.take()) }
+      if (this.stopped) return
+      await this.store.writeSnapshot(this.instanceId, JSON.stringify(snapshot), this.everyMs * 3)
+    } catch (error) {
+      this.absorb('snapshot', error)
+    }
   }
 }
 

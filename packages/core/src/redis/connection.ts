@@ -19,8 +19,11 @@ class L2Unavailable extends Error {
 export interface ConnectionHooks {
   onCircuitChange(open: boolean, failures: number): void
   onClientError(error: unknown): void
-  /** Every time the connection becomes ready (first connect and each reconnect). */
-  onReady(): void
+  /**
+   * Every time the connection becomes ready (first connect and each reconnect): the server check. Other
+   * commands wait until it settles (see `runFirst`).
+   */
+  onReady(): Promise<void>
 }
 
 export interface ConnectionOptions {
@@ -48,6 +51,11 @@ export class L2Connection {
   private inFlight = 0
   /** The socket held corked until the end of this tick, if any. */
   private corked: { cork(): void; uncork(): void } | undefined
+  /** Set from a close until the server check on the next connection settled: commands wait for it. */
+  private checked: Promise<void> | undefined
+  private releaseChecked: () => void = () => {}
+  /** Counts 'ready's, so that only the check of the latest connection releases the commands. */
+  private readies = 0
 
   constructor(
     private readonly connection: RedisConnection,
@@ -69,28 +77,55 @@ export class L2Connection {
     this.isCluster = isCluster(client)
     this.client = attachScripts(client)
     if (!cluster) this.boundHandshake(client as Redis, Math.max(1_000, 4 * options.timeoutMs))
+    // A server met on a new connection may be a restarted or promoted one holding older data than the
+    // last one: no command reaches it before the server check has fenced that data (see checkServer).
+    this.holdCommands()
+    client.on('close', () => this.holdCommands())
     client.on('ready', () => {
       this.recycling = false
-      hooks.onReady()
+      const ready = ++this.readies
+      void hooks.onReady().finally(() => {
+        if (ready === this.readies && client.status === 'ready') this.releaseCommands()
+      })
     })
     this.breaker = new CircuitBreaker(options.breaker.failures, options.breaker.openFor, (open) => {
       hooks.onCircuitChange(open, this.failures)
     })
   }
 
-  /** Runs one Redis call through the breaker; `force` bypasses an open breaker (invalidations must be tried). */
+  /**
+   * Runs one Redis call through the breaker; `force` bypasses an open breaker (invalidations must be tried).
+   * After a (re)connect the call waits for the server check, within its own timeout.
+   */
   run<T>(call: () => Promise<T>, force = false): Promise<T> {
     if (!force && !this.breaker.allows())
       return Promise.reject(new L2Unavailable('Redis skipped: circuit breaker open'))
+    const checked = this.checked
+    if (checked !== undefined) return this.bound(checked.then(call))
     if (this.inFlight > 0) this.coalesce()
-    let pending: Promise<T>
-    try {
-      pending = call()
-    } catch (error) {
-      pending = Promise.reject(error)
-    }
+    return this.bound(invoke(call))
+  }
+
+  /** The server check's own call: it runs before the commands held for it, whatever the breaker says. */
+  runFirst<T>(call: () => Promise<T>): Promise<T> {
+    return this.bound(invoke(call))
+  }
+
+  private bound<T>(pending: Promise<T>): Promise<T> {
     this.inFlight++
     return this.deadlines.bound(pending, this.settled)
+  }
+
+  private holdCommands(): void {
+    if (this.checked !== undefined) return
+    this.checked = new Promise((resolve) => {
+      this.releaseChecked = resolve
+    })
+  }
+
+  private releaseCommands(): void {
+    this.checked = undefined
+    this.releaseChecked()
   }
 
   /** Every call's outcome, once: in flight, breaker, and a fresh connection after a timeout. */
@@ -175,6 +210,15 @@ export class L2Connection {
     if (this.recycling || this.client.status !== 'ready') return
     this.recycling = true
     this.client.disconnect(true)
+  }
+}
+
+/** `call()`'s promise; a synchronous throw becomes a rejection. */
+function invoke<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return call()
+  } catch (error) {
+    return Promise.reject(error)
   }
 }
 

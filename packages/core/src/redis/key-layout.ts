@@ -15,13 +15,15 @@ const KEY_GENERATION_BUCKETS = 1024
  * stays in one Cluster slot.
  *
  * Generation counters are `<prefix>:g:<dependency>` (see stack/dependencies.ts), plus `g:kb:<bucket>`
- * (key generations), `g:p` (the pattern epoch) and `g:n` (the namespace generation).
+ * (key generations), `g:p` (the pattern epoch) and `g:n` (the namespace generation); `r` holds the run id of
+ * the server under which the namespace generation was last fenced (see restart-fence.lua).
  */
 export class KeyLayout {
   readonly prefix: string
   readonly entryPrefix: string
   readonly patternEpoch: string
   readonly namespaceGeneration: string
+  readonly restartFence: string
   readonly channel: string
   readonly probeChannel: string
 
@@ -30,6 +32,7 @@ export class KeyLayout {
     this.entryPrefix = `${this.prefix}:e:`
     this.patternEpoch = `${this.prefix}:g:p`
     this.namespaceGeneration = `${this.prefix}:g:n`
+    this.restartFence = `${this.prefix}:r`
     this.channel = `${this.prefix}:bus`
     this.probeChannel = `${this.prefix}:probe`
   }

@@ -15,7 +15,7 @@ let P: string
 beforeAll(async () => {
   server = await startRedis()
   admin = new Redis(server.url)
-  const hooks = { onCircuitChange: () => {}, onClientError: () => {}, onReady: () => {} }
+  const hooks = { onCircuitChange: () => {}, onClientError: () => {}, onReady: async () => {} }
   connection = new L2Connection(
     server.url,
     { timeoutMs: 2_000, breaker: { failures: 5, openFor: 1_000 } },

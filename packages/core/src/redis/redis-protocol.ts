@@ -6,6 +6,19 @@ import { KeyLayout } from './key-layout.js'
 
 export type { StoredEntry } from './entry-format.js'
 
+/** What `checkServer` found: the server, and whether it fenced the namespace now. */
+export interface ServerCheck {
+  runId: string
+  role: string
+  /** The replication history's id (`master_replid`); an offset compares only within one. */
+  replicationId: string
+  replicationOffset: number
+  /** The run id the namespace was fenced under before this check; undefined when never. */
+  fencedBy: string | undefined
+  /** True when this check gave the namespace generation a fresh value. */
+  bumped: boolean
+}
+
 /** What a read of one key found. */
 export interface L2Read {
   /** `stale`: past its TTL, within grace. `invalidated`: a counter it recorded moved (never served). */
@@ -183,20 +196,42 @@ export class RedisProtocol {
     return { namespaceGeneration: versions[0]!, dependencies: pair(deps, versions, 1) }
   }
 
-  /** Deletes entries and bumps their key generations; returns how many entries existed. */
-  async deleteKeys(keys: readonly string[]): Promise<number> {
+  /** Deletes entries and bumps their key generations; answers, per key, whether its entry existed. */
+  async deleteKeys(keys: readonly string[]): Promise<boolean[]> {
     const { layout, connection } = this
     const generations = [...new Set(keys.map((key) => layout.keyGeneration(key)))]
     const all = [...keys.map((key) => layout.entry(key)), ...generations]
-    return (await connection.run(
+    const existed = (await connection.run(
       () => connection.client.csDelete(all.length, ...all, String(keys.length), nonce()),
       true,
-    )) as number
+    )) as number[]
+    return existed.map((one) => one === 1)
   }
 
-  /** Bumps the generation counters of dependencies (tags, scopes, cached functions). */
-  async bumpDependencies(deps: readonly string[]): Promise<void> {
-    await this.bump(deps.map((dep) => this.layout.counter(dep)))
+  /**
+   * Bumps the generation counters of dependencies (tags, scopes, cached functions); answers, per dependency,
+   * whether its counter existed, i.e. whether anything was ever written with it.
+   */
+  bumpDependencies(deps: readonly string[]): Promise<boolean[]> {
+    return this.bump(deps.map((dep) => this.layout.counter(dep)))
+  }
+
+  /** Per key, whether it has an entry, and per dependency, whether its counter exists (a dry run's matches). */
+  async exist(
+    keys: readonly string[],
+    deps: readonly string[],
+  ): Promise<{ keys: boolean[]; deps: boolean[] }> {
+    const { layout, connection } = this
+    const names = [...keys.map((key) => layout.entry(key)), ...deps.map((dep) => layout.counter(dep))]
+    if (names.length === 0) return { keys: [], deps: [] }
+    const replies = await connection.run(() =>
+      connection.client.pipeline(names.map((name) => ['exists', name])).exec(),
+    )
+    const found = (replies ?? []).map(([error, count]) => {
+      if (error) throw error
+      return count === 1
+    })
+    return { keys: found.slice(0, keys.length), deps: found.slice(keys.length) }
   }
 
   /** Every fill in flight is rejected: a pattern invalidation cannot know which keys they are for. */
@@ -308,12 +343,33 @@ export class RedisProtocol {
     return `${memory}\n${stats}`
   }
 
-  /** `INFO server` and `INFO replication` of the server (on a Cluster, of one master): its run id and role. */
-  async serverIdentity(): Promise<{ runId: string; role: string }> {
-    const node = this.connection.nodes()[0]!
-    const text = await this.connection.run(() => node.info('server'), true)
-    const replication = await this.connection.run(() => node.info('replication'), true)
-    return { runId: field(text, 'run_id') ?? '', role: field(replication, 'role') ?? '' }
+  /**
+   * Who serves the namespace (on a Cluster, the master of its slot: the script is routed by the namespace's
+   * key, so it follows a failover), and the restart fence: the namespace generation gets a fresh value once
+   * per server, so nothing written under an earlier one (a snapshot restored, a replica that had not caught
+   * up) reads as valid (see restart-fence.lua). `force` bumps it whatever the fence says. It runs before
+   * any other command on a new connection (see L2Connection).
+   */
+  async checkServer(force: boolean): Promise<ServerCheck> {
+    const { layout, connection } = this
+    const reply = (await connection.runFirst(() =>
+      connection.client.csRestartFence(
+        2,
+        layout.namespaceGeneration,
+        layout.restartFence,
+        nonce(),
+        force ? '1' : '0',
+      ),
+    )) as [string, string, string, string, string | null, number]
+    const [runId, role, replicationId, offset, fencedBy, bumped] = reply
+    return {
+      runId,
+      role,
+      replicationId,
+      replicationOffset: Number(offset),
+      fencedBy: fencedBy ?? undefined,
+      bumped: bumped === 1,
+    }
   }
 
   async storeClearToken(token: string, px: number): Promise<void> {
@@ -330,6 +386,11 @@ export class RedisProtocol {
   async writeSnapshot(instanceId: string, json: string, px: number): Promise<void> {
     const { layout, connection } = this
     await connection.run(() => connection.client.set(layout.snapshot(instanceId), json, 'PX', px))
+  }
+
+  async deleteSnapshot(instanceId: string): Promise<void> {
+    const { layout, connection } = this
+    await connection.run(() => connection.client.del(layout.snapshot(instanceId)), true)
   }
 
   /** Every instance snapshot of the namespace (SCAN, never KEYS), as stored. */
@@ -385,9 +446,14 @@ export class RedisProtocol {
     return recorded.every(({ version }, i) => current[i] === version)
   }
 
-  private async bump(counters: string[]): Promise<void> {
+  /** Answers, per counter, whether it existed before. */
+  private async bump(counters: string[]): Promise<boolean[]> {
     const connection = this.connection
-    await connection.run(() => connection.client.csBump(counters.length, ...counters, nonce()), true)
+    const existed = (await connection.run(
+      () => connection.client.csBump(counters.length, ...counters, nonce()),
+      true,
+    )) as number[]
+    return existed.map((one) => one === 1)
   }
 
   private async scan(match: string, onBatch: (node: Redis, keys: string[]) => Promise<void>): Promise<void> {
@@ -454,9 +520,4 @@ function px(write: EntryWrite): string {
 
 function timesOf(entry: StoredEntry): EntryTimes {
   return { expiresAt: entry.expiresAt, graceEnd: entry.graceEnd, createdAt: entry.createdAt }
-}
-
-function field(info: string, name: string): string | undefined {
-  const match = new RegExp(`^${name}:(.*)$`, 'm').exec(info)
-  return match?.[1]?.trim()
 }

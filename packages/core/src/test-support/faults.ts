@@ -48,7 +48,11 @@ export function injectFault(cache: Cache, fault: Fault): void {
     case 'skipTagBump': {
       const protocol = redisProtocolOf(cache)
       const bump = protocol.bumpDependencies.bind(protocol)
-      protocol.bumpDependencies = (deps) => bump(deps.filter((dep) => !dep.startsWith('t:')))
+      protocol.bumpDependencies = async (deps) => {
+        const kept = deps.filter((dep) => !dep.startsWith('t:'))
+        const existed = await bump(kept)
+        return deps.map((dep) => (dep.startsWith('t:') ? true : existed[kept.indexOf(dep)]!))
+      }
       return
     }
   }

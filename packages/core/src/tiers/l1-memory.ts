@@ -49,8 +49,11 @@ const NO_CLOCKS: readonly DependencyClock[] = []
  * its oldest entry would first step over every entry deleted since V8 last compacted it.)
  */
 export class L1Memory {
-  /** False while the bus has been down too long: L1 is neither read nor written. */
-  enabled = true
+  /**
+   * L1 is read and written only before this time (ms since the epoch): the bus moves it to its last sign of
+   * life plus `bus.outageBound`, and to -Infinity while it is not subscribed. A memory-only cache has no bus.
+   */
+  servesUntil = Number.POSITIVE_INFINITY
   private readonly slots = new Map<string, Slot>()
   private readonly clocks = new Map<string, DependencyClock>()
   private tick = 0
@@ -69,7 +72,7 @@ export class L1Memory {
 
   /** The entry, or undefined when absent, past its deadline, invalidated, or L1 is suspended. */
   get(key: string, now: number): L1Entry | undefined {
-    if (!this.enabled) return undefined
+    if (now >= this.servesUntil) return undefined
     const slot = this.slots.get(key)
     if (slot === undefined) return undefined
     if (now >= slot.entry.deadline || (slot.clocks.length > 0 && this.invalidated(slot))) {
@@ -81,7 +84,8 @@ export class L1Memory {
   }
 
   set(key: string, entry: L1Entry): void {
-    if (!this.enabled || entry.deadline <= Date.now()) return
+    const now = Date.now()
+    if (now >= this.servesUntil || entry.deadline <= now) return
     const previous = this.slots.get(key)
     if (previous !== undefined) this.remove(key, previous)
     const deps = entry.recorded.dependencies
@@ -112,6 +116,16 @@ export class L1Memory {
     if (slot === undefined) return false
     this.remove(key, slot)
     return true
+  }
+
+  /** True when L1 holds a copy of `key` (valid or not yet found invalid). */
+  has(key: string): boolean {
+    return this.slots.has(key)
+  }
+
+  /** True when some copy in L1 recorded `dependency`. */
+  tracks(dependency: string): boolean {
+    return this.clocks.has(dependency)
   }
 
   /** Invalidates every copy that recorded `dependency`, in O(1); they are dropped when next read or evicted. */

@@ -1,6 +1,6 @@
 import type { InvalidationTarget } from '@cachesaga/core'
 import { z } from 'zod'
-import { openDatabase } from '../database/open-database.js'
+import { applyMigration } from '../database/apply-migration.js'
 import { type DatabaseOptions, databaseOptionsShape } from '../database/postgres-connection.js'
 import { PostgresError } from '../errors.js'
 import { identifierSchema, parseOptions } from '../parse-options.js'
@@ -96,24 +96,11 @@ export class ChangeCapture {
       : publicationMigrationSql(publication ?? this.defaultPublication, tables)
   }
 
-  /**
-   * Applies the migration in one transaction. Concurrent installs (several processes starting at once)
-   * take turns on an advisory lock instead of failing on each other's catalog updates.
-   */
+  /** Applies the migration in one transaction (`applyMigration`: concurrent installs take turns). */
   async install(options: DatabaseOptions & MigrationOptions): Promise<void> {
     const sql = this.migrationSql({ source: options.source, publication: options.publication })
     const connection = parseOptions(z.object(databaseOptionsShape), options, 'InstallOptions')
-    const database = openDatabase(connection, 'cachesaga-install')
-    try {
-      await database.transaction(async (client) => {
-        await database.run(client, 'SELECT pg_advisory_xact_lock(hashtext($1))', [
-          `cachesaga-install:${this.schema}`,
-        ])
-        await database.run(client, sql)
-      })
-    } finally {
-      await database.close()
-    }
+    await applyMigration(connection, this.schema, sql)
   }
 
   /**

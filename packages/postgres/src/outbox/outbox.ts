@@ -1,6 +1,6 @@
 import pg from 'pg'
 import { z } from 'zod'
-import { openDatabase } from '../database/open-database.js'
+import { applyMigration } from '../database/apply-migration.js'
 import { type DatabaseOptions, databaseOptionsShape } from '../database/postgres-connection.js'
 import { identifierSchema, parseOptions } from '../parse-options.js'
 import { outboxMigrationSql } from './outbox-sql.js'
@@ -29,17 +29,7 @@ export async function installOutbox(options: DatabaseOptions & OutboxSchemaOptio
     options,
     'InstallOutboxOptions',
   )
-  const database = openDatabase(parsed, 'cachesaga-install')
-  try {
-    await database.transaction(async (client) => {
-      await database.run(client, 'SELECT pg_advisory_xact_lock(hashtext($1))', [
-        `cachesaga-install:${parsed.schema}`,
-      ])
-      await database.run(client, outboxMigrationSql(parsed.schema))
-    })
-  } finally {
-    await database.close()
-  }
+  await applyMigration(parsed, parsed.schema, outboxMigrationSql(parsed.schema))
 }
 
 /**

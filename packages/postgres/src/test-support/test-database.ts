@@ -14,9 +14,16 @@ export interface TestDatabase {
   drop(): Promise<void>
 }
 
-export async function createTestDatabase(label: string): Promise<TestDatabase> {
-  // The run's server (wal_level=logical); a DATABASE_URL of the environment is not used for this package.
-  process.env.DATABASE_URL = inject('postgresPackageUrl')
+/**
+ * `durable`: on the run's server that keeps PostgreSQL's durable settings (saga runners refuse a store without them),
+ * instead of the fast one.
+ */
+export async function createTestDatabase(
+  label: string,
+  options: { durable?: boolean } = {},
+): Promise<TestDatabase> {
+  // The run's servers (wal_level=logical); a DATABASE_URL of the environment is not used for this package.
+  process.env.DATABASE_URL = inject(options.durable ? 'durablePostgresUrl' : 'postgresPackageUrl')
   const server = await startPostgres()
   const database = await server.createDatabase(label)
   const pool = new pg.Pool({ connectionString: database.url, application_name: 'test', max: 8 })

@@ -19,7 +19,8 @@ export class QueueAdmin {
   private readonly queues: QueueSet
 
   constructor(options: ProducerOptions) {
-    this.queues = new QueueSet(options)
+    // Producers and workers write the queue's meta; an operator's view leaves it as they wrote it.
+    this.queues = new QueueSet(options, { writesMeta: false })
   }
 
   /** Counts, processed/failed totals and per-minute rates over the last `minutes`, and the lag histogram. */

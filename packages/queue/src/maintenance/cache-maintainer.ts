@@ -1,5 +1,3 @@
-import { describeIssues } from '@cachesaga/common'
-import { type Processor, UnrecoverableError } from 'bullmq'
 import { z } from 'zod'
 
 /** What a maintenance worker calls: a `Cache['warmer']` of @cachesaga/core fits. */
@@ -15,12 +13,3 @@ export const maintenanceTaskSchema = z.discriminatedUnion('task', [
 ])
 
 export type MaintenanceTask = z.input<typeof maintenanceTaskSchema>
-
-/** `warm` jobs call `maintainer.warm(names)`, `refresh` jobs one sweep; a malformed job fails at once, never retried. */
-export function maintenanceProcessor(maintainer: CacheMaintainer): Processor {
-  return async (job) => {
-    const task = maintenanceTaskSchema.safeParse(job.data)
-    if (!task.success) throw new UnrecoverableError(`invalid job: ${describeIssues(task.error.issues)}`)
-    return task.data.task === 'warm' ? maintainer.warm(task.data.names) : maintainer.refresh()
-  }
-}

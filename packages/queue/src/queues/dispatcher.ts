@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { CachesagaError } from '@cachesaga/common'
+import type { TraceCarrier } from '@cachesaga/common/tracing'
 import type { JobsOptions, Queue } from 'bullmq'
 import { type ProducerOptions, parseOptions } from '../config.js'
 import { QueueError } from '../errors.js'
@@ -7,6 +8,9 @@ import type { DomainEventShape } from '../events/envelope.js'
 import type { AnyEventCatalog, DispatchEvent, QueueOf } from '../events/event-catalog.js'
 import type { AnyEventDefinition } from '../events/event-definition.js'
 import { type DispatchOptions, dispatchOptionsSchema, toBullJobOptions } from '../events/job-options.js'
+import { withTraceCarrier } from '../tracing/job-trace-context.js'
+import { ATTR, tracing } from '../tracing/queue-tracing.js'
+import { sendInSpan } from '../tracing/send-span.js'
 import { QueueSet } from './queue-set.js'
 
 export interface DispatcherOptions<C extends AnyEventCatalog> extends ProducerOptions {
@@ -29,10 +33,16 @@ interface Outgoing {
   jobId: string
 }
 
+/** The events of one `dispatchAll` bound for one queue, with their places in the call's `events`. */
+type Batch = { index: number; outgoing: Outgoing }[]
+
 /**
  * Validates events against the catalog (upcasting older versions) and enqueues each on its definition's queue with its
  * definition's job options and deduplication. Every call waits for Redis at most `timeout` (default 5 s) and then fails
  * with `RedisUnreachableError` (`CS_ERR_REDIS_UNREACHABLE`), naming the Redis and the cause.
+ *
+ * With a tracer provider registered, each call to a queue is a PRODUCER span `send <queue>` whose context the jobs
+ * carry, so the worker's span for each job is its child (see the README, "Tracing").
  */
 export class Dispatcher<C extends AnyEventCatalog> {
   private readonly catalog: C
@@ -51,10 +61,18 @@ export class Dispatcher<C extends AnyEventCatalog> {
   async dispatch(event: DispatchEvent<C>, options?: DispatchOptions): Promise<DispatchReceipt<QueueOf<C>>> {
     const outgoing = this.prepare(event)
     const overrides = dispatchOverrides(options)
-    const { definition } = outgoing
-    return this.enqueue(definition.queue, async (queue) => {
-      const job = await queue.add(definition.type, outgoing.event, jobOptions(outgoing, overrides))
-      return receipt(outgoing, job.id)
+    const tracer = tracing.tracer()
+    if (tracer === undefined) return this.send(outgoing, overrides, undefined)
+    const { event: sent, definition } = outgoing
+    const attributes = {
+      [ATTR.eventType]: sent.type,
+      [ATTR.eventId]: sent.eventId,
+      [ATTR.eventVersion]: sent.version,
+    }
+    return sendInSpan(tracer, definition.queue, attributes, async (carrier, span) => {
+      const done = await this.send(outgoing, overrides, carrier)
+      span.setAttributes({ [ATTR.messageId]: done.jobId, [ATTR.deduplicated]: done.deduplicated })
+      return done
     })
   }
 
@@ -67,7 +85,7 @@ export class Dispatcher<C extends AnyEventCatalog> {
     options?: DispatchOptions,
   ): Promise<DispatchReceipt<QueueOf<C>>[]> {
     const overrides = dispatchOverrides(options)
-    const byQueue = new Map<string, { index: number; outgoing: Outgoing }[]>()
+    const byQueue = new Map<string, Batch>()
     events.forEach((event, index) => {
       let outgoing: Outgoing
       try {
@@ -84,27 +102,60 @@ export class Dispatcher<C extends AnyEventCatalog> {
       else batch.push({ index, outgoing })
     })
     const receipts: DispatchReceipt<QueueOf<C>>[] = new Array(events.length)
+    const tracer = tracing.tracer()
     await Promise.all(
-      [...byQueue].map(([name, batch]) =>
-        this.enqueue(name, async (queue) => {
-          const jobs = await queue.addBulk(
-            batch.map(({ outgoing }) => ({
-              name: outgoing.definition.type,
-              data: outgoing.event,
-              opts: jobOptions(outgoing, overrides),
-            })),
-          )
-          batch.forEach(({ index, outgoing }, i) => {
-            receipts[index] = receipt(outgoing, jobs[i]?.id)
-          })
-        }),
-      ),
+      [...byQueue].map(([name, batch]) => {
+        if (tracer === undefined) return this.sendBatch(name, batch, overrides, undefined, receipts)
+        const attributes = {
+          [ATTR.batchCount]: batch.length,
+          [ATTR.eventTypes]: [...new Set(batch.map(({ outgoing }) => outgoing.event.type))],
+        }
+        return sendInSpan(tracer, name, attributes, async (carrier, span) => {
+          await this.sendBatch(name, batch, overrides, carrier, receipts)
+          const deduplicated = batch.filter(({ index }) => receipts[index]!.deduplicated).length
+          span.setAttribute(ATTR.deduplicatedCount, deduplicated)
+        })
+      }),
     )
     return receipts
   }
 
   close(): Promise<void> {
     return this.queues.close()
+  }
+
+  private send(
+    outgoing: Outgoing,
+    overrides: JobsOptions | undefined,
+    carrier: TraceCarrier | undefined,
+  ): Promise<DispatchReceipt<QueueOf<C>>> {
+    const { definition, event } = outgoing
+    return this.enqueue(definition.queue, async (queue) => {
+      const job = await queue.add(definition.type, event, jobOptions(outgoing, overrides, carrier))
+      return receipt(outgoing, job.id)
+    })
+  }
+
+  /** One round trip for the whole batch; writes each event's receipt at its place in `receipts`. */
+  private sendBatch(
+    name: string,
+    batch: Batch,
+    overrides: JobsOptions | undefined,
+    carrier: TraceCarrier | undefined,
+    receipts: DispatchReceipt<QueueOf<C>>[],
+  ): Promise<void> {
+    return this.enqueue(name, async (queue) => {
+      const jobs = await queue.addBulk(
+        batch.map(({ outgoing }) => ({
+          name: outgoing.definition.type,
+          data: outgoing.event,
+          opts: jobOptions(outgoing, overrides, carrier),
+        })),
+      )
+      batch.forEach(({ index, outgoing }, i) => {
+        receipts[index] = receipt(outgoing, jobs[i]?.id)
+      })
+    })
   }
 
   private prepare(input: DispatchEvent<C>): Outgoing {
@@ -140,8 +191,18 @@ function dispatchOverrides(options: DispatchOptions | undefined): JobsOptions | 
     : toBullJobOptions(parseOptions(dispatchOptionsSchema, options, 'options'))
 }
 
-function jobOptions({ definition, event, jobId }: Outgoing, overrides: JobsOptions | undefined): JobsOptions {
-  return { ...definition.jobOptions, ...overrides, jobId, deduplication: definition.deduplicationOf(event) }
+function jobOptions(
+  { definition, event, jobId }: Outgoing,
+  overrides: JobsOptions | undefined,
+  carrier: TraceCarrier | undefined,
+): JobsOptions {
+  const options = {
+    ...definition.jobOptions,
+    ...overrides,
+    jobId,
+    deduplication: definition.deduplicationOf(event),
+  }
+  return withTraceCarrier(options, carrier)
 }
 
 function receipt<Q extends string>(

@@ -7,12 +7,18 @@ import { settleWithin } from '../redis/settle-within.js'
 export class QueueSet {
   readonly connection: ProducerConnection
   readonly prefix: string
+  private readonly writesMeta: boolean
   private readonly queues = new Map<string, Queue>()
 
-  constructor(options: ProducerOptions) {
+  /**
+   * `writesMeta: false` for handles that only inspect and act on existing jobs (`QueueAdmin`): BullMQ would otherwise
+   * write the queue's meta hash on opening, a write that a read-only Redis user is refused (see "Redis ACL").
+   */
+  constructor(options: ProducerOptions, { writesMeta = true }: { writesMeta?: boolean } = {}) {
     const parsed = parseOptions(producerOptionsSchema, options)
     this.connection = new ProducerConnection(parsed.redis, parsed.timeout)
     this.prefix = parsed.prefix
+    this.writesMeta = writesMeta
   }
 
   /** Runs `work` on the queue `name` within the timeout (see `ProducerConnection.run`). */
@@ -23,7 +29,11 @@ export class QueueSet {
   private get(name: string): Queue {
     let queue = this.queues.get(name)
     if (queue === undefined) {
-      const created = new Queue(name, { connection: this.connection.client, prefix: this.prefix })
+      const created = new Queue(name, {
+        connection: this.connection.client,
+        prefix: this.prefix,
+        skipMetasUpdate: !this.writesMeta,
+      })
       // The connection's own listener keeps the cause; without one BullMQ prints each error with its stack.
       created.on('error', () => {})
       // A handle whose start-up failed stays failed in BullMQ: forget it, so the next call starts afresh.

@@ -1,11 +1,12 @@
 import type { Processor } from 'bullmq'
 import { QueueError } from '../errors.js'
 import type { DomainEventShape } from '../events/envelope.js'
-import { invalidationProcessor } from '../invalidation/invalidation-processor.js'
-import { maintenanceProcessor } from '../maintenance/cache-maintainer.js'
+import { invalidationJobs } from '../invalidation/invalidation-jobs.js'
+import { maintenanceJobs } from '../maintenance/maintenance-jobs.js'
 import { CACHE_MAINTENANCE_QUEUE, INVALIDATION_QUEUE } from '../queues/internal-queues.js'
+import { consumerProcessor } from './consumer-processor.js'
+import { eventJobs } from './event-jobs.js'
 import type { EventHandler, WorkerHandlers } from './handlers.js'
-import { eventProcessor } from './processor.js'
 
 /** One queue this process will run, and what kind of jobs it holds. */
 export interface PlannedQueue {
@@ -53,11 +54,15 @@ export function planQueues(
     }
     if (queue === INVALIDATION_QUEUE) {
       if (invalidator === undefined) throw missing(queue, 'an invalidator (invalidator: cache)')
-      return { queue, kind: 'invalidation', processor: invalidationProcessor(invalidator) }
+      return {
+        queue,
+        kind: 'invalidation',
+        processor: consumerProcessor(queue, invalidationJobs(invalidator)),
+      }
     }
     if (queue === CACHE_MAINTENANCE_QUEUE) {
       if (maintainer === undefined) throw missing(queue, 'a maintainer (maintainer: cache.warmer)')
-      return { queue, kind: 'maintenance', processor: maintenanceProcessor(maintainer) }
+      return { queue, kind: 'maintenance', processor: consumerProcessor(queue, maintenanceJobs(maintainer)) }
     }
     const byType = new Map<string, EventHandler<DomainEventShape>>()
     for (const type of catalog!.typesOn(queue)) {
@@ -65,7 +70,7 @@ export function planQueues(
       if (handler === undefined) throw missing(queue, `a "${type}" handler`)
       byType.set(type, handler)
     }
-    return { queue, kind: 'events', processor: eventProcessor(catalog!, queue, byType) }
+    return { queue, kind: 'events', processor: consumerProcessor(queue, eventJobs(catalog!, queue, byType)) }
   })
 }
 

@@ -109,6 +109,59 @@ onEachTopology((redis) => {
       expect(defaultBookingCacheMapping.sync({ ...sync, to: '2027-11-22T00:00:00Z' }).tags).toHaveLength(366)
     })
 
+    it("name the staff member's local days, not the UTC days, when the slot carries a time zone", () => {
+      // 23:30 on 7 December in New York is already 8 December in UTC.
+      const evening = { ...booking, start: '2026-12-08T04:30:00Z', end: '2026-12-08T05:00:00Z' }
+      expect(defaultBookingCacheMapping.slot({ ...evening, timeZone: 'America/New_York' }).tags).toEqual([
+        'availability:staff:s1:2026-12-07',
+        'availability:service:cut:2026-12-07',
+        'schedule:staff:s1',
+        'staff:s1:bookings',
+        'service:cut:bookings',
+        'booking:b7',
+      ])
+      expect(defaultBookingCacheMapping.slot(evening).tags?.[0]).toBe('availability:staff:s1:2026-12-08')
+      // Across local midnight: both days. Ending at midnight: only the first (the end is exclusive).
+      const late = {
+        ...booking,
+        start: '2026-12-07T22:30:00Z',
+        end: '2026-12-07T23:30:00Z',
+        timeZone: 'Europe/Berlin',
+      }
+      expect(defaultBookingCacheMapping.slot(late).tags?.slice(0, 2)).toEqual([
+        'availability:staff:s1:2026-12-07',
+        'availability:staff:s1:2026-12-08',
+      ])
+      expect(defaultBookingCacheMapping.slot({ ...late, end: '2026-12-07T23:00:00Z' }).tags?.[1]).toBe(
+        'availability:service:cut:2026-12-07',
+      )
+    })
+
+    it('cover every local day of a sync window once, across a daylight saving change', () => {
+      // Berlin leaves summer time on 25 October 2026: that day has 25 hours.
+      const window = {
+        staffId: 's1',
+        from: '2026-10-24T10:00:00Z',
+        to: '2026-10-26T10:00:00Z',
+        timeZone: 'Europe/Berlin',
+      }
+      expect(defaultBookingCacheMapping.sync(window).tags).toEqual([
+        'schedule:staff:s1',
+        'availability:staff:s1:2026-10-24',
+        'availability:staff:s1:2026-10-25',
+        'availability:staff:s1:2026-10-26',
+      ])
+    })
+
+    it('refuse as invalid input a time zone that is not an IANA zone, and a slot that ends before it starts', () => {
+      expect(() => defaultBookingCacheMapping.slot({ ...booking, timeZone: 'Mars/Olympus' })).toThrow(
+        expect.objectContaining({ code: 'SAGA_ERR_INVALID_INPUT', details: { field: 'slot.timeZone' } }),
+      )
+      expect(() => defaultBookingCacheMapping.slot({ ...booking, end: booking.start })).toThrow(
+        expect.objectContaining({ code: 'SAGA_ERR_INVALID_INPUT', details: { field: 'slot.end' } }),
+      )
+    })
+
     it('take a custom mapping', async () => {
       const cache = await newCache()
       const { runner } = testRunner(redis, { cache })

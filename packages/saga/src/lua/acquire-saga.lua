@@ -7,7 +7,8 @@ ARGV[2] lease token (unique per acquisition)
 ARGV[3] lease duration, ms
 ARGV[4] saga name ('' = take over an existing saga only)
 ARGV[5] input JSON
-ARGV[6..] a write applied right after creating it, as lib/apply-write.lua reads it: the start of its first step, so
+ARGV[6] the trace context it is created in, JSON ('' = none): kept as the record's `trace` field
+ARGV[7..] a write applied right after creating it, as lib/apply-write.lua reads it: the start of its first step, so
           that a new saga costs one call before its first side effect
 Returns {outcome, detail}:
   {'created'} | {'acquired', record} | {'finished', record} | {'busy', state} | {'missing'}
@@ -25,9 +26,13 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('ZADD', KEYS[3], deadline, ARGV[1])
   local fields = {'name', ARGV[4], 'input', ARGV[5], 'state', 'running', 'createdAt', now, 'updatedAt', now,
     'owner', ARGV[2], 'leaseUntil', deadline}
+  if ARGV[6] ~= '' then
+    table.insert(fields, 'trace')
+    table.insert(fields, ARGV[6])
+  end
   local entries = {'{"at":' .. now .. ',"event":"saga.started"}'}
-  if #ARGV >= 6 then
-    apply_write(ARGV[1], 6, nil, fields, entries)
+  if #ARGV >= 7 then
+    apply_write(ARGV[1], 7, nil, fields, entries)
   else
     redis.call('HSET', KEYS[1], unpack(fields))
     redis.call('RPUSH', KEYS[2], unpack(entries))

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { StoreRetryScheduler } from '../invalidation/retry-scheduler.js'
 import { bucketOf, KeyLayout } from '../store/redis/key-layout.js'
-import { freshPrefix, onEachTopology } from '../test-support/redis.js'
+import { eventually, freshPrefix, onEachTopology } from '../test-support/redis.js'
 import { testStore } from '../test-support/runner.js'
 import { create, error, lease, started } from '../testing/store-fixtures.js'
 
@@ -25,6 +25,26 @@ onEachTopology((redis) => {
       expect(Number(await redis.client.zscore(keys.active(bucket), 's1'))).toBe(
         Number(await redis.client.hget(keys.record('s1'), 'leaseUntil')),
       )
+      expect(await redis.client.hexists(keys.record('s1'), 'trace')).toBe(0)
+    })
+
+    it('keeps the trace context a saga is created in, for the runners that resume it', async () => {
+      const { keys, store } = newStore()
+      const traceCarrier = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' }
+      const created = await store.acquire('s1', lease('a', 1), {
+        ...create,
+        traceCarrier,
+        changes: [started('hold')],
+      })
+      expect(created).toMatchObject({ outcome: 'created', record: { traceCarrier } })
+      expect(JSON.parse((await redis.client.hget(keys.record('s1'), 'trace')) ?? '')).toEqual(traceCarrier)
+      expect(await redis.client.hget(keys.record('s1'), 'step:hold:status')).toBe('started')
+      const resumed = await eventually(async () => {
+        const taken = await store.acquire('s1', lease('b'))
+        return taken.outcome === 'acquired' ? taken : undefined
+      })
+      expect(resumed.record.traceCarrier).toEqual(traceCarrier)
+      expect((await store.load('s1'))?.traceCarrier).toEqual(traceCarrier)
     })
   })
 

@@ -28,6 +28,8 @@ export class SagaOperator {
       resume(sagaId: string): Promise<SagaOutcome>
       /** The bounded wait for the store (CS_ERR_REDIS_UNREACHABLE). */
       ready(): Promise<void>
+      /** The store is reachable and durable (the runner's check, done once): what driving a saga on needs. */
+      readyToDrive(): Promise<void>
     },
   ) {}
 
@@ -47,6 +49,8 @@ export class SagaOperator {
   /** Gives the step the saga waits on a fresh retry budget and drives the saga on; returns where it ends. */
   async retry(sagaId: string, action: OperatorAction): Promise<SagaOutcome> {
     const by = parseOrThrow(actionSchema, action, 'SAGA_ERR_INVALID_OPTIONS', 'action')
+    // Checked before the decision is recorded: a refused drive must not leave the saga running for someone else.
+    await this.runner.readyToDrive()
     await this.decide(sagaId, 'retry', by)
     return this.runner.resume(sagaId)
   }
@@ -57,6 +61,7 @@ export class SagaOperator {
    */
   async skip(sagaId: string, action: OperatorAction & { step: string }): Promise<SagaOutcome> {
     const by = parseOrThrow(skipSchema, action, 'SAGA_ERR_INVALID_OPTIONS', 'action')
+    await this.runner.readyToDrive()
     await this.decide(sagaId, 'skip', by)
     return this.runner.resume(sagaId)
   }

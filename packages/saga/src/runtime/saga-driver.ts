@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { errorCode } from '@cachesaga/common'
+import type { Span } from '@opentelemetry/api'
 import type { SagaDefinition } from '../definition/define-saga.js'
 import { type RetryPolicy, retryDelay } from '../definition/retry-policy.js'
 import type { CompensationContext, SagaStep, StepContext, StepServices } from '../definition/step.js'
@@ -12,6 +13,7 @@ import type { PhaseStatus, SagaRecord, SagaState } from '../store/saga-record.js
 import type { SagaStore } from '../store/saga-store.js'
 import { classifyFailure, type FailureKind, recordError, serializeResult } from './failure.js'
 import { type AttemptAbort, runToOutcome, runWithTimeout } from './run-with-timeout.js'
+import { endAttemptSpan, startAttemptSpan, tracing, withinSpan } from './saga-tracing.js'
 
 /** What every driver of a runner shares. */
 export interface DriverDeps {
@@ -174,19 +176,18 @@ export class SagaDriver {
         await this.write([...pending, start])
       }
       pending = []
+      const tracer = tracing.tracer()
+      const span = tracer && startAttemptSpan(tracer, this.saga, phase, step, attempt)
       try {
-        if (phase === 'step' && step.transaction) return await this.attemptInTransaction(step, attempt)
-        const resultJson = await runWithTimeout(step.timeoutMs, (abort) =>
-          this.execute(phase, step, attempt, abort),
-        )
-        return {
-          ok: true,
-          value: resultJson === undefined ? undefined : JSON.parse(resultJson),
-          completion: completed(phase, step.name, attempt, resultJson),
-        }
+        const outcome = await withinSpan(span, () => this.runAttempt(phase, step, attempt, span))
+        endAttemptSpan(span, { outcome: 'completed' })
+        return outcome
       } catch (thrown) {
         // A write inside the step (a deferred invalidation) found the lease gone: this runner must stop.
-        if (errorCode(thrown) === 'SAGA_ERR_LEASE_LOST') throw thrown
+        if (errorCode(thrown) === 'SAGA_ERR_LEASE_LOST') {
+          endAttemptSpan(span, { outcome: 'interrupted', thrown })
+          throw thrown
+        }
         const { kind, error } = classifyFailure(thrown, phase, step.name)
         const failure: PhaseChange = {
           kind: 'phase',
@@ -197,11 +198,37 @@ export class SagaDriver {
           error,
         }
         failures += 1
-        if (kind !== 'transient' || failures >= policy.attempts) return { ok: false, kind, error, failure }
+        const retrying = kind === 'transient' && failures < policy.attempts
+        const outcome = retrying ? 'retrying' : kind === 'rejection' ? 'rejected' : 'failed'
+        endAttemptSpan(span, { outcome, kind, error, thrown })
+        if (!retrying) return { ok: false, kind, error, failure }
         await this.write([failure])
         await sleep(retryDelay(policy, failures))
       }
     }
+  }
+
+  /** One attempt, once its start is written: the step (or compensation) run to a result or a throw. */
+  private async runAttempt(
+    phase: Phase,
+    step: SagaStep,
+    attempt: number,
+    span: Span | undefined,
+  ): Promise<AttemptOutcome> {
+    if (phase === 'step' && step.transaction) return this.attemptInTransaction(step, attempt, span)
+    const resultJson = await runWithTimeout(step.timeoutMs, (abort) =>
+      this.execute(phase, step, attempt, abort, span),
+    )
+    return {
+      ok: true,
+      value: resultJson === undefined ? undefined : JSON.parse(resultJson),
+      completion: completed(phase, step.name, attempt, resultJson),
+    }
+  }
+
+  /** What the spans of this saga's attempts say it is. */
+  private get saga(): { name: string; sagaId: string } {
+    return { name: this.definition.name, sagaId: this.record.sagaId }
   }
 
   /**
@@ -209,7 +236,11 @@ export class SagaDriver {
    * completion, and commits both or neither. A timeout aborts the transaction's signal; the outcome is what the store
    * reports (it may have been committing), never a guess.
    */
-  private async attemptInTransaction(step: SagaStep, attempt: number): Promise<AttemptOutcome> {
+  private async attemptInTransaction(
+    step: SagaStep,
+    attempt: number,
+    span: Span | undefined,
+  ): Promise<AttemptOutcome> {
     // Checked when the definition was registered with the runner.
     const transactions = this.deps.store.stepTransactions!
     let completion: PhaseChange | undefined
@@ -221,7 +252,7 @@ export class SagaDriver {
             step.name,
             await step.run(
               this.context('step', step, attempt, abort, transaction),
-              this.services('step', step),
+              this.services('step', step, span),
             ),
           ),
         (json) => {
@@ -265,9 +296,10 @@ export class SagaDriver {
     step: SagaStep,
     attempt: number,
     abort: AttemptAbort,
+    span: Span | undefined,
   ): Promise<string | undefined> {
     const ctx = this.context(phase, step, attempt, abort)
-    const services = this.services(phase, step)
+    const services = this.services(phase, step, span)
     if (phase === 'step') return serializeResult(step.name, await step.run(ctx, services))
     const own = this.record.steps.get(step.name)
     ctx.result = own?.status === 'completed' ? own.result : undefined
@@ -275,12 +307,13 @@ export class SagaDriver {
     return undefined
   }
 
-  private services(phase: Phase, step: SagaStep): StepServices {
+  private services(phase: Phase, step: SagaStep, span: Span | undefined): StepServices {
     const { sagaId } = this.record
     return {
       cache: this.deps.cache,
       deferInvalidation: async (target, cause) => {
         const error = { ...recordError(cause, 'SAGA_ERR_INVALIDATION_FAILED'), step: step.name }
+        span?.addEvent('cachesaga.invalidation_deferred', { 'error.type': error.code })
         // Scheduled before it is recorded: a crash in between re-runs the step, which schedules the same job id again.
         await this.deps.retryScheduler.schedule({
           id: `${sagaId}:${step.name}:${phase}`,

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { errorCode } from '@cachesaga/common'
+import { injectTraceCarrier, otel } from '@cachesaga/common/tracing'
+import type { Span } from '@opentelemetry/api'
 import { z } from 'zod'
 import type { SagaDefinition } from '../definition/define-saga.js'
 import { SagaError } from '../errors.js'
@@ -18,6 +20,7 @@ import { LeaseKeeper } from './lease.js'
 import { type ResolvedRunnerOptions, runnerOptionsSchema, type SagaRunnerOptions } from './runner-options.js'
 import { type DriverDeps, SagaDriver } from './saga-driver.js'
 import { type SagaOutcome, toOutcome } from './saga-outcome.js'
+import { ATTR, driveInSpan, linkToOrigin, type RunKind, tracing } from './saga-tracing.js'
 
 const runOptionsSchema = z.object({ sagaId: z.string().min(1).max(200) })
 
@@ -74,6 +77,7 @@ export class SagaRunner {
       assertKnown: (name) => this.definition(name),
       resume: (sagaId) => this.resume(sagaId),
       ready: () => this.ready(),
+      readyToDrive: () => this.readyToDrive(),
     })
   }
 
@@ -93,12 +97,24 @@ export class SagaRunner {
       const { sagaId } = parseOrThrow(runOptionsSchema, options, 'SAGA_ERR_INVALID_OPTIONS', 'options')
       const erased = this.register(definition as unknown as SagaDefinition)
       const inputJson = serializeInput(parsedInput)
-      await this.readyToDrive()
       const first = erased.steps[0]
       const changes: SagaChange[] = first
         ? [{ kind: 'phase', phase: 'step', step: first.name, status: 'started', attempt: 1 }]
         : []
-      return this.driveToRest<Results>(erased, sagaId, { name: definition.name, inputJson, changes })
+      const create: NewSaga = { name: definition.name, inputJson, changes }
+      const drive = async (span?: Span) => {
+        await this.readyToDrive()
+        // Kept with the saga if this call creates it, for the runs that resume it later to link back to.
+        const traceCarrier = span && injectTraceCarrier()
+        return this.driveToRest<Results>(
+          erased,
+          sagaId,
+          traceCarrier ? { ...create, traceCarrier } : create,
+          span,
+        )
+      }
+      const tracer = tracing.tracer()
+      return tracer === undefined ? drive() : driveInSpan(tracer, { name: definition.name, sagaId }, drive)
     })
   }
 
@@ -256,8 +272,19 @@ export class SagaRunner {
   private async driveOrphan({ definition, lease, record }: Orphan): Promise<SagaOutcome | undefined> {
     const { sagaId } = record
     emitSagaEvent(this.options.events, 'saga.resumed', { sagaId, saga: definition.name, state: record.state })
+    const drive = (span?: Span) => {
+      if (span) {
+        span.setAttribute(ATTR.run, 'resumed' satisfies RunKind)
+        linkToOrigin(span, record)
+      }
+      return this.driveHeld(definition, lease, record)
+    }
+    const tracer = tracing.tracer()
     try {
-      return await this.driveHeld(definition, lease, record)
+      // A sweep is no request's work: its span starts a trace of its own, whatever context was active at start().
+      return tracer === undefined
+        ? await drive()
+        : await driveInSpan(tracer, { name: definition.name, sagaId }, drive, { parent: otel!.ROOT_CONTEXT })
     } catch (error) {
       emitSagaEvent(this.options.events, 'recovery.failed', {
         sagaId,
@@ -273,7 +300,13 @@ export class SagaRunner {
       await this.readyToDrive()
       const record = await this.store.load(sagaId)
       if (!record) throw new SagaError('SAGA_ERR_NOT_FOUND', `no saga "${sagaId}"`, { details: { sagaId } })
-      return this.driveToRest(this.definition(record.name), sagaId)
+      const definition = this.definition(record.name)
+      const tracer = tracing.tracer()
+      return tracer === undefined
+        ? this.driveToRest(definition, sagaId)
+        : driveInSpan(tracer, { name: definition.name, sagaId }, (span) =>
+            this.driveToRest(definition, sagaId, undefined, span),
+          )
     })
   }
 
@@ -289,11 +322,15 @@ export class SagaRunner {
     return definition
   }
 
-  /** Takes the lease (creating the saga when `create` is given) and drives it, or waits out another holder. */
+  /**
+   * Takes the lease (creating the saga when `create` is given) and drives it, or waits out another holder. `span`, the
+   * run's span when tracing, learns how the run began.
+   */
   private async driveToRest<Results>(
     definition: SagaDefinition,
     sagaId: string,
     create?: NewSaga,
+    span?: Span,
   ): Promise<SagaOutcome<Results>> {
     for (;;) {
       const lease = this.newLease()
@@ -310,6 +347,10 @@ export class SagaRunner {
         case 'missing':
           throw new SagaError('SAGA_ERR_NOT_FOUND', `no saga "${sagaId}"`, { details: { sagaId } })
         case 'finished':
+          if (span) {
+            span.setAttribute(ATTR.run, 'recorded' satisfies RunKind)
+            linkToOrigin(span, acquired.record)
+          }
           return toOutcome<Results>(acquired.record)
         case 'busy':
           if (this.closing) throw new SagaError('SAGA_ERR_CLOSED', 'the saga runner is closed')
@@ -318,6 +359,10 @@ export class SagaRunner {
       }
       const { record } = acquired
       const created = acquired.outcome === 'created'
+      if (span) {
+        span.setAttribute(ATTR.run, (created ? 'new' : 'resumed') satisfies RunKind)
+        if (!created) linkToOrigin(span, record)
+      }
       emitSagaEvent(this.options.events, created ? 'saga.started' : 'saga.resumed', {
         sagaId,
         saga: definition.name,

@@ -1,5 +1,6 @@
 import type { RecordedError } from '../errors.js'
 import type { PhaseStatus, SagaRecord, SagaState } from './saga-record.js'
+import type { NewSaga } from './saga-store.js'
 
 /** A transition of one step or of its compensation. */
 export interface PhaseChange {
@@ -59,4 +60,25 @@ export function applyChanges(record: SagaRecord, changes: readonly SagaChange[],
     if (change.status === 'deferred') record.deferredInvalidations += 1
     phases.set(change.step, phase)
   }
+}
+
+/**
+ * A saga a store has just created from `create` (running, its changes applied), as the store wrote it: a store
+ * returns it from `acquire` without reading it back. `now` stamps `createdAt` and `updatedAt`.
+ */
+export function createdRecord(sagaId: string, create: NewSaga, now = Date.now()): SagaRecord {
+  const record: SagaRecord = {
+    sagaId,
+    name: create.name,
+    input: JSON.parse(create.inputJson),
+    state: 'running',
+    createdAt: now,
+    updatedAt: now,
+    deferredInvalidations: 0,
+    steps: new Map(),
+    compensations: new Map(),
+  }
+  if (create.traceCarrier) record.traceCarrier = { ...create.traceCarrier }
+  if (create.changes) applyChanges(record, create.changes, now)
+  return record
 }

@@ -49,6 +49,8 @@ export interface SagaRecord {
   error?: RecordedError
   /** Invalidations handed to the retry scheduler. */
   deferredInvalidations: number
+  /** The trace context the saga was started in, as `NewSaga.traceCarrier` gave it (when the store keeps it). */
+  traceCarrier?: Record<string, string>
   steps: Map<string, PhaseRecord>
   compensations: Map<string, PhaseRecord>
 }

@@ -15,6 +15,12 @@ export interface NewSaga {
   inputJson: string
   /** Changes applied in the same write, right after creating it: the start of its first step. */
   changes?: readonly SagaChange[]
+  /**
+   * The trace context the saga was started in (a propagator's fields, W3C `traceparent` by default), when the runner
+   * traces: kept in the record so that a runner that resumes the saga later (a recovery sweep, an operator's retry)
+   * links its span to the original trace. A store should keep it; one that does not only loses those links.
+   */
+  traceCarrier?: Readonly<Record<string, string>>
 }
 
 export type AcquireOutcome =

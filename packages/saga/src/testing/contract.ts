@@ -1,7 +1,5 @@
-import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { extname } from 'node:path'
-import { createInterface } from 'node:readline'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -10,6 +8,7 @@ import type { InvalidationRetryJob } from '../invalidation/retry-scheduler.js'
 import { createSagaRunner, type SagaRunner } from '../runtime/saga-runner.js'
 import type { SagaStore } from '../store/saga-store.js'
 import { bookingInput, bookingSaga } from './booking-saga.js'
+import { type CrashDecision, inBatches, runCrashPointChild } from './crash-points.js'
 import { EffectLedger } from './effects.js'
 import { loadStoreFactory } from './store-factory.js'
 import { create, error, eventually, lease, started } from './store-fixtures.js'
@@ -403,56 +402,15 @@ export function describeSagaStoreContract(options: SagaStoreContractOptions): vo
   })
 }
 
-type Decision = 'continue' | 'kill'
 const CHILD = fileURLToPath(
   new URL(`./crash-child${extname(fileURLToPath(import.meta.url))}`, import.meta.url),
 )
 
-/**
- * Runs the booking saga in a child that pauses at every crash point and asks `decide` whether to let it go on or
- * SIGKILL it there. Returns the points the child reached and its last line (`done <state>` when it finished).
- */
-async function runChild(
+/** Runs the booking saga in the crash-point child (see `runCrashPointChild`). */
+const runChild = (
   env: Record<string, string>,
-  decide: (point: string, index: number) => Decision | Promise<Decision> = () => 'continue',
-): Promise<{ points: string[]; last: string | undefined }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
-    env: { ...process.env, ...env },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  })
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-  const points: string[] = []
-  let last: string | undefined
-  let killed = false
-  for await (const line of createInterface({ input: child.stdout })) {
-    last = line
-    if (!line.startsWith('point ')) continue
-    points.push(line.slice('point '.length))
-    if ((await decide(points.at(-1)!, points.length - 1)) === 'kill') {
-      child.kill('SIGKILL')
-      killed = true
-      break
-    }
-    child.stdin.write('\n')
-  }
-  const code = await exited
-  if (!killed && code !== 0) throw new Error(`the crash-point child exited with ${code}`)
-  return { points, last }
-}
-
-/** Runs `tasks` with at most `limit` at a time (each spawns a node process). */
-async function inBatches<T>(tasks: Array<() => Promise<T>>, limit: number): Promise<T[]> {
-  const results: T[] = []
-  let next = 0
-  const worker = async () => {
-    while (next < tasks.length) {
-      const index = next++
-      results[index] = await tasks[index]!()
-    }
-  }
-  await Promise.all(Array.from({ length: limit }, worker))
-  return results
-}
+  decide?: (point: string, index: number) => CrashDecision | Promise<CrashDecision>,
+) => runCrashPointChild(CHILD, env, decide)
 
 function describeCrashPoints(
   options: SagaStoreContractOptions,
@@ -528,7 +486,7 @@ function describeCrashPoints(
     it('cannot record anything once another runner took over, and then returns the outcome that runner recorded', async () => {
       const env = childEnv('frozen', false)
       const { runner, ledger } = await recoveringRunner(env)
-      const { last } = await runChild(env, async (point): Promise<Decision> => {
+      const { last } = await runChild(env, async (point): Promise<CrashDecision> => {
         // Frozen right after charging: no lease renewal, so the other runner takes over and finishes the saga.
         if (point === 'effect:charge')
           expect(await recoverUntilResting(runner, env.SAGA_ID)).toBe('completed')

@@ -2,9 +2,10 @@
 // after its side effect) until the parent answers on stdin, so the parent can SIGKILL it at an exact point.
 // Env: STORE_MODULE and STORE_NAMESPACE (the store, see `SagaStoreContractOptions`), SAGA_ID, REJECT_AT_COMMIT ('1'
 // rolls back), LEASE_MS, LEDGER_FILE.
-import { readSync, writeSync } from 'node:fs'
+import { writeSync } from 'node:fs'
 import { createSagaRunner } from '../runtime/saga-runner.js'
 import { bookingSaga } from './booking-saga.js'
+import { pauseAtCrashPoint as pauseAt } from './crash-points.js'
 import { EffectLedger } from './effects.js'
 import { loadStoreFactory } from './store-factory.js'
 
@@ -12,22 +13,6 @@ const env = (name: string) => {
   const value = process.env[name]
   if (value === undefined) throw new Error(`${name} is not set`)
   return value
-}
-
-/** Blocks the whole process (timers included) until the parent writes a line. */
-function pauseAt(point: string): void {
-  writeSync(1, `point ${point}\n`)
-  const byte = Buffer.alloc(1)
-  for (;;) {
-    try {
-      if (readSync(0, byte, 0, 1, null) === 0) process.exit(3)
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5)
-      continue
-    }
-    if (byte[0] === 0x0a) return
-  }
 }
 
 const store = await (await loadStoreFactory(env('STORE_MODULE')))(env('STORE_NAMESPACE'))

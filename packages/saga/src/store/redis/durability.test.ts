@@ -1,6 +1,9 @@
 import { type RedisCluster, type RedisServer, startRedis, startRedisCluster } from '@cachesaga/testkit'
 import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import { defineSaga } from '../../definition/define-saga.js'
+import { DomainRejection } from '../../errors.js'
 import type { SagaRunnerOptions } from '../../runtime/runner-options.js'
 import { createSagaRunner, type SagaRunner } from '../../runtime/saga-runner.js'
 import { freshPrefix, turnOnAppendOnly } from '../../test-support/redis.js'
@@ -116,6 +119,31 @@ describe('a runner on a Redis that can lose sagas', () => {
         fields: expect.objectContaining({ code: 'SAGA_ERR_STORE_NOT_DURABLE', target: server.url }),
       },
     ])
+  })
+
+  it('refuses an operator retry or skip before recording it: the saga stays parked', async () => {
+    const server = await redisWith()
+    const keyPrefix = freshPrefix()
+    const parks = defineSaga('parks', { input: z.object({}) })
+      .step('commit', { kind: 'pivot', run: () => 'committed' })
+      .step('notify', {
+        run: () => {
+          throw new DomainRejection('MAIL_ERR_REFUSED', 'the mail server refused the address')
+        },
+      })
+    const knowingly = runnerOn(server.url, { keyPrefix, requireDurableStore: false, log: () => {} })
+    expect((await knowingly.run(parks, {}, { sagaId: 'p1' })).state).toBe('parked')
+
+    const strict = runnerOn(server.url, { keyPrefix, sagas: [parks] })
+    await expect(strict.operator.retry('p1', { actor: 'ops' })).rejects.toMatchObject({
+      code: 'SAGA_ERR_STORE_NOT_DURABLE',
+    })
+    await expect(strict.operator.skip('p1', { step: 'notify', actor: 'ops' })).rejects.toMatchObject({
+      code: 'SAGA_ERR_STORE_NOT_DURABLE',
+    })
+    const found = await strict.operator.inspect('p1')
+    expect(found?.record.state).toBe('parked')
+    expect(found?.log.filter(({ event }) => event.startsWith('operator.'))).toEqual([])
   })
 
   it('lets an operator list and inspect sagas: only driving them is refused', async () => {

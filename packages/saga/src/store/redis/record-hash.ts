@@ -2,7 +2,7 @@ import type { RecordedError } from '../../errors.js'
 import type { PhaseRecord, PhaseStatus, SagaRecord, SagaState } from '../saga-record.js'
 
 // The saga record is one hash: `name`, `input`, `state`, `createdAt`, `updatedAt`, `owner`, `leaseUntil`, `error`,
-// `parkedStep`, `deferredInvalidations`, and per step `step:<name>:status|failures|result|error` and
+// `parkedStep`, `deferredInvalidations`, `trace` (the trace context it was started in, JSON), and per step `step:<name>:status|failures|result|error` and
 // `comp:<name>:status|failures|error`. This module alone knows those field names.
 
 export const phaseField = (phase: 'step' | 'compensation', step: string) =>
@@ -32,6 +32,7 @@ export function parseRecordHash(
   }
   if (hash.parkedStep) record.parkedStep = hash.parkedStep
   if (hash.error) record.error = JSON.parse(hash.error) as RecordedError
+  if (hash.trace) record.traceCarrier = JSON.parse(hash.trace) as Record<string, string>
   for (const [field, value] of Object.entries(hash)) {
     const match = PHASE_FIELD.exec(field)
     if (!match) continue

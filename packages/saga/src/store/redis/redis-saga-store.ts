@@ -9,7 +9,7 @@ import {
 import { type Cluster, type Redis, ReplyError } from 'ioredis'
 import { SagaError } from '../../errors.js'
 import type { InvalidationRetryJob } from '../../invalidation/retry-scheduler.js'
-import { applyChanges, type SagaChange } from '../saga-change.js'
+import { createdRecord, type SagaChange } from '../saga-change.js'
 import { FINAL_STATES, type SagaLogEntry, type SagaRecord, type SagaState } from '../saga-record.js'
 import type { AcquireOutcome, Lease, NewSaga, OperatorDecision, SagaStore } from '../saga-store.js'
 import { changesState, encodeWrite } from './change-encoding.js'
@@ -98,11 +98,12 @@ export class RedisSagaStore implements SagaStore {
       lease.ms,
       create?.name ?? '',
       create?.inputJson ?? '',
+      create?.traceCarrier === undefined ? '' : JSON.stringify(create.traceCarrier),
       ...(create?.changes?.length ? encodeWrite(create.changes, Date.now()) : []),
     ])) as [string, string[] | string | undefined]
     switch (outcome) {
       case 'created':
-        return { outcome, record: this.newRecord(sagaId, create!) }
+        return { outcome, record: createdRecord(sagaId, create!) }
       case 'acquired':
       case 'finished':
         return { outcome, record: parseRecordHash(sagaId, detail as string[])! }
@@ -262,24 +263,6 @@ export class RedisSagaStore implements SagaStore {
     const record = this.keys.record(sagaId)
     const own = [record, `${record}:log`]
     return withIndexes ? [...own, ...this.keys.indexes(bucketOf(sagaId))] : own
-  }
-
-  /** A just-created saga as the script wrote it, without reading it back. */
-  private newRecord(sagaId: string, create: NewSaga): SagaRecord {
-    const now = Date.now()
-    const record: SagaRecord = {
-      sagaId,
-      name: create.name,
-      input: JSON.parse(create.inputJson),
-      state: 'running',
-      createdAt: now,
-      updatedAt: now,
-      deferredInvalidations: 0,
-      steps: new Map(),
-      compensations: new Map(),
-    }
-    if (create.changes) applyChanges(record, create.changes, now)
-    return record
   }
 
   private async eachBucket<T>(read: (bucket: number) => Promise<T>): Promise<T[]> {
