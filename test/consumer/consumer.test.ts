@@ -108,12 +108,14 @@ describe('the executables', () => {
 
 describe('the README examples, run from the installed packages', () => {
   let postgres: PostgresServer | undefined
-  let database: TestDatabase | undefined
+  let durablePostgres: PostgresServer | undefined
+  const databases: TestDatabase[] = []
   const servers: RedisServer[] = []
 
   afterAll(async () => {
-    await database?.drop()
+    await Promise.all(databases.map((database) => database.drop()))
     await postgres?.stop()
+    await durablePostgres?.stop()
     await Promise.all(servers.map((server) => server.stop()))
   })
 
@@ -128,9 +130,13 @@ describe('the README examples, run from the installed packages', () => {
       servers.push(server)
       env.REDIS_URL = server.url
     }
-    if (example.needs.includes('postgres')) {
-      postgres ??= await startPostgres()
-      database ??= await postgres.createDatabase('consumer_example')
+    if (example.needs.includes('postgres') || example.needs.includes('durable-postgres')) {
+      // A database each: examples create tables of the same names.
+      const server = example.needs.includes('durable-postgres')
+        ? (durablePostgres ??= await startPostgres({ allowExternal: false, durable: true }))
+        : (postgres ??= await startPostgres())
+      const database = await server.createDatabase(`consumer_example_${databases.length}`)
+      databases.push(database)
       env.DATABASE_URL = database.url
     }
     return env

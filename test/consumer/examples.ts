@@ -2,8 +2,11 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ROOT } from './workspace-packages.js'
 
-/** What an example needs from the harness: a Redis (with an append-only file when it runs sagas), PostgreSQL. */
-export type Need = 'redis' | 'durable-redis' | 'postgres'
+/**
+ * What an example needs from the harness: a Redis (with an append-only file when it runs sagas), PostgreSQL (with its
+ * durable settings when it keeps sagas: the runner refuses one that can lose them).
+ */
+export type Need = 'redis' | 'durable-redis' | 'postgres' | 'durable-postgres'
 
 /** One README example, run from the consumer project exactly as the README shows it. */
 export interface ReadmeExample {
@@ -28,6 +31,11 @@ function block(markdown: string, heading: string, language: string): string {
   const match = new RegExp(`\`\`\`${language}\\n([\\s\\S]*?)\`\`\``).exec(markdown.slice(at))
   if (match === null) throw new Error(`no \`\`\`${language} block after "${heading}"`)
   return match[1]!
+}
+
+/** The block a README shows after `marker`, under "It prints:". */
+function printedAfter(markdown: string, marker: string): string {
+  return block(markdown.slice(markdown.indexOf(marker)), 'It prints:', '')
 }
 
 /** Each publishable package's README examples, as its own `readme.test.ts` finds them (and checks them verbatim). */
@@ -88,6 +96,14 @@ export function readmeExamples(): ReadmeExample[] {
       language: 'ts',
       source: file('postgres', 'examples/reservations.ts'),
       needs: ['redis', 'postgres'],
+    },
+    {
+      packageName: '@cachesaga/postgres',
+      label: 'examples/booking-saga.ts',
+      language: 'ts',
+      source: file('postgres', 'examples/booking-saga.ts'),
+      needs: ['redis', 'durable-postgres'],
+      prints: printedAfter(readme('postgres'), '<!-- example:booking-saga:end -->'),
     },
     {
       packageName: '@cachesaga/cli',
