@@ -132,9 +132,14 @@ describe('the README examples, run from the installed packages', () => {
     }
     if (example.needs.includes('postgres') || example.needs.includes('durable-postgres')) {
       // A database each: examples create tables of the same names.
-      const server = example.needs.includes('durable-postgres')
-        ? (durablePostgres ??= await startPostgres({ allowExternal: false, durable: true }))
-        : (postgres ??= await startPostgres())
+      let server: PostgresServer
+      if (example.needs.includes('durable-postgres')) {
+        durablePostgres ??= await startPostgres({ allowExternal: false, durable: true })
+        server = durablePostgres
+      } else {
+        postgres ??= await startPostgres()
+        server = postgres
+      }
       const database = await server.createDatabase(`consumer_example_${databases.length}`)
       databases.push(database)
       env.DATABASE_URL = database.url
