@@ -113,7 +113,6 @@ describe('the booking saga', () => {
     })
     const redis = new Redis(f.redis.url)
     const refusing = createBookingFlows({
-      redis: f.redis.url,
       cache: f.cache,
       pool: f.db.pool,
       bookings: new BookingRepository(f.db.pool),
@@ -133,7 +132,7 @@ describe('the booking saga', () => {
       })
       expect(nowhere.requestsSent).toBe(1)
     } finally {
-      await refusing.runner.close()
+      await refusing.close()
       redis.disconnect()
     }
   })

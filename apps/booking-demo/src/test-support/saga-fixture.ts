@@ -22,9 +22,13 @@ import type { CalendarChanges } from '../calendar/calendar-provider.js'
 import { ensureStaffCalendars } from '../calendar/ensure-staff-calendars.js'
 import { type BookingFlows, createBookingFlows } from '../sagas/booking-flows.js'
 import { demoIds, seedDemoData } from '../seed/seed-demo-data.js'
+import type { ChildEnv } from './crash-saga.js'
 import { createTestDatabase, type TestDatabase } from './test-database.js'
 
-/** A seeded database, a private Redis, a cache, Radicale behind a fault proxy, and the booking sagas on them. */
+/**
+ * A seeded database (which also holds the saga store), a private Redis, a cache, Radicale behind a fault proxy, and
+ * the booking sagas on them.
+ */
 export interface SagaFixture {
   db: TestDatabase
   redis: RedisServer
@@ -32,8 +36,8 @@ export interface SagaFixture {
   radicale: RadicaleServer
   /** The sagas reach Radicale through it, so a test can make the calendar server vanish and return. */
   proxy: FaultProxy
-  /** The calendar home through the proxy, for a child process's `CALDAV_URL`. */
-  caldavUrl: string
+  /** What a saga child process (`runSagaChild`) runs on: this database, this Redis, the calendar through the proxy. */
+  childEnv: ChildEnv
   calendar: CalDavCalendarProvider
   flows: BookingFlows
   reader: AvailabilityReader
@@ -56,7 +60,8 @@ export interface SagaFixture {
 export async function startSagaFixture(label: string): Promise<SagaFixture> {
   const db = await createTestDatabase(label)
   await seedDemoData(db.pool)
-  const redis = await startRedis({ allowExternal: false, persistence: 'aof' })
+  // Without persistence: the sagas keep their state in PostgreSQL, and Redis holds only the cache and the holds.
+  const redis = await startRedis({ allowExternal: false })
   const holdsRedis = new Redis(redis.url)
   const cache = await createAvailabilityCache(redis.url)
   const radicale = await startRadicale()
@@ -70,7 +75,6 @@ export async function startSagaFixture(label: string): Promise<SagaFixture> {
     announced.push(event)
   })
   const flows = createBookingFlows({
-    redis: redis.url,
     cache,
     pool: db.pool,
     bookings: new BookingRepository(db.pool),
@@ -85,7 +89,7 @@ export async function startSagaFixture(label: string): Promise<SagaFixture> {
     cache,
     radicale,
     proxy,
-    caldavUrl,
+    childEnv: { DATABASE_URL: db.url, REDIS_URL: redis.url, CALDAV_URL: caldavUrl },
     calendar,
     flows,
     reader,
@@ -131,7 +135,7 @@ export async function startSagaFixture(label: string): Promise<SagaFixture> {
         })
       ).events,
     close: async () => {
-      await flows.runner.close()
+      await flows.close()
       await cache.close()
       holdsRedis.disconnect()
       await redis.stop()

@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto'
+import { eventually } from '@cachesaga/testkit'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { eventIdOf } from '../bookings/booking-events.js'
+import { newManagementToken } from '../bookings/booking-ownership.js'
+import { demoIds } from '../seed/seed-demo-data.js'
+import { runSagaChild } from '../test-support/crash-saga.js'
+import { type SagaFixture, startSagaFixture } from '../test-support/saga-fixture.js'
+
+// The booking saga's pivot runs in a transaction of the PostgreSQL saga store: the booking row, its outbox row and the
+// record that the step completed commit together. A runner SIGKILLed on either side of that COMMIT leaves all three
+// or none of them, never a booking whose step is still "started"; another runner's recovery then finishes the saga,
+// every effect once.
+
+let f: SagaFixture
+beforeAll(async () => {
+  f = await startSagaFixture('pivot_transaction')
+})
+afterAll(() => f?.close())
+
+function bookingSaga(start: string) {
+  const bookingId = randomUUID()
+  const sagaId = `booking:${bookingId}`
+  const input = {
+    bookingId,
+    tenantId: demoIds.tenant,
+    staffId: demoIds.staff.ada,
+    serviceId: demoIds.services.treatment,
+    customerEmail: 'pat@example.com',
+    start,
+    managementTokenHash: newManagementToken().hash,
+  }
+  return { bookingId, sagaId, child: { name: 'book' as const, sagaId, input } }
+}
+
+/** What the database holds of the pivot, read by the test while the child is frozen or dead. */
+async function pivotState(bookingId: string, sagaId: string) {
+  const { rows } = await f.db.pool.query<{ bookings: number; events: string[] }>(
+    `SELECT (SELECT count(*)::int FROM bookings WHERE id = $1) AS bookings,
+       ARRAY(SELECT event ->> 'eventId' FROM cachesaga.outbox
+             WHERE event ->> 'type' = 'booking.created' AND event -> 'payload' ->> 'bookingId' = $1::text) AS events`,
+    [bookingId],
+  )
+  const record = (await f.flows.runner.operator.inspect(sagaId))?.record
+  return { ...rows[0]!, commit: record?.steps.get('commit')?.status }
+}
+
+/** Resumes the saga in the test's runner once the dead one's lease (1 s) ran out; it must complete. */
+async function recovered(sagaId: string) {
+  const outcome = await eventually(
+    'the saga resumed',
+    async () => (await f.flows.runner.recover()).find((resumed) => resumed.sagaId === sagaId),
+    { timeoutMs: 15_000 },
+  )
+  expect(outcome).toMatchObject({ state: 'completed' })
+  return outcome
+}
+
+/** Every effect of the booking once: the row, its event (the pivot's id), the calendar event, the announcement. */
+async function expectEveryEffectOnce(bookingId: string, sagaId: string, start: string) {
+  expect(await pivotState(bookingId, sagaId)).toEqual({
+    bookings: 1,
+    events: [eventIdOf(`${sagaId}:commit`)],
+    commit: 'completed',
+  })
+  expect((await f.adasEvents()).filter((event) => event.id === `booking-${bookingId}`)).toHaveLength(1)
+  expect(f.announced.filter((event) => event.payload.bookingId === bookingId)).toMatchObject([
+    { type: 'booking.created', eventId: eventIdOf(`${sagaId}:commit`) },
+  ])
+  expect(await f.free(start.slice(0, 10))).not.toContain(start)
+}
+
+const commitStarts = async (sagaId: string) =>
+  (await f.flows.runner.operator.inspect(sagaId))!.log.filter(
+    (entry) => entry.event === 'step.started' && entry.step === 'commit',
+  ).length
+
+describe('the booking pivot in the saga store transaction', () => {
+  it('has committed the booking, its outbox row and its completion together when its runner dies right after COMMIT', async () => {
+    const start = '2026-12-07T08:00:00.000Z'
+    const { bookingId, sagaId, child } = bookingSaga(start)
+    const seen: Record<string, Awaited<ReturnType<typeof pivotState>>> = {}
+    const points = await runSagaChild(child, f.childEnv, async (point) => {
+      // Inside the transaction, the booking and its event written: nothing of it is visible, the step is running.
+      if (point === 'written commit') seen.beforeCommit = await pivotState(bookingId, sagaId)
+      if (point !== 'step.completed commit') return 'continue'
+      seen.afterCommit = await pivotState(bookingId, sagaId)
+      return 'kill'
+    })
+    expect(points.slice(-3)).toEqual(['step.started commit', 'written commit', 'step.completed commit'])
+    expect(seen).toEqual({
+      beforeCommit: { bookings: 0, events: [], commit: 'started' },
+      afterCommit: { bookings: 1, events: [eventIdOf(`${sagaId}:commit`)], commit: 'completed' },
+    })
+
+    await recovered(sagaId)
+    await expectEveryEffectOnce(bookingId, sagaId, start)
+    // The pivot was not run again: recovery went on from the step after it.
+    expect(await commitStarts(sagaId)).toBe(1)
+  }, 60_000)
+
+  it('has committed none of them when its runner dies inside the transaction, and books once on recovery', async () => {
+    const start = '2026-12-07T09:00:00.000Z'
+    const { bookingId, sagaId, child } = bookingSaga(start)
+    await runSagaChild(child, f.childEnv, (point) => (point === 'written commit' ? 'kill' : 'continue'))
+    // The dead runner's connection took its transaction with it.
+    expect(await pivotState(bookingId, sagaId)).toEqual({ bookings: 0, events: [], commit: 'started' })
+
+    await recovered(sagaId)
+    await expectEveryEffectOnce(bookingId, sagaId, start)
+    expect(await commitStarts(sagaId)).toBe(2)
+  }, 60_000)
+})
