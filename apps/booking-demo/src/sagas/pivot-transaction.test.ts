@@ -1,11 +1,8 @@
-import { randomUUID } from 'node:crypto'
 import { eventually } from '@cachesaga/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { eventIdOf } from '../bookings/booking-events.js'
-import { newManagementToken } from '../bookings/booking-ownership.js'
-import { demoIds } from '../seed/seed-demo-data.js'
 import { runSagaChild } from '../test-support/crash-saga.js'
-import { type SagaFixture, startSagaFixture } from '../test-support/saga-fixture.js'
+import { adasBooking, type SagaFixture, startSagaFixture } from '../test-support/saga-fixture.js'
 
 // The booking saga's pivot runs in a transaction of the PostgreSQL saga store: the booking row, its outbox row and the
 // record that the step completed commit together. A runner SIGKILLed on either side of that COMMIT leaves all three
@@ -19,18 +16,9 @@ beforeAll(async () => {
 afterAll(() => f?.close())
 
 function bookingSaga(start: string) {
-  const bookingId = randomUUID()
-  const sagaId = `booking:${bookingId}`
-  const input = {
-    bookingId,
-    tenantId: demoIds.tenant,
-    staffId: demoIds.staff.ada,
-    serviceId: demoIds.services.treatment,
-    customerEmail: 'pat@example.com',
-    start,
-    managementTokenHash: newManagementToken().hash,
-  }
-  return { bookingId, sagaId, child: { name: 'book' as const, sagaId, input } }
+  const input = adasBooking(start)
+  const sagaId = `booking:${input.bookingId}`
+  return { bookingId: input.bookingId, sagaId, child: { name: 'book' as const, sagaId, input } }
 }
 
 /** What the database holds of the pivot, read by the test while the child is frozen or dead. */

@@ -57,6 +57,19 @@ export interface SagaFixture {
   close(): Promise<void>
 }
 
+/** The booking saga's input for Ada's treatment at `start`, under a new booking id. */
+export function adasBooking(start: string, customerEmail = 'pat@example.com') {
+  return {
+    bookingId: randomUUID(),
+    tenantId: demoIds.tenant,
+    staffId: demoIds.staff.ada,
+    serviceId: demoIds.services.treatment,
+    customerEmail,
+    start,
+    managementTokenHash: newManagementToken().hash,
+  }
+}
+
 export async function startSagaFixture(label: string): Promise<SagaFixture> {
   const db = await createTestDatabase(label)
   await seedDemoData(db.pool)
@@ -98,23 +111,11 @@ export async function startSagaFixture(label: string): Promise<SagaFixture> {
       (
         await reader.read({ staffId: demoIds.staff.ada, serviceId: demoIds.services.treatment, date })
       ).availability.slots.map((slot) => slot.startsAt),
-    book: async (start, customerEmail = 'pat@example.com') => {
-      const bookingId = randomUUID()
-      const outcome = await flows.runner.run(
-        flows.book,
-        {
-          bookingId,
-          tenantId: demoIds.tenant,
-          staffId: demoIds.staff.ada,
-          serviceId: demoIds.services.treatment,
-          customerEmail,
-          start,
-          managementTokenHash: newManagementToken().hash,
-        },
-        { sagaId: `booking:${bookingId}` },
-      )
+    book: async (start, customerEmail) => {
+      const input = adasBooking(start, customerEmail)
+      const outcome = await flows.runner.run(flows.book, input, { sagaId: `booking:${input.bookingId}` })
       if (outcome.state !== 'completed') throw new Error(`booking ${start}: saga ${outcome.state}`)
-      return bookingId
+      return input.bookingId
     },
     throughCalendarOutage: async (start) => {
       proxy.blackhole(true)
