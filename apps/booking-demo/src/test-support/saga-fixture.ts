@@ -81,7 +81,8 @@ export async function startSagaFixture(label: string): Promise<SagaFixture> {
   const proxy = await startFaultProxy({ target: radicale })
   const caldavUrl = `http://demo:x@127.0.0.1:${proxy.port}/demo/`
   const calendar = new CalDavCalendarProvider({ url: caldavUrl, timeout: 300 })
-  await ensureStaffCalendars(db.pool, calendar)
+  // Setup, not under test: the default timeout, rather than the sagas' 300 ms, on a machine shared with other runs.
+  await ensureStaffCalendars(db.pool, new CalDavCalendarProvider({ url: caldavUrl }))
   const announced: BookingEvent[] = []
   const bus = new EventBus<Record<string, unknown>, typeof bookingCatalog>()
   bus.on('booking.*', (event) => {
