@@ -67,19 +67,33 @@ describe('the booking pivot in the saga store transaction', () => {
   it('has committed the booking, its outbox row and its completion together when its runner dies right after COMMIT', async () => {
     const start = '2026-12-07T08:00:00.000Z'
     const { bookingId, sagaId, child } = bookingSaga(start)
-    const seen: Record<string, Awaited<ReturnType<typeof pivotState>>> = {}
+    const eventId = eventIdOf(`${sagaId}:commit`)
+    const seen: Array<{ point: string } & Awaited<ReturnType<typeof pivotState>>> = []
     const points = await runSagaChild(child, f.childEnv, async (point) => {
-      // Inside the transaction, the booking and its event written: nothing of it is visible, the step is running.
-      if (point === 'written commit') seen.beforeCommit = await pivotState(bookingId, sagaId)
-      if (point !== 'step.completed commit') return 'continue'
-      seen.afterCommit = await pivotState(bookingId, sagaId)
-      return 'kill'
+      seen.push({ point, ...(await pivotState(bookingId, sagaId)) })
+      return point === 'step.completed commit' ? 'kill' : 'continue'
     })
-    expect(points.slice(-3)).toEqual(['step.started commit', 'written commit', 'step.completed commit'])
-    expect(seen).toEqual({
-      beforeCommit: { bookings: 0, events: [], commit: 'started' },
-      afterCommit: { bookings: 1, events: [eventIdOf(`${sagaId}:commit`)], commit: 'completed' },
-    })
+    // Frozen inside the transaction (the booking and its event written), just before its COMMIT, and right after it.
+    expect(points.slice(-4)).toEqual([
+      'step.started commit',
+      'written commit',
+      'COMMIT',
+      'step.completed commit',
+    ])
+    expect(seen.slice(-3)).toEqual([
+      { point: 'written commit', bookings: 0, events: [], commit: 'started' },
+      { point: 'COMMIT', bookings: 0, events: [], commit: 'started' },
+      { point: 'step.completed commit', bookings: 1, events: [eventId], commit: 'completed' },
+    ])
+    // At every point the child stopped at, the three were all there or none was.
+    for (const { point, bookings, events, commit } of seen) {
+      const done = commit === 'completed'
+      expect({ point, bookings, events }).toEqual({
+        point,
+        bookings: done ? 1 : 0,
+        events: done ? [eventId] : [],
+      })
+    }
 
     await recovered(sagaId)
     await expectEveryEffectOnce(bookingId, sagaId, start)

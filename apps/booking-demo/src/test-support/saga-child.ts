@@ -12,8 +12,9 @@ import { createBookingFlows } from '../sagas/booking-flows.js'
  * A process that runs one of the booking sagas (SAGA: `book`, `cancel` or `reschedule`, INPUT as JSON, SAGA_ID) with
  * a short lease, and stops at every crash point until its parent answers (`runCrashPointChild`), so a test can
  * SIGKILL it exactly there and resume the saga in another runner. The points: every saga event (`step.started
- * commit`, `step.completed commit`: after its transaction committed, ...), and `written commit` inside the booking
- * pivot's transaction, after the booking and its outbox row were written and before COMMIT.
+ * commit`, `step.completed commit`: after its transaction committed, ...), `written commit` inside the booking
+ * pivot's transaction, after the booking and its outbox row were written, and `COMMIT` just before any transaction
+ * on the process's pool sends its COMMIT, whichever code opened it.
  */
 class BookingsPausingBeforeCommit extends BookingRepository {
   override async confirm(transaction: pg.PoolClient, input: ConfirmBookingInput) {
@@ -25,6 +26,14 @@ class BookingsPausingBeforeCommit extends BookingRepository {
 
 const env = process.env
 const pool = new pg.Pool({ connectionString: env.DATABASE_URL })
+pool.on('connect', (client) => {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown
+  ;(client as { query: unknown }).query = (config: unknown, ...rest: unknown[]) => {
+    const text = typeof config === 'string' ? config : (config as { text?: unknown } | undefined)?.text
+    if (text === 'COMMIT') pauseAtCrashPoint('COMMIT')
+    return query(config, ...rest)
+  }
+})
 const redis = new Redis(env.REDIS_URL!)
 const cache = await createAvailabilityCache(env.REDIS_URL!)
 const flows = createBookingFlows({
