@@ -9,6 +9,7 @@ import {
   loadAvailability,
   migrate,
   seedDemoData,
+  withTransaction,
 } from '../src/index.js'
 
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL })
@@ -31,17 +32,20 @@ const relay = new OutboxRelay<BookingEvent>({
 })
 await relay.start()
 
+// The booking and its event commit in the caller's transaction (in the app, the booking saga's pivot step's).
 const bookingId = randomUUID()
-const { booking } = await new BookingRepository(pool).confirm({
-  bookingId,
-  tenantId: demoIds.tenant,
-  staffId: demoIds.staff.ada,
-  serviceId: demoIds.services.treatment,
-  customerEmail: 'pat@example.com',
-  start: before.slots[0]!.startsAt,
-  // One id per fact: the outbox row, the queue job and any announcement of this booking carry it.
-  eventId: eventIdOf(`quickstart:${bookingId}`),
-})
+const { booking } = await withTransaction(pool, (transaction) =>
+  new BookingRepository(pool).confirm(transaction, {
+    bookingId,
+    tenantId: demoIds.tenant,
+    staffId: demoIds.staff.ada,
+    serviceId: demoIds.services.treatment,
+    customerEmail: 'pat@example.com',
+    start: before.slots[0]!.startsAt,
+    // One id per fact: the outbox row, the queue job and any announcement of this booking carry it.
+    eventId: eventIdOf(`quickstart:${bookingId}`),
+  }),
+)
 console.log(`booked ${booking.slot.start}`)
 console.log(`published ${(await dispatched)[0]!.type}`)
 console.log(`free slots now: ${(await loadAvailability(pool, query)).slots.length}`)

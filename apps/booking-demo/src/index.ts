@@ -27,5 +27,6 @@ export type {
 } from './calendar/calendar-provider.js'
 export { type CalendarSyncResult, type FullSyncReason, syncCalendar } from './calendar/sync-calendar.js'
 export { migrate } from './db/migrate.js'
+export { withTransaction } from './db/transaction.js'
 export { BookingDemoError, type BookingDemoErrorCode, SlotTakenError } from './errors.js'
 export { demoIds, seedDemoData } from './seed/seed-demo-data.js'

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { bookingCatalog } from '@cachesaga/queue'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { withTransaction } from '../db/transaction.js'
 import { SlotTakenError } from '../errors.js'
 import { demoIds, seedDemoData } from '../seed/seed-demo-data.js'
 import { createTestDatabase, type TestDatabase } from '../test-support/test-database.js'
@@ -31,7 +32,12 @@ function request(start: string, bookingId = randomUUID()): ConfirmBookingInput {
   }
 }
 
-const confirm = async (input: ConfirmBookingInput) => (await bookings.confirm(input)).booking
+// Each write in a transaction of its own, as a saga step's transaction would hold it.
+const confirmed = (input: ConfirmBookingInput) =>
+  withTransaction(db.pool, (transaction) => bookings.confirm(transaction, input))
+const confirm = async (input: ConfirmBookingInput) => (await confirmed(input)).booking
+const cancel = (tenantId: string, bookingId: string, eventId: string) =>
+  withTransaction(db.pool, (transaction) => bookings.cancel(transaction, tenantId, bookingId, eventId))
 
 async function outboxEvents(): Promise<Record<string, unknown>[]> {
   const { rows } = await db.pool.query('SELECT event FROM cachesaga.outbox ORDER BY id')
@@ -162,11 +168,11 @@ describe('the outbox', () => {
   })
 })
 
-describe('a booking step retried with the same booking id', () => {
+describe('a booking id used again', () => {
   it('returns the booking made the first time and writes no second event', async () => {
     const input = request('2026-01-12T08:00:00Z', '11111111-1111-4111-8111-111111111111')
-    const first = await bookings.confirm(input)
-    const again = await bookings.confirm(input)
+    const first = await confirmed(input)
+    const again = await confirmed(input)
     expect(again).toEqual({ booking: first.booking, event: null })
     expect(await outboxEvents()).toHaveLength(1)
   })
@@ -178,18 +184,20 @@ describe('cancelling and rescheduling', () => {
     booking = await confirm(request('2026-01-12T08:00:00Z'))
   })
   const move = (start: string, from = booking.slot) =>
-    bookings.reschedule({
-      tenantId: demoIds.tenant,
-      bookingId: booking.id,
-      from,
-      start: new Date(start).toISOString(),
-      eventId: eventIdOf(`move:${start}`),
-    })
+    withTransaction(db.pool, (transaction) =>
+      bookings.reschedule(transaction, {
+        tenantId: demoIds.tenant,
+        bookingId: booking.id,
+        from,
+        start: new Date(start).toISOString(),
+        eventId: eventIdOf(`move:${start}`),
+      }),
+    )
 
   it('frees the time of a cancelled booking for someone else, with one booking.cancelled event', async () => {
-    const cancelled = await bookings.cancel(demoIds.tenant, booking.id, eventIdOf('cancel'))
+    const cancelled = await cancel(demoIds.tenant, booking.id, eventIdOf('cancel'))
     expect(cancelled.booking.status).toBe('cancelled')
-    expect(await bookings.cancel(demoIds.tenant, booking.id, eventIdOf('cancel'))).toMatchObject({
+    expect(await cancel(demoIds.tenant, booking.id, eventIdOf('cancel'))).toMatchObject({
       booking: { status: 'cancelled' },
       event: null,
     })
@@ -209,7 +217,7 @@ describe('cancelling and rescheduling', () => {
         to: { start: '2026-01-12T12:00:00.000Z', end: '2026-01-12T13:00:00.000Z' },
       },
     })
-    // The same move again (a saga step run twice after a crash) finds it done and writes nothing.
+    // The same move again (another reschedule to the same time) finds it done and writes nothing.
     expect((await move('2026-01-12T12:00:00Z', booking.slot)).event).toBeNull()
     expect(await outboxEvents()).toHaveLength(2)
   })
@@ -234,7 +242,7 @@ describe('cancelling and rescheduling', () => {
   })
 
   it('does not cancel a booking of another tenant', async () => {
-    await expect(bookings.cancel(randomUUID(), booking.id, eventIdOf('x'))).rejects.toMatchObject({
+    await expect(cancel(randomUUID(), booking.id, eventIdOf('x'))).rejects.toMatchObject({
       code: 'BOOKING_ERR_NOT_FOUND',
     })
   })

@@ -1,7 +1,6 @@
 import { appendToOutbox } from '@cachesaga/postgres'
 import type { Slot } from '@cachesaga/queue'
 import type pg from 'pg'
-import { withTransaction } from '../db/transaction.js'
 import { BookingDemoError, SlotTakenError } from '../errors.js'
 import { assertTimeOffered } from './assert-time-offered.js'
 import { type BookingEvent, bookingCancelled, bookingCreated, bookingRescheduled } from './booking-events.js'
@@ -74,10 +73,12 @@ const BOOKING_COLUMNS =
 const EXCLUSION_VIOLATION = '23P01'
 
 /**
- * Writes bookings. Every write commits together with its domain event in @cachesaga/postgres's outbox, and the
- * database's exclusion constraint, not a prior availability read, decides whether a time is still free. Each
- * write is idempotent, since a saga step may run again after a crash: it then returns the booking as the first
- * run left it, with no second event.
+ * Writes bookings. Every write runs in the caller's transaction and appends its domain event to
+ * @cachesaga/postgres's outbox there: in the sagas, the pivot step's transaction of the PostgreSQL saga store, which
+ * also records that the step completed, so the booking, its event and the step's completion commit together. The
+ * database's exclusion constraint, not a prior availability read, decides whether a time is still free. A write that
+ * finds itself already done (a booking id used before, a booking already cancelled or already at the new time)
+ * returns the booking as it is, with no second event.
  */
 export class BookingRepository {
   constructor(private readonly pool: pg.Pool) {}
@@ -86,32 +87,33 @@ export class BookingRepository {
    * Confirms a booking of the service's length at `start`. Throws `SlotTakenError` when the time is taken and
    * `BOOKING_ERR_TIME_NOT_OFFERED` when it is outside working hours or blocked in the external calendar.
    */
-  async confirm(input: ConfirmBookingInput): Promise<BookingChange> {
-    return withTransaction(this.pool, async (transaction) => {
-      await lockStaffCalendar(transaction, input.staffId)
-      const existing = await findBooking(transaction, input.tenantId, input.bookingId)
-      if (existing) return { booking: existing, event: null }
-      const booking = await insertOrExplain(transaction, input)
-      const event = bookingCreated(booking, input.eventId)
-      await appendToOutbox(transaction, [event])
-      return { booking, event }
-    })
+  async confirm(transaction: pg.PoolClient, input: ConfirmBookingInput): Promise<BookingChange> {
+    await lockStaffCalendar(transaction, input.staffId)
+    const existing = await findBooking(transaction, input.tenantId, input.bookingId)
+    if (existing) return { booking: existing, event: null }
+    const booking = await insertOrExplain(transaction, input)
+    const event = bookingCreated(booking, input.eventId)
+    await appendToOutbox(transaction, [event])
+    return { booking, event }
   }
 
-  /** Cancels a booking; its time is free again once this resolves. Cancelling twice changes nothing more. */
-  async cancel(tenantId: string, bookingId: string, eventId: string): Promise<BookingChange> {
-    return withTransaction(this.pool, async (transaction) => {
-      const { rows } = await transaction.query<BookingRow>(
-        `UPDATE bookings SET status = 'cancelled', updated_at = now()
-         WHERE tenant_id = $1 AND id = $2 AND status = 'confirmed' RETURNING ${BOOKING_COLUMNS}`,
-        [tenantId, bookingId],
-      )
-      if (!rows[0]) return { booking: await requireBooking(transaction, tenantId, bookingId), event: null }
-      const booking = toBooking(rows[0])
-      const event = bookingCancelled(booking, eventId)
-      await appendToOutbox(transaction, [event])
-      return { booking, event }
-    })
+  /** Cancels a booking; its time is free again once the transaction commits. Cancelling twice changes nothing more. */
+  async cancel(
+    transaction: pg.PoolClient,
+    tenantId: string,
+    bookingId: string,
+    eventId: string,
+  ): Promise<BookingChange> {
+    const { rows } = await transaction.query<BookingRow>(
+      `UPDATE bookings SET status = 'cancelled', updated_at = now()
+       WHERE tenant_id = $1 AND id = $2 AND status = 'confirmed' RETURNING ${BOOKING_COLUMNS}`,
+      [tenantId, bookingId],
+    )
+    if (!rows[0]) return { booking: await requireBooking(transaction, tenantId, bookingId), event: null }
+    const booking = toBooking(rows[0])
+    const event = bookingCancelled(booking, eventId)
+    await appendToOutbox(transaction, [event])
+    return { booking, event }
   }
 
   /** The booking as it is now; `BOOKING_ERR_NOT_FOUND` when the tenant has no such booking. */
@@ -127,36 +129,34 @@ export class BookingRepository {
   /**
    * Moves a confirmed booking from `from` to `start`, keeping its length; throws as `confirm` does for the new
    * time, and `BOOKING_ERR_BOOKING_CHANGED` when it is no longer confirmed at `from` (moved or cancelled by
-   * someone else). Finding it already at the new time is a retry of this move: no second event.
+   * someone else). Finding it already at the new time is this move done before: no second event.
    */
-  async reschedule(input: RescheduleBookingInput): Promise<BookingChange> {
-    return withTransaction(this.pool, async (transaction) => {
-      const before = await requireBooking(transaction, input.tenantId, input.bookingId, 'FOR UPDATE')
-      const start = new Date(input.start)
-      const end = new Date(start.getTime() + (Date.parse(input.from.end) - Date.parse(input.from.start)))
-      const to = { start: start.toISOString(), end: end.toISOString() }
-      if (before.status === 'confirmed' && sameSlot(before.slot, to)) return { booking: before, event: null }
-      if (before.status !== 'confirmed' || !sameSlot(before.slot, input.from)) {
-        throw new BookingDemoError(
-          'BOOKING_ERR_BOOKING_CHANGED',
-          `booking ${input.bookingId} is no longer confirmed at ${input.from.start}`,
-          { details: { bookingId: input.bookingId, status: before.status, slot: before.slot } },
-        )
-      }
-      await lockStaffCalendar(transaction, before.staffId)
-      await assertTimeOffered(transaction, before.staffId, start, end)
-      const { rows } = await explainOverlap(before.staffId, to, () =>
-        transaction.query<BookingRow>(
-          `UPDATE bookings SET starts_at = $3, ends_at = $4, updated_at = now()
-           WHERE tenant_id = $1 AND id = $2 RETURNING ${BOOKING_COLUMNS}`,
-          [input.tenantId, input.bookingId, start, end],
-        ),
+  async reschedule(transaction: pg.PoolClient, input: RescheduleBookingInput): Promise<BookingChange> {
+    const before = await requireBooking(transaction, input.tenantId, input.bookingId, 'FOR UPDATE')
+    const start = new Date(input.start)
+    const end = new Date(start.getTime() + (Date.parse(input.from.end) - Date.parse(input.from.start)))
+    const to = { start: start.toISOString(), end: end.toISOString() }
+    if (before.status === 'confirmed' && sameSlot(before.slot, to)) return { booking: before, event: null }
+    if (before.status !== 'confirmed' || !sameSlot(before.slot, input.from)) {
+      throw new BookingDemoError(
+        'BOOKING_ERR_BOOKING_CHANGED',
+        `booking ${input.bookingId} is no longer confirmed at ${input.from.start}`,
+        { details: { bookingId: input.bookingId, status: before.status, slot: before.slot } },
       )
-      const booking = toBooking(rows[0]!)
-      const event = bookingRescheduled(booking, before.slot, input.eventId)
-      await appendToOutbox(transaction, [event])
-      return { booking, event }
-    })
+    }
+    await lockStaffCalendar(transaction, before.staffId)
+    await assertTimeOffered(transaction, before.staffId, start, end)
+    const { rows } = await explainOverlap(before.staffId, to, () =>
+      transaction.query<BookingRow>(
+        `UPDATE bookings SET starts_at = $3, ends_at = $4, updated_at = now()
+         WHERE tenant_id = $1 AND id = $2 RETURNING ${BOOKING_COLUMNS}`,
+        [input.tenantId, input.bookingId, start, end],
+      ),
+    )
+    const booking = toBooking(rows[0]!)
+    const event = bookingRescheduled(booking, before.slot, input.eventId)
+    await appendToOutbox(transaction, [event])
+    return { booking, event }
   }
 }
 

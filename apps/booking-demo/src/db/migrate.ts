@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
-import { outboxSql } from '@cachesaga/postgres'
+import { outboxSql, sagaStoreSql } from '@cachesaga/postgres'
 import type pg from 'pg'
 import { changeCapture } from '../cache/change-capture.js'
 import { BookingDemoError } from '../errors.js'
@@ -16,9 +16,10 @@ const MIGRATION_LOCK_KEY = 7_240_001
 
 /**
  * Applies the `NNN_name.sql` files of `directory` that this database has not seen, in order, recording each
- * version, then @cachesaga/postgres's outbox and change capture for the tables `changeCapture` declares (both
- * idempotent, so they are applied every time and follow the declarations). All of it runs in one transaction,
- * so a failing file leaves the schema as it was. Returns the versions applied now.
+ * version, then @cachesaga/postgres's outbox, its saga store (the sagas' tables and functions) and change capture for
+ * the tables `changeCapture` declares (all idempotent, so they are applied every time and follow the package's
+ * version and the declarations). All of it runs in one transaction, so a failing file leaves the schema as it was.
+ * Returns the versions applied now.
  */
 export async function migrate(pool: pg.Pool, directory = MIGRATIONS_DIRECTORY): Promise<string[]> {
   const files = await listMigrationFiles(directory)
@@ -51,6 +52,7 @@ export async function migrate(pool: pg.Pool, directory = MIGRATIONS_DIRECTORY): 
     }
     if (directory === MIGRATIONS_DIRECTORY) {
       await client.query(outboxSql())
+      await client.query(sagaStoreSql())
       await client.query(changeCapture.migrationSql({ source: 'triggers' }))
     }
     return appliedNow

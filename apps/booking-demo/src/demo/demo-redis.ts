@@ -11,8 +11,9 @@ export interface DemoRedis {
 
 /**
  * `--cluster`: a private 3-master Redis Cluster (testkit's `startRedisCluster()`); otherwise `REDIS_URL`, or a
- * private `redis-server`. Servers the demo starts keep an append-only file: saga state is worth keeping
- * across a Redis restart. Without the binary, the error says how to get one.
+ * private `redis-server`. Servers the demo starts keep an append-only file: the queues' jobs (events the relay
+ * already handed over) are worth keeping across a Redis restart. The sagas are not in Redis: their state is in
+ * PostgreSQL. Without the binary, the error says how to get one.
  */
 export async function startDemoRedis(env: NodeJS.ProcessEnv, cluster: boolean): Promise<DemoRedis> {
   try {

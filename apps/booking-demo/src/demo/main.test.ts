@@ -7,13 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestDatabase, type TestDatabase } from '../test-support/test-database.js'
 import { APP_DIRECTORY } from './child-process.js'
 
-// The demo is given this run's PostgreSQL (DATABASE_URL) instead of starting a second embedded one, and a
-// private Redis; everything else (migrations, seed, the processes, the scenario) is what `pnpm demo` runs.
+// The demo is given this run's PostgreSQL (DATABASE_URL, durable: the sagas' store is there) instead of starting a
+// second embedded one, and a private Redis without persistence (no saga state is in it); everything else (migrations, seed, the processes, the scenario) is what `pnpm demo` runs.
 let db: TestDatabase
 let redis: RedisServer
 beforeAll(async () => {
   db = await createTestDatabase('demo')
-  redis = await startRedis({ allowExternal: false, args: ['--appendonly', 'yes'] })
+  redis = await startRedis({ allowExternal: false })
 }, 60_000)
 afterAll(async () => {
   await redis?.stop()
@@ -107,7 +107,7 @@ describe('the demo without --once', () => {
   it('keeps serving the dashboard, behind the operator credential it prints, until SIGTERM, then stops every process and exits 0', async () => {
     // Stores of its own: the cache and the queues must not hold the first run's data.
     const served = await createTestDatabase('demo_serve')
-    const servedRedis = await startRedis({ allowExternal: false, args: ['--appendonly', 'yes'] })
+    const servedRedis = await startRedis({ allowExternal: false })
     try {
       const demo = spawn(process.execPath, ['--import', 'tsx', 'src/demo/main.ts'], {
         cwd: APP_DIRECTORY,

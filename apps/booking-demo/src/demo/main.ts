@@ -71,7 +71,8 @@ async function main(): Promise<number> {
     await redis.stop()
     throw error
   })
-  const postgres = await startPostgres()
+  // With PostgreSQL's durable settings: the sagas' store is in it, and their runner refuses one that can lose commits.
+  const postgres = await startPostgres({ durable: true })
   const calendar = new CalDavCalendarProvider({ url: calendarServer.url })
   say(`  Redis ${redis.description}`)
   say(`  PostgreSQL ${postgres.owned ? 'embedded' : 'from DATABASE_URL'}`)

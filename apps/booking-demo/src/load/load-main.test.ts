@@ -16,7 +16,7 @@ let redis: RedisServer
 let directory: string
 beforeAll(async () => {
   db = await createTestDatabase('load')
-  redis = await startRedis({ allowExternal: false, persistence: 'aof' })
+  redis = await startRedis({ allowExternal: false })
   directory = await mkdtemp(join(tmpdir(), 'booking-load-'))
 }, 60_000)
 afterAll(async () => {

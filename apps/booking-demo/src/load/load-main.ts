@@ -128,7 +128,8 @@ async function cacheCounters(apis: readonly ApiClient[]): Promise<CacheCounters>
 async function main(): Promise<void> {
   const redis = await startDemoRedis(process.env, options.cluster)
   const calendarServer = await startDemoCalendar(process.env)
-  const postgres = await startPostgres()
+  // With PostgreSQL's durable settings: the sagas' store is in it, and their runner refuses one that can lose commits.
+  const postgres = await startPostgres({ durable: true })
   const pool = new pg.Pool({ connectionString: postgres.url, max: 4 })
   pool.on('error', () => {})
   let stack: ProcessStack | undefined

@@ -1,5 +1,5 @@
-import type { RedisConnection } from '@cachesaga/common'
 import type { Cache } from '@cachesaga/core'
+import { PostgresSagaStore } from '@cachesaga/postgres'
 import { createSagaRunner, type SagaEventEmitter, type SagaRunner } from '@cachesaga/saga'
 import { type BookingSaga, createBookingSaga } from './booking-saga.js'
 import { type CancellationSaga, createCancellationSaga } from './cancellation-saga.js'
@@ -12,11 +12,11 @@ export interface BookingFlows {
   book: BookingSaga
   cancel: CancellationSaga
   reschedule: RescheduleSaga
+  /** Ends the runner (its sweeps, then the sagas it is driving), then the store; the app's pool stays open. */
+  close(): Promise<void>
 }
 
 export interface BookingFlowsOptions extends BookingSagaDeps {
-  /** Where the saga state lives (a Redis or a Redis Cluster). */
-  redis: RedisConnection
   cache: Pick<Cache, 'invalidate'>
   events?: SagaEventEmitter
   /** How long a runner owns a saga without renewing; a crashed runner's sagas are resumed after it. */
@@ -24,9 +24,13 @@ export interface BookingFlowsOptions extends BookingSagaDeps {
   sweepInterval?: number | string
 }
 
-/** Builds the sagas and their runner; `runner.start()` begins the recovery sweeps, `runner.close()` ends them. */
+/**
+ * Builds the sagas and their runner on @cachesaga/postgres's saga store, in the app's own database (`deps.pool`; its
+ * tables come with the app's migrations): each saga's pivot writes the booking and its outbox event through the
+ * step's transaction, which also records that the step completed, so the three commit together. `runner.start()`
+ * begins the recovery sweeps; `close()` ends them.
+ */
 export function createBookingFlows({
-  redis,
   cache,
   events,
   lease,
@@ -36,13 +40,23 @@ export function createBookingFlows({
   const book = createBookingSaga(deps)
   const cancel = createCancellationSaga(deps)
   const reschedule = createRescheduleSaga(deps)
+  const store = new PostgresSagaStore({ database: deps.pool })
   const runner = createSagaRunner({
-    redis,
+    store,
     cache,
     sagas: [book, cancel, reschedule],
     ...(events && { events }),
     ...(lease !== undefined && { lease }),
     ...(sweepInterval !== undefined && { sweepInterval }),
   })
-  return { runner, book, cancel, reschedule }
+  return {
+    runner,
+    book,
+    cancel,
+    reschedule,
+    close: async () => {
+      await runner.close()
+      await store.close()
+    },
+  }
 }

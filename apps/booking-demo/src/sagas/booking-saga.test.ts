@@ -1,13 +1,11 @@
-import { randomUUID } from 'node:crypto'
 import { EventBus } from '@cachesaga/queue'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { newManagementToken } from '../bookings/booking-ownership.js'
 import { BookingRepository } from '../bookings/booking-repository.js'
 import { SlotHolds } from '../bookings/slot-holds.js'
 import { CalDavCalendarProvider } from '../calendar/caldav/caldav-calendar-provider.js'
 import { demoIds } from '../seed/seed-demo-data.js'
-import { type SagaFixture, startSagaFixture } from '../test-support/saga-fixture.js'
+import { adasBooking, type SagaFixture, startSagaFixture } from '../test-support/saga-fixture.js'
 import { createBookingFlows } from './booking-flows.js'
 
 let f: SagaFixture
@@ -19,15 +17,7 @@ beforeEach(() => f.proxy.blackhole(false))
 
 const day = '2026-12-07'
 const query = { staffId: demoIds.staff.ada, serviceId: demoIds.services.treatment, date: day }
-const request = (start: string) => ({
-  bookingId: randomUUID(),
-  tenantId: demoIds.tenant,
-  staffId: demoIds.staff.ada,
-  serviceId: demoIds.services.treatment,
-  customerEmail: 'pat@example.com',
-  start,
-  managementTokenHash: newManagementToken().hash,
-})
+const request = (start: string) => adasBooking(start)
 const book = (input: ReturnType<typeof request>) =>
   f.flows.runner.run(f.flows.book, input, { sagaId: `booking:${input.bookingId}` })
 const free = async () => (await f.reader.read(query)).availability.slots.map((slot) => slot.startsAt)
@@ -113,7 +103,6 @@ describe('the booking saga', () => {
     })
     const redis = new Redis(f.redis.url)
     const refusing = createBookingFlows({
-      redis: f.redis.url,
       cache: f.cache,
       pool: f.db.pool,
       bookings: new BookingRepository(f.db.pool),
@@ -133,7 +122,7 @@ describe('the booking saga', () => {
       })
       expect(nowhere.requestsSent).toBe(1)
     } finally {
-      await refusing.runner.close()
+      await refusing.close()
       redis.disconnect()
     }
   })

@@ -1,4 +1,5 @@
 import { DomainRejection, defineSaga, invalidateAfterBooking } from '@cachesaga/saga'
+import type pg from 'pg'
 import { z } from 'zod'
 import { bookingCreated } from '../bookings/booking-events.js'
 import { bookedSlot } from '../cache/availability-mapping.js'
@@ -23,7 +24,8 @@ const bookingRequestSchema = z.object({
 
 /**
  * Books an appointment: hold the time, commit the booking with its `booking.created` event (the pivot: the
- * database's exclusion constraint decides), invalidate the local days it touches, write it to the staff
+ * database's exclusion constraint decides; in the saga store's transaction, so the step's completion commits with
+ * them), invalidate the local days it touches, write it to the staff
  * member's external calendar (retried), announce it, and let go of the hold. A refusal before or at the
  * pivot compensates: the hold is released.
  */
@@ -45,14 +47,17 @@ export function createBookingSaga(deps: BookingSagaDeps) {
       })
       .step('commit', {
         kind: 'pivot',
-        // A retried step finds its booking made: the event is the one the first run committed.
-        run: ({ input, idempotencyKey }) =>
-          commitWithEvent(
-            deps,
+        // The booking, its outbox event and the record that this step completed commit together, or none does.
+        transaction: true,
+        run: ({ input, idempotencyKey, transaction }) => {
+          const client = transaction as pg.PoolClient
+          return commitWithEvent(
+            client,
             idempotencyKey,
-            (eventId) => deps.bookings.confirm({ ...input, eventId }),
+            (eventId) => deps.bookings.confirm(client, { ...input, eventId }),
             bookingCreated,
-          ),
+          )
+        },
       })
       // Before the calendar write: the availability this instance serves is right from here on.
       .step(invalidateAfterBooking(({ results }) => bookedSlot(results.commit.booking)))

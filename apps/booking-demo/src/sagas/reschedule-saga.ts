@@ -1,4 +1,5 @@
 import { DomainRejection, defineSaga, invalidateAfterReschedule } from '@cachesaga/saga'
+import type pg from 'pg'
 import { z } from 'zod'
 import { bookingRescheduled, eventIdOf } from '../bookings/booking-events.js'
 import { bookedSlot } from '../cache/availability-mapping.js'
@@ -20,8 +21,9 @@ const rescheduleSchema = z.object({
 /**
  * Moves a booking: read where it is (recorded, so every later step and a resumed run agree on the old slot),
  * hold the new time, move it with its `booking.rescheduled` event (the pivot: a compare and set on the old
- * slot, then the exclusion constraint), invalidate the old and the new local days, move the event in the
- * external calendar (retried), announce it, and let go of the hold. A refusal at the pivot (taken, not
+ * slot, then the exclusion constraint; in the saga store's transaction, with the step's completion), invalidate
+ * the old and the new local days, move the event in the external calendar (retried), announce it, and let go of
+ * the hold. A refusal at the pivot (taken, not
  * offered, moved or cancelled meanwhile) compensates: the hold is released and the booking stays where it was.
  */
 export function createRescheduleSaga(deps: BookingSagaDeps) {
@@ -62,11 +64,13 @@ export function createRescheduleSaga(deps: BookingSagaDeps) {
     })
     .step('move', {
       kind: 'pivot',
-      run: async ({ input, results, idempotencyKey }) => {
+      // The move, its outbox event and the record that this step completed commit together.
+      transaction: true,
+      run: async ({ input, results, idempotencyKey, transaction }) => {
         const from = results['read-booking'].booking.slot
         const eventId = eventIdOf(idempotencyKey)
         const { booking, event } = await refuseAsDomain(() =>
-          deps.bookings.reschedule({ ...input, from, eventId }),
+          deps.bookings.reschedule(transaction as pg.PoolClient, { ...input, from, eventId }),
         )
         return { booking, event: event ?? bookingRescheduled(booking, from, eventId) }
       },

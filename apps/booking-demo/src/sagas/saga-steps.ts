@@ -11,6 +11,7 @@ import { loadStaffProfile } from '../staff/load-staff-profile.js'
 
 /** What the booking, cancellation and reschedule sagas use; one of each per process. */
 export interface BookingSagaDeps {
+  /** The app's pool, which the PostgreSQL saga store also uses: a pivot's transaction is one of this database. */
   pool: pg.Pool
   bookings: BookingRepository
   holds: SlotHolds
@@ -64,19 +65,20 @@ export async function refuseWithoutRetry(call: () => Promise<void>): Promise<voi
 }
 
 /**
- * A pivot that commits a booking write with its event: the event id comes from the step's idempotency key, a
- * domain refusal becomes `DomainRejection`, and a retried step that finds its write done gets the event the
- * first run committed (`rebuild`). Returns what the later steps need: the booking, its event and the staff
- * member's calendar.
+ * A pivot that commits a booking write with its event, run in the step's transaction (`transaction: true`): the
+ * event id comes from the step's idempotency key, a domain refusal becomes `DomainRejection` (and rolls the
+ * transaction back), and a write that finds itself already done gets its event rebuilt (`rebuild`). Returns what the
+ * later steps need: the booking, its event and the staff member's calendar, read in the same transaction (a query
+ * on the pool would want a second connection while the step holds this one).
  */
 export async function commitWithEvent(
-  deps: BookingSagaDeps,
+  transaction: pg.PoolClient,
   idempotencyKey: string,
   write: (eventId: string) => Promise<BookingChange>,
   rebuild: (booking: Booking, eventId: string) => BookingEvent,
 ): Promise<{ booking: Booking; event: BookingEvent; calendarId: string | null }> {
   const eventId = eventIdOf(idempotencyKey)
   const { booking, event } = await refuseAsDomain(() => write(eventId))
-  const { calendarId } = await loadStaffProfile(deps.pool, booking.staffId)
+  const { calendarId } = await loadStaffProfile(transaction, booking.staffId)
   return { booking, event: event ?? rebuild(booking, eventId), calendarId }
 }

@@ -18,7 +18,7 @@ import { createTestDatabase, type TestDatabase } from './test-database.js'
 
 /**
  * What in-process API servers of one test file run on: a seeded database of its own, a private Redis (or a
- * private 3-master cluster) with an append-only file, a private Radicale with the staff calendars, and
+ * private 3-master cluster), a private Radicale with the staff calendars, and
  * credentials made for the file. `server(env)` builds one more API instance on them (`inject` or `listen` it);
  * every server it built is closed by `stop()`.
  */
@@ -34,16 +34,16 @@ export interface ApiStores {
 export async function startApiStores(label: string, options: { cluster?: boolean } = {}): Promise<ApiStores> {
   const db = await createTestDatabase(label)
   await seedDemoData(db.pool)
-  // With an append-only file: the booking saga's runner refuses a Redis that can lose sagas silently.
+  // Without persistence: the sagas keep their state in PostgreSQL, not in Redis.
   let redisServer: RedisServer | undefined
   let stopRedis: () => Promise<void>
   let redis: StackRedis
   if (options.cluster) {
-    const cluster = await startRedisCluster({ persistence: 'aof' })
+    const cluster = await startRedisCluster()
     redis = { clusterNodes: cluster.nodes }
     stopRedis = () => cluster.stop()
   } else {
-    redisServer = await startRedis({ allowExternal: false, persistence: 'aof' })
+    redisServer = await startRedis({ allowExternal: false })
     redis = { url: redisServer.url }
     stopRedis = () => redisServer!.stop()
   }

@@ -1,43 +1,45 @@
-import { spawn } from 'node:child_process'
-import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { type CrashDecision, runCrashPointChild } from '@cachesaga/saga/testing'
 
 const CHILD = fileURLToPath(new URL('./saga-child.ts', import.meta.url))
 
+export interface ChildSaga {
+  name: 'book' | 'cancel' | 'reschedule'
+  sagaId: string
+  input: unknown
+}
+
+export interface ChildEnv {
+  DATABASE_URL: string
+  REDIS_URL: string
+  CALDAV_URL: string
+}
+
 /**
- * Runs a saga in a child process and SIGKILLs it as soon as `step` has started: the step's side effect may or
- * may not have happened, and the saga's record says the step is running under a lease that no one renews.
+ * Runs a saga in a child process (`saga-child.ts`) that stops at every crash point, and asks `decide` at each
+ * whether to let it go on or SIGKILL it there; `decide` may look at the database meanwhile, the child frozen.
+ * Returns the points reached.
  */
-export async function crashSagaAt(
-  step: string,
-  saga: { name: 'cancel' | 'reschedule'; sagaId: string; input: unknown },
-  env: { DATABASE_URL: string; REDIS_URL: string; CALDAV_URL: string },
+export async function runSagaChild(
+  saga: ChildSaga,
+  env: ChildEnv,
+  decide: (point: string) => CrashDecision | Promise<CrashDecision>,
 ): Promise<string[]> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
-    env: { ...process.env, ...env, SAGA: saga.name, SAGA_ID: saga.sagaId, INPUT: JSON.stringify(saga.input) },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  const seen: string[] = []
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`the child never started ${step}: ${seen.join(', ')}`)),
-      30_000,
-    )
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const event = JSON.parse(line) as { name: string; step?: string }
-      seen.push(`${event.name}${event.step ? ` ${event.step}` : ''}`)
-      if (event.name === 'step.started' && event.step === step) {
-        clearTimeout(timer)
-        child.kill('SIGKILL')
-        resolve()
-      }
-    })
-    void exited.then(() => {
-      clearTimeout(timer)
-      reject(new Error(`the child ended before ${step} started: ${seen.join(', ')}`))
-    })
-  })
-  await exited
-  return seen
+  const { points } = await runCrashPointChild(
+    CHILD,
+    { ...env, SAGA: saga.name, SAGA_ID: saga.sagaId, INPUT: JSON.stringify(saga.input) },
+    decide,
+  )
+  return points
+}
+
+/**
+ * SIGKILLs the child as soon as `step` has started: the saga's record says the step is running under a lease that
+ * no one renews, and its side effect has not happened.
+ */
+export async function crashSagaAt(step: string, saga: ChildSaga, env: ChildEnv): Promise<string[]> {
+  const point = `step.started ${step}`
+  const points = await runSagaChild(saga, env, (reached) => (reached === point ? 'kill' : 'continue'))
+  if (points.at(-1) !== point) throw new Error(`the child never started ${step}: ${points.join(', ')}`)
+  return points
 }

@@ -28,8 +28,8 @@ export async function startRunningStack(
 ): Promise<RunningStack> {
   const db = await createTestDatabase(label)
   await seedDemoData(db.pool)
-  // With an append-only file: the booking saga's runner refuses a Redis that can lose sagas silently.
-  const redis = await startRedis({ allowExternal: false, persistence: 'aof' })
+  // Without persistence: the sagas keep their state in PostgreSQL, not in Redis.
+  const redis = await startRedis({ allowExternal: false })
   const radicale = await startRadicale()
   const caldavUrl = calendarHome(radicale)
   await ensureStaffCalendars(db.pool, new CalDavCalendarProvider({ url: caldavUrl }))

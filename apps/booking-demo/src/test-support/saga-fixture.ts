@@ -22,9 +22,13 @@ import type { CalendarChanges } from '../calendar/calendar-provider.js'
 import { ensureStaffCalendars } from '../calendar/ensure-staff-calendars.js'
 import { type BookingFlows, createBookingFlows } from '../sagas/booking-flows.js'
 import { demoIds, seedDemoData } from '../seed/seed-demo-data.js'
+import type { ChildEnv } from './crash-saga.js'
 import { createTestDatabase, type TestDatabase } from './test-database.js'
 
-/** A seeded database, a private Redis, a cache, Radicale behind a fault proxy, and the booking sagas on them. */
+/**
+ * A seeded database (which also holds the saga store), a private Redis, a cache, Radicale behind a fault proxy, and
+ * the booking sagas on them.
+ */
 export interface SagaFixture {
   db: TestDatabase
   redis: RedisServer
@@ -32,8 +36,8 @@ export interface SagaFixture {
   radicale: RadicaleServer
   /** The sagas reach Radicale through it, so a test can make the calendar server vanish and return. */
   proxy: FaultProxy
-  /** The calendar home through the proxy, for a child process's `CALDAV_URL`. */
-  caldavUrl: string
+  /** What a saga child process (`runSagaChild`) runs on: this database, this Redis, the calendar through the proxy. */
+  childEnv: ChildEnv
   calendar: CalDavCalendarProvider
   flows: BookingFlows
   reader: AvailabilityReader
@@ -53,24 +57,38 @@ export interface SagaFixture {
   close(): Promise<void>
 }
 
+/** The booking saga's input for Ada's treatment at `start`, under a new booking id. */
+export function adasBooking(start: string, customerEmail = 'pat@example.com') {
+  return {
+    bookingId: randomUUID(),
+    tenantId: demoIds.tenant,
+    staffId: demoIds.staff.ada,
+    serviceId: demoIds.services.treatment,
+    customerEmail,
+    start,
+    managementTokenHash: newManagementToken().hash,
+  }
+}
+
 export async function startSagaFixture(label: string): Promise<SagaFixture> {
   const db = await createTestDatabase(label)
   await seedDemoData(db.pool)
-  const redis = await startRedis({ allowExternal: false, persistence: 'aof' })
+  // Without persistence: the sagas keep their state in PostgreSQL, and Redis holds only the cache and the holds.
+  const redis = await startRedis({ allowExternal: false })
   const holdsRedis = new Redis(redis.url)
   const cache = await createAvailabilityCache(redis.url)
   const radicale = await startRadicale()
   const proxy = await startFaultProxy({ target: radicale })
   const caldavUrl = `http://demo:x@127.0.0.1:${proxy.port}/demo/`
   const calendar = new CalDavCalendarProvider({ url: caldavUrl, timeout: 300 })
-  await ensureStaffCalendars(db.pool, calendar)
+  // Setup, not under test: the default timeout, rather than the sagas' 300 ms, on a machine shared with other runs.
+  await ensureStaffCalendars(db.pool, new CalDavCalendarProvider({ url: caldavUrl }))
   const announced: BookingEvent[] = []
   const bus = new EventBus<Record<string, unknown>, typeof bookingCatalog>()
   bus.on('booking.*', (event) => {
     announced.push(event)
   })
   const flows = createBookingFlows({
-    redis: redis.url,
     cache,
     pool: db.pool,
     bookings: new BookingRepository(db.pool),
@@ -85,7 +103,7 @@ export async function startSagaFixture(label: string): Promise<SagaFixture> {
     cache,
     radicale,
     proxy,
-    caldavUrl,
+    childEnv: { DATABASE_URL: db.url, REDIS_URL: redis.url, CALDAV_URL: caldavUrl },
     calendar,
     flows,
     reader,
@@ -94,23 +112,11 @@ export async function startSagaFixture(label: string): Promise<SagaFixture> {
       (
         await reader.read({ staffId: demoIds.staff.ada, serviceId: demoIds.services.treatment, date })
       ).availability.slots.map((slot) => slot.startsAt),
-    book: async (start, customerEmail = 'pat@example.com') => {
-      const bookingId = randomUUID()
-      const outcome = await flows.runner.run(
-        flows.book,
-        {
-          bookingId,
-          tenantId: demoIds.tenant,
-          staffId: demoIds.staff.ada,
-          serviceId: demoIds.services.treatment,
-          customerEmail,
-          start,
-          managementTokenHash: newManagementToken().hash,
-        },
-        { sagaId: `booking:${bookingId}` },
-      )
+    book: async (start, customerEmail) => {
+      const input = adasBooking(start, customerEmail)
+      const outcome = await flows.runner.run(flows.book, input, { sagaId: `booking:${input.bookingId}` })
       if (outcome.state !== 'completed') throw new Error(`booking ${start}: saga ${outcome.state}`)
-      return bookingId
+      return input.bookingId
     },
     throughCalendarOutage: async (start) => {
       proxy.blackhole(true)
@@ -131,7 +137,7 @@ export async function startSagaFixture(label: string): Promise<SagaFixture> {
         })
       ).events,
     close: async () => {
-      await flows.runner.close()
+      await flows.close()
       await cache.close()
       holdsRedis.disconnect()
       await redis.stop()

@@ -17,8 +17,9 @@ declare module 'fastify' {
 const HOLD_MS = 30_000
 
 /**
- * The booking sagas of this instance. The runner's recovery sweep also resumes sagas another instance left
- * behind when it died (after their lease runs out), whichever of the three they are.
+ * The booking sagas of this instance, on the PostgreSQL saga store in the app's database (through the process's
+ * pool). The runner's recovery sweep also resumes sagas another instance left behind when it died (after their
+ * lease runs out), whichever of the three they are.
  */
 export const bookingFlowsPlugin = fp(
   async (app) => {
@@ -30,7 +31,6 @@ export const bookingFlowsPlugin = fp(
       )
     })
     const flows = createBookingFlows({
-      redis: app.config.redis,
       cache: app.cache,
       pool: app.pool,
       bookings: new BookingRepository(app.pool),
@@ -48,7 +48,7 @@ export const bookingFlowsPlugin = fp(
     flows.runner.start()
     app.decorate('flows', flows)
     app.addHook('onClose', async () => {
-      await flows.runner.close()
+      await flows.close()
       await closeRedis(holdsRedis, 1_000)
     })
   },
