@@ -9,5 +9,6 @@ export {
   type RedisConnection,
   redisConnectionSchema,
 } from './redis/redis-connection.js'
+export { redisFailureReason } from './redis/redis-failure.js'
 export { closeRedis, RedisUnreachableError, waitForRedis } from './redis/wait-for-redis.js'
 export { describeIssues, firstIssuePath } from './zod/describe-issues.js'

@@ -1,12 +1,13 @@
 import type { Cluster, Redis } from 'ioredis'
 import { CachesagaError } from '../errors/cachesaga-error.js'
+import { redisFailureReason } from './redis-failure.js'
 
 /** CS_ERR_REDIS_UNREACHABLE: Redis did not become ready in time; `details.target` names it, password redacted. */
 export class RedisUnreachableError extends CachesagaError<'CS_ERR_REDIS_UNREACHABLE'> {
   override name = 'RedisUnreachableError'
 
   constructor(target: string, timeoutMs: number, cause: unknown) {
-    const reason = cause instanceof Error ? cause.message : cause === undefined ? 'no answer' : String(cause)
+    const reason = redisFailureReason(cause)
     super('CS_ERR_REDIS_UNREACHABLE', `Redis at ${target} was not ready within ${timeoutMs} ms: ${reason}`, {
       cause,
       details: { target, timeoutMs },

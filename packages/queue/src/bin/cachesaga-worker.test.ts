@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type RedisServer, startRedis } from '@cachesaga/testkit'
+import { type RedisServer, startRedis, startRedisCluster } from '@cachesaga/testkit'
 import { Queue } from 'bullmq'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -313,6 +313,55 @@ describe('cachesaga-worker processes', () => {
       expect(worker.stderr()).toContain(
         'src/errors.ts: the default export is not a defineHandlers({ ... }) object',
       )
+    })
+  })
+
+  describe('on a Redis Cluster, as an ACL user', () => {
+    it('logs in with REDIS_USERNAME and REDIS_PASSWORD on every node, and refuses a wrong password', async () => {
+      // The default user needs a password too, so only the named user's credentials can get the worker in.
+      const cluster = await startRedisCluster({
+        password: 'default-secret',
+        users: [{ name: 'queue-worker', password: 'worker-secret', rules: ['~*', '&*', '+@all'] }],
+      })
+      const clusterDispatcher = new Dispatcher({
+        redis: cluster.connectionFor('queue-worker'),
+        catalog: appCatalog,
+      })
+      try {
+        const clusterEnv = (password: string) => ({
+          REDIS_URL: '',
+          REDIS_CLUSTER_NODES: cluster.nodes.map((node) => `${node.host}:${node.port}`).join(','),
+          REDIS_USERNAME: 'queue-worker',
+          REDIS_PASSWORD: password,
+          TEST_LEDGER_URL: server.url,
+        })
+        const refused = spawnWorker(server.url, ['--queues', 'booking', '--timeout', '2s'], {
+          env: clusterEnv('not-the-password'),
+        })
+        workers.push(refused)
+        expect((await refused.exited).code).toBe(1)
+        expect(refused.stderr()).toMatch(/WRONGPASS|invalid username-password/)
+        expect(refused.stderr()).not.toContain('not-the-password')
+
+        const worker = spawnWorker(server.url, ['--queues', 'booking'], { env: clusterEnv('worker-secret') })
+        workers.push(worker)
+        await worker.ready
+        const event = aBookingCreated()
+        await clusterDispatcher.dispatch(event)
+        await eventually('the event handled once', async () => (await effectsOf(event.eventId)) === 1)
+        worker.child.kill('SIGTERM')
+        expect((await worker.exited).code).toBe(0)
+      } finally {
+        await clusterDispatcher.close()
+        await cluster.stop()
+      }
+    }, 60_000)
+
+    it('refuses credentials beside REDIS_URL, which carries its own', async () => {
+      const worker = spawnWorker(server.url, ['--queues', 'booking'], { env: { REDIS_PASSWORD: 'x' } })
+      workers.push(worker)
+      expect((await worker.exited).code).toBe(2)
+      expect(worker.stderr()).toContain('with REDIS_URL, put the credentials in the URL')
     })
   })
 

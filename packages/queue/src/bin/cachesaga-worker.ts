@@ -29,24 +29,43 @@ const envSchema = z
       .string()
       .regex(/^[^\s,:]+:\d+(,[^\s,:]+:\d+)*$/, 'REDIS_CLUSTER_NODES must be host:port,host:port,...')
       .optional(),
+    // A node list has no place for credentials, as a URL has: an ACL user on a Cluster logs in with these.
+    REDIS_USERNAME: z.string().optional(),
+    REDIS_PASSWORD: z.string().optional(),
   })
   .refine((env) => (env.REDIS_URL === undefined) !== (env.REDIS_CLUSTER_NODES === undefined), {
     message: 'set exactly one of REDIS_URL (a single Redis) and REDIS_CLUSTER_NODES (a Redis Cluster)',
     path: ['REDIS_URL'],
   })
+  .refine(
+    (env) =>
+      env.REDIS_URL === undefined || (env.REDIS_USERNAME === undefined && env.REDIS_PASSWORD === undefined),
+    {
+      message: 'with REDIS_URL, put the credentials in the URL (redis://user:password@host:port)',
+      path: ['REDIS_USERNAME'],
+    },
+  )
 
 function connectionFromEnv(env: NodeJS.ProcessEnv): RedisConnection {
   // An empty variable counts as unset, as shells and compose files leave them.
   const parsed = parseOptions(envSchema, {
     REDIS_URL: env.REDIS_URL || undefined,
     REDIS_CLUSTER_NODES: env.REDIS_CLUSTER_NODES || undefined,
+    REDIS_USERNAME: env.REDIS_USERNAME || undefined,
+    REDIS_PASSWORD: env.REDIS_PASSWORD || undefined,
   })
   if (parsed.REDIS_URL !== undefined) return parsed.REDIS_URL
   const nodes = parsed.REDIS_CLUSTER_NODES!.split(',').map((node) => {
     const at = node.lastIndexOf(':')
     return { host: node.slice(0, at), port: Number(node.slice(at + 1)) }
   })
-  return { cluster: nodes }
+  const credentials = {
+    ...(parsed.REDIS_USERNAME !== undefined && { username: parsed.REDIS_USERNAME }),
+    ...(parsed.REDIS_PASSWORD !== undefined && { password: parsed.REDIS_PASSWORD }),
+  }
+  return Object.keys(credentials).length === 0
+    ? { cluster: nodes }
+    : { cluster: nodes, options: { redisOptions: credentials } }
 }
 
 /** A number of milliseconds stays a number; anything else (`'30s'`) is left for the duration parser. */

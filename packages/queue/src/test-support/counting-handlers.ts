@@ -6,7 +6,8 @@ import { defineHandlers, type HandlerContext } from '../index.js'
 import { appCatalog } from './app-events.js'
 import { LEDGER_KEYS, recordEffectOnce } from './effect-ledger.js'
 
-const redis = new Redis(process.env.REDIS_URL ?? '')
+// The ledger lives on a single Redis of the test's, also when the worker's queues are on a Cluster.
+const redis = new Redis(process.env.TEST_LEDGER_URL || process.env.REDIS_URL || '')
 // Tests take Redis away on purpose; the worker's own log must be the only thing on stderr.
 redis.on('error', () => {})
 

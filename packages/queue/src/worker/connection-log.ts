@@ -1,3 +1,4 @@
+import { redisFailureReason } from '@cachesaga/common'
 import type { Cluster, Redis } from 'ioredis'
 import { isConnectionError } from '../redis/connection-errors.js'
 import type { WorkerLog } from './worker-log.js'
@@ -42,7 +43,7 @@ export class ConnectionLog {
     this.down = true
     this.log('error', 'redis unreachable; retrying in the background', {
       redis: this.target,
-      cause: error.message,
+      cause: redisFailureReason(error),
     })
   }
 }
