@@ -9,6 +9,7 @@ import { CONTENDERS, TAGGING_CONTENDERS } from './contenders.js'
 import { describeMachine } from './machine.js'
 import { fmtUs } from './measure.js'
 import { runCacheReadsBench } from './suites/cache-reads.js'
+import { runCacheTracingBench } from './suites/cache-tracing.js'
 import { runCalendarSyncBench } from './suites/calendar-sync.js'
 import { runPatternsBench } from './suites/patterns.js'
 import { runPostgresBench } from './suites/postgres.js'
@@ -81,6 +82,15 @@ try {
       rounds: quick ? 1 : 11,
     })
     sections.push('## Cache reads', markdown)
+    log('cache reads, traced')
+    sections.push(
+      await runCacheTracingBench({
+        redisUrl: server.url,
+        cachesaga: CONTENDERS.cachesaga!,
+        ops: quick ? 2_000 : 10_000,
+        rounds: quick ? 1 : 11,
+      }),
+    )
     atLeast('L1 hit, sequential getOrSet', ratios.l1Hit, TARGETS.l1Hit, 'a raw Map get')
     atLeast('L2 hit, sequential', ratios.l2HitSequential, TARGETS.l2HitSequential, 'a raw ioredis GET')
     atLeast('L2 hit, 50 in flight', ratios.l2HitConcurrent, TARGETS.l2HitConcurrent, 'a raw ioredis GET loop')
