@@ -4,6 +4,8 @@ import { join } from 'node:path'
 import { eventually, type FiledSpan, isChildOf, readSpanFile } from '@cachesaga/testkit'
 import { SpanKind } from '@opentelemetry/api'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { OtherCalendarApp } from '../calendar/caldav/other-calendar-app.js'
+import { demoIds } from '../seed/seed-demo-data.js'
 import {
   ada,
   mondayAhead,
@@ -48,6 +50,20 @@ function theOne(spans: ProcessSpan[], what: string, match: (span: ProcessSpan) =
   return found[0]!
 }
 
+/** The spans of the trace of the API's request span named `name`, once `done` holds for them. */
+function traceOfRequest(name: string, done: (spans: ProcessSpan[]) => boolean): Promise<ProcessSpan[]> {
+  return eventually(
+    `the trace of ${name} to be complete`,
+    () => {
+      const spans = spansOfTheStack()
+      const request = spans.find((span) => span.process === 'api' && span.name === name)
+      const inTrace = spans.filter((span) => span.traceId === request?.traceId)
+      return request !== undefined && done(inTrace) && inTrace
+    },
+    { timeoutMs: 30_000, intervalMs: 100 },
+  )
+}
+
 describe('one booking, traced across the processes', () => {
   it("is one trace: the request, the saga and its steps, the invalidation, the relay's send and the worker's job", async () => {
     const startsAt = `${mondayAhead(2)}T09:00:00.000Z`
@@ -60,15 +76,8 @@ describe('one booking, traced across the processes', () => {
     expect(answer.status).toBe(201)
 
     // The worker writes its span when the job ends, after the relay moved the event from the outbox to the queue.
-    const trace = await eventually(
-      'the booking trace to reach the worker',
-      () => {
-        const spans = spansOfTheStack()
-        const request = spans.find((span) => span.process === 'api' && span.name === 'POST /bookings')
-        const inTrace = spans.filter((span) => span.traceId === request?.traceId)
-        return inTrace.some((span) => span.process === 'worker') && inTrace
-      },
-      { timeoutMs: 30_000, intervalMs: 100 },
+    const trace = await traceOfRequest('POST /bookings', (spans) =>
+      spans.some((span) => span.process === 'worker'),
     )
 
     const request = theOne(trace, 'request span', (span) => span.name === 'POST /bookings')
@@ -115,5 +124,35 @@ describe('one booking, traced across the processes', () => {
     const ids = new Set(trace.map((span) => span.spanId))
     expect(trace.filter((span) => span !== request && !ids.has(span.parentSpanId ?? ''))).toEqual([])
     expect(new Set(trace.map((span) => span.process))).toEqual(new Set(['api', 'relay', 'worker']))
+  }, 90_000)
+
+  it("a calendar webhook's invalidation is in the worker, under the job the request dispatched", async () => {
+    const date = mondayAhead(4)
+    const [slot] = (await stack.processes.client(0).availability(ada, treatment, date)).slots
+    await new OtherCalendarApp(stack.caldavUrl).put(demoIds.calendars.ada, {
+      name: 'dentist',
+      start: slot!.startsAt.slice(0, 16),
+      end: slot!.endsAt.slice(0, 16),
+      timeZone: 'UTC',
+    })
+    const webhook = await stack.processes
+      .client(0)
+      .webhook('/webhooks/calendar', { calendarId: demoIds.calendars.ada })
+    expect(webhook.status).toBe(202)
+
+    const trace = await traceOfRequest('POST /webhooks/calendar', (spans) =>
+      spans.some((span) => span.process === 'worker' && span.name === 'cache invalidate'),
+    )
+    const request = theOne(trace, 'request span', (span) => span.name === 'POST /webhooks/calendar')
+    const send = theOne(trace, 'send span', (span) => span.name === 'send external-sync')
+    expect(send.process).toBe('api')
+    expect(isChildOf(send, request)).toBe(true)
+    const processing = theOne(trace, 'process span', (span) => span.name === 'process external-sync')
+    expect(processing.process).toBe('worker')
+    expect(isChildOf(processing, send)).toBe(true)
+    const invalidation = theOne(trace, 'invalidation span', (span) => span.name === 'cache invalidate')
+    expect(invalidation.process).toBe('worker')
+    expect(isChildOf(invalidation, processing)).toBe(true)
+    expect(invalidation.attributes['cachesaga.invalidation.failed_items']).toBe(0)
   }, 90_000)
 })
