@@ -33,12 +33,15 @@ const nextTurn = () => new Promise((resolve) => setImmediate(resolve))
 export async function runCacheTracingBench(options: {
   redisUrl: string
   cachesaga: ContenderFactory
+  /** The core package at another commit (`--core-baseline`): its L1 hit, no provider, beside this build's. */
+  baseline?: { ref: string; cachesaga: ContenderFactory } | undefined
   ops: number
   rounds: number
 }): Promise<string> {
-  const { redisUrl, ops, rounds } = options
+  const { redisUrl, ops, rounds, baseline } = options
   const namespace = (label: string) => `bench-trace-${label}-${Math.random().toString(36).slice(2, 8)}`
   const memory = options.cachesaga({ redisUrl, l1: true, namespace: namespace('l1') })
+  const before = baseline?.cachesaga({ redisUrl, l1: true, namespace: namespace('before') })
   const redisOnly = options.cachesaga({ redisUrl, l1: false, namespace: namespace('l2') })
   const filling = options.cachesaga({ redisUrl, l1: true, namespace: namespace('fill') })
   const map = new Map<string, object>()
@@ -46,6 +49,7 @@ export async function runCacheTracingBench(options: {
   for (let i = 0; i < KEYS; i++) {
     map.set(keyOf(i), SAMPLE_VALUE)
     await memory.set(keyOf(i), SAMPLE_VALUE)
+    await before?.set(keyOf(i), SAMPLE_VALUE)
     await redisOnly.set(keyOf(i), SAMPLE_VALUE)
   }
   let fills = 0
@@ -56,6 +60,9 @@ export async function runCacheTracingBench(options: {
     'miss then fill': { op: () => filling.getOrSet(`miss:${fills++}`, loader), count: ops },
   }
   const mapGet = cycling((k) => map.get(k))
+  const beforeHit = before && cycling((k) => before.getOrSet(k, loader))
+  /** The baseline's L1 hit, no provider, over this build's in the same round. */
+  const vsBefore: number[] = []
   const samples = new Map<string, Sample[]>()
   const sampleOf = (workload: Workload, mode: TracingMode) => `${workload}@${mode}`
   const measure = async (workload: Workload, mode: TracingMode): Promise<Sample> => {
@@ -83,9 +90,27 @@ export async function runCacheTracingBench(options: {
           samples.set(key, [...(samples.get(key) ?? []), await measure(workload, mode)])
         }
       }
+      if (beforeHit !== undefined) {
+        const count = ops_['L1 hit'].count
+        const pair = [
+          ['before', beforeHit],
+          ['now', ops_['L1 hit'].op],
+        ] as const
+        // Several short pairs a round: an L1 run is a few tens of milliseconds, as long as another process's slice.
+        for (let pairs = 0; pairs < 5; pairs++) {
+          const measured: Record<string, number> = {}
+          for (const [name, op] of (round + pairs) % 2 === 0 ? pair : [...pair].reverse()) {
+            await nextTurn()
+            measured[name] = (await compare({ op }, { ops: count, rounds: 1 })).op!.opsPerSec
+          }
+          vsBefore.push(measured.now! / measured.before!)
+        }
+      }
     }
   } finally {
-    await Promise.all([memory, redisOnly, filling].map((cache: ContenderCache) => cache.close()))
+    await Promise.all(
+      [memory, redisOnly, filling, ...(before ? [before] : [])].map((cache: ContenderCache) => cache.close()),
+    )
   }
 
   const rows: string[][] = []
@@ -121,5 +146,13 @@ export async function runCacheTracingBench(options: {
       `${checkNs.toFixed(1)} ns in this run, median of 5 runs of 2 million), and an L1 hit reads the answer of the ` +
       "turn's first check (a field read; the check itself runs once per event-loop turn). Sampled, every call is a " +
       `\`cache getOrSet\` span. Per-round ratios to no provider: ${perRound.join('; ')}.`,
+    ...(baseline === undefined
+      ? []
+      : [
+          `Against core at \`${baseline.ref}\` (\`--core-baseline\`, its sources through tsx), no provider, the L1 ` +
+            `hit of this build ran back to back with that build's, five pairs a round (order alternating): this build ` +
+            `${median(vsBefore).toFixed(2)}x that build's ops/s (median of the pairs' ratios; per pair ` +
+            `${vsBefore.map((r) => r.toFixed(2)).join(', ')}).`,
+        ]),
   ].join('\n\n')
 }
