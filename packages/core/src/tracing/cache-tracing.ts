@@ -4,6 +4,7 @@ import { InvalidationError } from '../errors.js'
 import type { InvalidationKind, InvalidationReport } from '../invalidation/report.js'
 import type { InvalidationTarget } from '../invalidation/target.js'
 import type { Answer } from '../stack/answer.js'
+import type { CacheIdentity } from './cache-identity.js'
 
 /** The tracer of @cachesaga/core; off (undefined) while the application registered no tracer provider. */
 export const tracing = new PackageTracing(new URL('../../package.json', import.meta.url))
@@ -28,9 +29,6 @@ export const ATTR = {
   dryRun: 'cachesaga.invalidation.dry_run',
   failedItems: 'cachesaga.invalidation.failed_items',
 } as const
-
-/** Which cache a span is about: its namespace, and its tenant when it has one. */
-export type CacheIdentity = { namespace: string; tenant?: string | undefined }
 
 /** The read operations traced: `cache getOrSet` (also `getOrSetWithInfo` and `wrap`) and `cache get`. */
 export type ReadOperation = 'getOrSet' | 'get'
