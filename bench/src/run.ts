@@ -69,11 +69,17 @@ const header = [
 const sections: string[] = []
 const checks: TargetCheck[] = []
 const log = (s: string) => console.log(`[bench] ${s}`)
-/** The cachesaga contender on core at `ref`, for the cache suite's tracing section. */
+/**
+ * The cachesaga contender on core at `ref` and at HEAD, both from their sources through tsx (the dist of this build is
+ * compiled otherwise, which alone moves an L1 hit by a few percent), for the cache suite's tracing section.
+ */
 const coreBaseline = async (ref: string | undefined) => {
   if (ref === undefined) return undefined
-  const core = (await loadPackageBaseline('core', ref)) as unknown as typeof import('@cachesaga/core')
-  return { ref, cachesaga: cachesagaFactory(core.createCache) }
+  const load = async (at: string) =>
+    cachesagaFactory(
+      ((await loadPackageBaseline('core', at)) as unknown as typeof import('@cachesaga/core')).createCache,
+    )
+  return { ref, before: await load(ref), now: await load('HEAD') }
 }
 const pct = (ratio: number) => `${(ratio * 100).toFixed(1)}%`
 const atLeast = (target: string, ratio: number, goal: number, of: string) =>

@@ -33,15 +33,16 @@ const nextTurn = () => new Promise((resolve) => setImmediate(resolve))
 export async function runCacheTracingBench(options: {
   redisUrl: string
   cachesaga: ContenderFactory
-  /** The core package at another commit (`--core-baseline`): its L1 hit, no provider, beside this build's. */
-  baseline?: { ref: string; cachesaga: ContenderFactory } | undefined
+  /** Core at another commit (`--core-baseline`) and at HEAD, both from sources: their L1 hits, no provider. */
+  baseline?: { ref: string; before: ContenderFactory; now: ContenderFactory } | undefined
   ops: number
   rounds: number
 }): Promise<string> {
   const { redisUrl, ops, rounds, baseline } = options
   const namespace = (label: string) => `bench-trace-${label}-${Math.random().toString(36).slice(2, 8)}`
   const memory = options.cachesaga({ redisUrl, l1: true, namespace: namespace('l1') })
-  const before = baseline?.cachesaga({ redisUrl, l1: true, namespace: namespace('before') })
+  const before = baseline?.before({ redisUrl, l1: true, namespace: namespace('before') })
+  const now = baseline?.now({ redisUrl, l1: true, namespace: namespace('now') })
   const redisOnly = options.cachesaga({ redisUrl, l1: false, namespace: namespace('l2') })
   const filling = options.cachesaga({ redisUrl, l1: true, namespace: namespace('fill') })
   const map = new Map<string, object>()
@@ -50,6 +51,7 @@ export async function runCacheTracingBench(options: {
     map.set(keyOf(i), SAMPLE_VALUE)
     await memory.set(keyOf(i), SAMPLE_VALUE)
     await before?.set(keyOf(i), SAMPLE_VALUE)
+    await now?.set(keyOf(i), SAMPLE_VALUE)
     await redisOnly.set(keyOf(i), SAMPLE_VALUE)
   }
   let fills = 0
@@ -61,6 +63,7 @@ export async function runCacheTracingBench(options: {
   }
   const mapGet = cycling((k) => map.get(k))
   const beforeHit = before && cycling((k) => before.getOrSet(k, loader))
+  const nowHit = now && cycling((k) => now.getOrSet(k, loader))
   /** The baseline's L1 hit, no provider, over this build's in the same round. */
   const vsBefore: number[] = []
   const samples = new Map<string, Sample[]>()
@@ -90,11 +93,11 @@ export async function runCacheTracingBench(options: {
           samples.set(key, [...(samples.get(key) ?? []), await measure(workload, mode)])
         }
       }
-      if (beforeHit !== undefined) {
+      if (beforeHit !== undefined && nowHit !== undefined) {
         const count = ops_['L1 hit'].count
         const pair = [
           ['before', beforeHit],
-          ['now', ops_['L1 hit'].op],
+          ['now', nowHit],
         ] as const
         // Several short pairs a round: an L1 run is a few tens of milliseconds, as long as another process's slice.
         for (let pairs = 0; pairs < 5; pairs++) {
@@ -109,7 +112,9 @@ export async function runCacheTracingBench(options: {
     }
   } finally {
     await Promise.all(
-      [memory, redisOnly, filling, ...(before ? [before] : [])].map((cache: ContenderCache) => cache.close()),
+      [memory, redisOnly, filling, ...(before && now ? [before, now] : [])].map((cache: ContenderCache) =>
+        cache.close(),
+      ),
     )
   }
 
@@ -149,9 +154,10 @@ export async function runCacheTracingBench(options: {
     ...(baseline === undefined
       ? []
       : [
-          `Against core at \`${baseline.ref}\` (\`--core-baseline\`, its sources through tsx), no provider, the L1 ` +
-            `hit of this build ran back to back with that build's, five pairs a round (order alternating): this build ` +
-            `${median(vsBefore).toFixed(2)}x that build's ops/s (median of the pairs' ratios; per pair ` +
+          `Against core at \`${baseline.ref}\` (\`--core-baseline\`), no provider: the L1 hit of core at HEAD ran ` +
+            "back to back with that commit's, both from their sources through tsx (compiled alike), five pairs a " +
+            `round (order alternating): HEAD ${median(vsBefore).toFixed(2)}x that commit's ops/s (median of the ` +
+            `pairs' ratios; per pair ` +
             `${vsBefore.map((r) => r.toFixed(2)).join(', ')}).`,
         ]),
   ].join('\n\n')
