@@ -17,9 +17,11 @@ export async function loadPackageBaseline(
     encoding: 'utf8',
   }).trim()
   const dir = fileURLToPath(new URL(`../.${name}-baseline/${commit}/`, import.meta.url))
-  if (!existsSync(`${dir}src/index.ts`)) {
+  // With its package.json: a package that traces reads its name and version from it.
+  if (!existsSync(`${dir}src/index.ts`) || !existsSync(`${dir}package.json`)) {
     mkdirSync(dir, { recursive: true })
-    const archive = execFileSync('git', ['archive', commit, `packages/${name}/src`], { cwd: root })
+    const paths = [`packages/${name}/src`, `packages/${name}/package.json`]
+    const archive = execFileSync('git', ['archive', commit, ...paths], { cwd: root })
     execFileSync('tar', ['-x', '--strip-components=2', '-C', dir], { input: archive })
   }
   return import(`${dir}src/index.ts`)
