@@ -10,8 +10,16 @@ import type { ContenderFactory } from './suites/cache-reads.js'
 
 const TTL_MS = 10 * 60_000
 
-function createCachesaga(options: ContenderOptions): ContenderCache {
-  const cache = createCache({
+/** cachesaga as every suite configures it; `create` may be another build's `createCache` (a `--core-baseline`). */
+export function cachesagaFactory(create: typeof createCache = createCache): ContenderFactory {
+  return (options) => createCachesaga(options, create)
+}
+
+function createCachesaga(
+  options: ContenderOptions,
+  create: typeof createCache = createCache,
+): ContenderCache {
+  const cache = create({
     namespace: options.namespace,
     redis: options.redisUrl,
     ttl: TTL_MS,

@@ -1,14 +1,17 @@
 // `pnpm bench`: runs the suites side by side with the peers on one private Redis and writes bench/RESULTS.md.
 // `pnpm bench --only cache,tags` runs some suites; `--quick` shrinks iteration counts for a smoke run.
-// `--saga-baseline <git ref>` adds the saga package at that commit to the saga suite, as the "before".
+// `--saga-baseline <git ref>` adds the saga package at that commit to the saga suite, as the "before";
+// `--core-baseline <git ref>` adds core at that commit's L1 hit to the cache suite's tracing section.
 import { writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { startRedis } from '@cachesaga/testkit'
 import { Redis } from 'ioredis'
-import { CONTENDERS, TAGGING_CONTENDERS } from './contenders.js'
+import { CONTENDERS, cachesagaFactory, TAGGING_CONTENDERS } from './contenders.js'
 import { describeMachine } from './machine.js'
 import { fmtUs } from './measure.js'
+import { loadPackageBaseline } from './saga-baseline.js'
 import { runCacheReadsBench } from './suites/cache-reads.js'
+import { runCacheTracingBench } from './suites/cache-tracing.js'
 import { runCalendarSyncBench } from './suites/calendar-sync.js'
 import { runPatternsBench } from './suites/patterns.js'
 import { runPostgresBench } from './suites/postgres.js'
@@ -38,6 +41,7 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     out: { type: 'string' },
     'saga-baseline': { type: 'string' },
+    'core-baseline': { type: 'string' },
   },
 })
 const selected = new Set<Suite>(
@@ -65,6 +69,18 @@ const header = [
 const sections: string[] = []
 const checks: TargetCheck[] = []
 const log = (s: string) => console.log(`[bench] ${s}`)
+/**
+ * The cachesaga contender on core at `ref` and at HEAD, both from their sources through tsx (the dist of this build is
+ * compiled otherwise, which alone moves an L1 hit by a few percent), for the cache suite's tracing section.
+ */
+const coreBaseline = async (ref: string | undefined) => {
+  if (ref === undefined) return undefined
+  const load = async (at: string) =>
+    cachesagaFactory(
+      ((await loadPackageBaseline('core', at)) as unknown as typeof import('@cachesaga/core')).createCache,
+    )
+  return { ref, before: await load(ref), now: await load('HEAD') }
+}
 const pct = (ratio: number) => `${(ratio * 100).toFixed(1)}%`
 const atLeast = (target: string, ratio: number, goal: number, of: string) =>
   checks.push({ target, goal: `>= ${pct(goal)} of ${of}`, measured: pct(ratio), met: ratio >= goal })
@@ -81,6 +97,16 @@ try {
       rounds: quick ? 1 : 11,
     })
     sections.push('## Cache reads', markdown)
+    log('cache reads, traced')
+    sections.push(
+      await runCacheTracingBench({
+        redisUrl: server.url,
+        cachesaga: CONTENDERS.cachesaga!,
+        baseline: await coreBaseline(values['core-baseline']),
+        ops: quick ? 2_000 : 10_000,
+        rounds: quick ? 1 : 11,
+      }),
+    )
     atLeast('L1 hit, sequential getOrSet', ratios.l1Hit, TARGETS.l1Hit, 'a raw Map get')
     atLeast('L2 hit, sequential', ratios.l2HitSequential, TARGETS.l2HitSequential, 'a raw ioredis GET')
     atLeast('L2 hit, 50 in flight', ratios.l2HitConcurrent, TARGETS.l2HitConcurrent, 'a raw ioredis GET loop')

@@ -39,10 +39,11 @@ async function withCaches<T>(
   }
 }
 
-const KEYS = 1_000
-const keyOf = (i: number) => `availability:${i % KEYS}`
+/** Keys each read suite cycles through, all cached before the reads. */
+export const KEYS = 1_000
+export const keyOf = (i: number) => `availability:${i % KEYS}`
 
-function cycling(fn: (key: string) => unknown): Op {
+export function cycling(fn: (key: string) => unknown): Op {
   let i = 0
   return () => fn(keyOf(i++))
 }

@@ -16,6 +16,7 @@ import type { CacheStats } from './metrics/stats.js'
 import type { ManyEntryOptions, ManyLoader } from './read/get-many.js'
 import type { Served } from './read/get-or-set.js'
 import type { Loader } from './read/loader-context.js'
+import { setInSpan, tracing } from './tracing/cache-tracing.js'
 import type { Warmer } from './warming/warmer.js'
 
 const MAX_KEY_LENGTH = 1024
@@ -151,7 +152,10 @@ export class Cache {
       if (refused !== undefined) throw refused
       return { key, value, options: this.parts.entryOptions.resolve(options) }
     })
-    await this.parts.stack.set(items)
+    const tracer = tracing.tracer()
+    if (tracer === undefined) return this.parts.stack.set(items)
+    const { namespace, tenant } = this.parts.options
+    return setInSpan(tracer, { namespace, tenant }, items.length, () => this.parts.stack.set(items))
   }
 
   /** Removes one key everywhere; same guarantee (and failure report) as `invalidate({ keys: [key] })`. */

@@ -195,7 +195,8 @@ export function composeCache(options: ResolvedOptions, facade: FacadeCalls): Cac
     protocol === undefined || options.lease === undefined
       ? undefined
       : new LeaseWaiter(protocol, stack, options.lease, instanceId, absorb)
-  const flow = new GetOrSet({ stack, entryOptions, loaders, refresh, lease, stats, events, absorb })
+  const identity = { namespace: options.namespace, tenant: options.tenant }
+  const flow = new GetOrSet({ stack, entryOptions, loaders, refresh, lease, stats, events, identity, absorb })
   const many = new GetMany({ stack, entryOptions, stats, events, timeouts: options.timeouts, absorb })
   invalidator = new Invalidator({
     l2: protocol,
@@ -205,6 +206,7 @@ export function composeCache(options: ResolvedOptions, facade: FacadeCalls): Cac
     scopes,
     bus,
     timeoutMs: options.invalidate.timeout,
+    identity,
   })
 
   const snapshots =

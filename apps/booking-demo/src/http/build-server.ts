@@ -1,6 +1,7 @@
 import helmet from '@fastify/helmet'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
+import { requestSpansPlugin } from '../tracing/request-spans-plugin.js'
 import type { ApiConfig } from './api-config.js'
 import { bookingFlowsPlugin } from './plugins/booking-flows-plugin.js'
 import { cachePlugin } from './plugins/cache-plugin.js'
@@ -25,7 +26,10 @@ import { signedWebhooksPlugin } from './security/signed-webhooks-plugin.js'
  * that scope before its routes and reaches no other group. Every answer carries helmet's security headers, and
  * no body over `BODY_LIMIT_BYTES` is read (413).
  */
-export async function buildServer(config: ApiConfig): Promise<FastifyInstance> {
+export async function buildServer(
+  config: ApiConfig,
+  options: { traced?: boolean } = {},
+): Promise<FastifyInstance> {
   const app = Fastify({
     logger: { level: 'warn' },
     bodyLimit: config.BODY_LIMIT_BYTES,
@@ -34,6 +38,8 @@ export async function buildServer(config: ApiConfig): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   app.setErrorHandler(replyError)
+  // Before any route: it wraps each route's handler in the request's span (tracing on: see trace-to-files.ts).
+  if (options.traced === true) await app.register(requestSpansPlugin)
   await app.register(helmet, {
     contentSecurityPolicy: {
       // helmet's policy (scripts and everything else from this origin only), but without upgrading requests to

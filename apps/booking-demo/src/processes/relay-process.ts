@@ -3,6 +3,7 @@ import { bookingCatalog, Dispatcher } from '@cachesaga/queue'
 import { z } from 'zod'
 import type { BookingEvent } from '../bookings/booking-events.js'
 import { parseInput } from '../parse-input.js'
+import { traceToFiles } from '../tracing/trace-to-files.js'
 import { readStoresEnv } from './process-env.js'
 import { stopOnSignal } from './stop-on-signal.js'
 
@@ -11,6 +12,7 @@ import { stopOnSignal } from './stop-on-signal.js'
  * (any number may run), and its `HistoryPruner` deletes published events and changes every listener has
  * passed, once older than HISTORY_RETENTION (default 7 days), every hour. SIGTERM or SIGINT stops it.
  */
+traceToFiles('relay')
 const env = readStoresEnv(process.env)
 const { HISTORY_RETENTION } = parseInput(
   z.object({ HISTORY_RETENTION: z.string().min(1).default('7d') }),

@@ -7,6 +7,7 @@ import { createAvailabilityCache } from '../cache/availability-cache.js'
 import { calendarProviderFromEnv } from '../calendar/caldav/caldav-env.js'
 import { syncCalendar } from '../calendar/sync-calendar.js'
 import { readStoresEnv } from '../processes/process-env.js'
+import { traceToFiles } from '../tracing/trace-to-files.js'
 
 /**
  * The handlers `cachesaga-worker --handlers` loads. `calendar.changed` runs the external sync and invalidates
@@ -15,6 +16,7 @@ import { readStoresEnv } from '../processes/process-env.js'
  * any other writer. A real system would email its customers from them; the demo has no mail server and prints
  * the notification instead, with the event id (a redelivery prints it again: delivery is at least once).
  */
+traceToFiles('worker')
 const env = readStoresEnv(process.env)
 const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 8 })
 pool.on('error', () => {})

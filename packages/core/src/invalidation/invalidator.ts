@@ -7,6 +7,8 @@ import type { CacheEventEmitter } from '../events.js'
 import type { RedisProtocol } from '../redis/redis-protocol.js'
 import type { L1Memory } from '../tiers/l1-memory.js'
 import type { LocalEpochs } from '../tiers/local-epochs.js'
+import type { CacheIdentity } from '../tracing/cache-identity.js'
+import { invalidateInSpan, tracing } from '../tracing/cache-tracing.js'
 import { ClearTokens } from './clear-tokens.js'
 import { Deadline } from './deadline.js'
 import { bumpDependencies } from './dependencies.js'
@@ -50,6 +52,8 @@ export interface InvalidatorParts {
   bus: Pick<Bus, 'publish' | 'drained'> | undefined
   /** The default deadline of one `invalidate()` (the `invalidate.timeout` option). */
   timeoutMs: number
+  /** What the spans name the cache by. */
+  identity: CacheIdentity
 }
 
 /**
@@ -66,7 +70,14 @@ export class Invalidator {
     this.tokens = new ClearTokens(parts.l2)
   }
 
-  async invalidate(input: InvalidationTarget, options: InvalidateOptions = {}): Promise<InvalidationReport> {
+  /** In a `cache invalidate` span when a tracer provider is registered (see cache-tracing.ts). */
+  invalidate(input: InvalidationTarget, options: InvalidateOptions = {}): Promise<InvalidationReport> {
+    const tracer = tracing.tracer()
+    if (tracer === undefined) return this.apply(input, options)
+    return invalidateInSpan(tracer, this.parts.identity, input, () => this.apply(input, options))
+  }
+
+  private async apply(input: InvalidationTarget, options: InvalidateOptions): Promise<InvalidationReport> {
     const started = performance.now()
     const target = parseTarget(input)
     const deadline = new Deadline(

@@ -4,8 +4,10 @@ import type { StatsCollector } from '../metrics/stats.js'
 import type { Answer } from '../stack/answer.js'
 import type { CacheStack, Fallback } from '../stack/cache-stack.js'
 import { type Fence, generationOf, stampOf } from '../stack/fence.js'
-import { turnNow } from '../tiers/clock.js'
+import { turnNow, turnTracer } from '../tiers/clock.js'
 import type { L1Entry, L1Memory } from '../tiers/l1-memory.js'
+import type { CacheIdentity } from '../tracing/cache-identity.js'
+import { readInSpan, traceL1Hit, tracing } from '../tracing/cache-tracing.js'
 import type { LeaseWaiter } from './lease.js'
 import type { Loader } from './loader-context.js'
 import type { LoaderRunner } from './loader-runner.js'
@@ -35,6 +37,8 @@ export interface GetOrSetParts {
   lease: LeaseWaiter | undefined
   stats: StatsCollector
   events: CacheEventEmitter
+  /** What the spans name the cache by. */
+  identity: CacheIdentity
   absorb(operation: string, error: unknown, key?: string): void
 }
 
@@ -49,11 +53,13 @@ export class GetOrSet {
   private readonly l1: L1Memory
   private readonly stats: StatsCollector
   private readonly events: CacheEventEmitter
+  private readonly identity: CacheIdentity
 
   constructor(private readonly parts: GetOrSetParts) {
     this.l1 = parts.stack.l1
     this.stats = parts.stats
     this.events = parts.events
+    this.identity = parts.identity
   }
 
   /** `cachedFunction` names the `wrap`ped function the key belongs to. */
@@ -69,9 +75,12 @@ export class GetOrSet {
       this.stats.l1Hits++
       if (now >= hit.refreshAt) this.refreshFromL1(key, hit, loader, options, cachedFunction)
       if (this.events.hitListened) this.events.emit('hit', { key, tier: 'l1' })
+      // The tracer as of this turn: a field read, where looking the provider up would cost a tenth of the hit.
+      const tracer = turnTracer()
+      if (tracer !== undefined) traceL1Hit(tracer, 'getOrSet', this.identity, key, cachedFunction)
       return Promise.resolve(hit.value as T)
     }
-    return this.pastL1(key, loader, options, cachedFunction, hit).then(answeredValue)
+    return this.tracedPastL1(key, loader, options, cachedFunction, hit).then(answeredValue)
   }
 
   /** `getOrSet` that also says which tier answered and under which generation (hashed only here). */
@@ -82,11 +91,13 @@ export class GetOrSet {
       this.stats.l1Hits++
       if (now >= hit.refreshAt) this.refreshFromL1(key, hit, loader, options, undefined)
       if (this.events.hitListened) this.events.emit('hit', { key, tier: 'l1' })
+      const tracer = turnTracer()
+      if (tracer !== undefined) traceL1Hit(tracer, 'getOrSet', this.identity, key)
       return Promise.resolve(
         served({ value: hit.value as T, tier: 'l1', recorded: hit.recorded, times: hit }),
       )
     }
-    return this.pastL1(key, loader, options, undefined, hit).then(served)
+    return this.tracedPastL1(key, loader, options, undefined, hit).then(served)
   }
 
   /** The fresh value from L1 or L2, or undefined; never calls a loader. */
@@ -97,9 +108,24 @@ export class GetOrSet {
     if (hit !== undefined && now < hit.expiresAt) {
       stats.l1Hits++
       if (events.hitListened) events.emit('hit', { key, tier: 'l1' })
+      const tracer = turnTracer()
+      if (tracer !== undefined) traceL1Hit(tracer, 'get', this.identity, key)
       return hit.value as T
     }
     stats.l1Misses++
+    const tracer = tracing.tracer()
+    const answer =
+      tracer === undefined
+        ? await this.getFromL2<T>(key, options)
+        : await readInSpan(tracer, 'get', this.identity, key, undefined, () =>
+            this.getFromL2<T>(key, options),
+          )
+    return answer?.value
+  }
+
+  /** `get` past L1: one L2 read; undefined when nothing fresh is there (or Redis failed, which is absorbed). */
+  private async getFromL2<T>(key: string, options: EntryOptions | undefined): Promise<Answer<T> | undefined> {
+    const { stack, stats } = this.parts
     const l2 = stack.l2
     if (l2 === undefined) return this.missed(key)
     const deps = options === undefined ? undefined : this.parts.entryOptions.resolve(options).deps
@@ -107,7 +133,7 @@ export class GetOrSet {
     const epoch = stack.epochs.of(key)
     try {
       const read = await l2.read(key, deps, Date.now())
-      if (read.status === 'fresh') return stack.promote<T>(key, read.entry!, epoch).value
+      if (read.status === 'fresh') return stack.promote<T>(key, read.entry!, epoch)
       stats.l2Misses++
     } catch (error) {
       this.parts.absorb('l2.read', error, key)
@@ -132,6 +158,21 @@ export class GetOrSet {
       this.parts.entryOptions.resolve(options, cachedFunction),
       hit.value as T,
     )
+  }
+
+  /** `pastL1` in a `cache getOrSet` span when a tracer provider is registered. */
+  private tracedPastL1<T>(
+    key: string,
+    loader: Loader<T>,
+    options: EntryOptions | undefined,
+    cachedFunction: string | undefined,
+    l1Copy: L1Entry | undefined,
+  ): Promise<Answer<T>> {
+    const tracer = tracing.tracer()
+    if (tracer === undefined) return this.pastL1(key, loader, options, cachedFunction, l1Copy)
+    return readInSpan(tracer, 'getOrSet', this.identity, key, cachedFunction, () =>
+      this.pastL1(key, loader, options, cachedFunction, l1Copy),
+    ) as Promise<Answer<T>>
   }
 
   private pastL1<T>(

@@ -2,7 +2,7 @@ import type { ResolvedEntryOptions } from '../config/entry-options.js'
 import { CacheError } from '../errors.js'
 import type { CacheEventEmitter } from '../events.js'
 import type { StatsCollector } from '../metrics/stats.js'
-import type { Answer, Filled } from '../stack/answer.js'
+import type { Answer, FailSafeReason, Filled } from '../stack/answer.js'
 import type { CacheStack, Fallback } from '../stack/cache-stack.js'
 import { type Fence, unversioned } from '../stack/fence.js'
 import { LazyLoaderContext, type Loader } from './loader-context.js'
@@ -18,7 +18,13 @@ function loaded<T>(filled: Filled<T> | undefined, options: ResolvedEntryOptions)
       times: { expiresAt: 0, graceEnd: 0, createdAt: 0 },
     }
   }
-  return { value: filled.value, tier: 'loader', recorded: filled.recorded, times: filled.times }
+  return {
+    value: filled.value,
+    tier: 'loader',
+    recorded: filled.recorded,
+    times: filled.times,
+    fill: filled.outcome,
+  }
 }
 
 /** One load of a missed key. */
@@ -129,7 +135,7 @@ export class LoaderRunner {
   private serveFallback<T>(
     key: string,
     fallback: Fallback,
-    reason: 'error' | 'soft-timeout' | 'hard-timeout',
+    reason: FailSafeReason,
     epoch: number,
   ): Answer<T> {
     this.stats.failSafeServed++
@@ -144,6 +150,7 @@ export class LoaderRunner {
       tier: fallback.tier,
       recorded: fallback.recorded,
       times: fallback.times,
+      failSafe: reason,
     }
   }
 }

@@ -9,7 +9,14 @@ export interface Answer<T> {
   readonly tier: Tier
   readonly recorded: Recorded
   readonly times: EntryTimes
+  /** When the loader ran: what its fill did (undefined when it answered undefined, which is not cached). */
+  readonly fill?: FillOutcome
+  /** When a grace value answered instead of the loader: why. */
+  readonly failSafe?: FailSafeReason
 }
+
+/** Why a grace value answered instead of the loader. */
+export type FailSafeReason = 'error' | 'soft-timeout' | 'hard-timeout'
 
 /** What a fill did: `stale` when an invalidation meanwhile made it a no-op; `not-written` when Redis failed. */
 export type FillOutcome = 'filled' | 'stale' | 'not-written'

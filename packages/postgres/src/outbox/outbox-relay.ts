@@ -9,6 +9,7 @@ import { PostgresError } from '../errors.js'
 import { identifierSchema, parseOptions } from '../parse-options.js'
 import { WokenReader } from '../wakeup/woken-reader.js'
 import { outboxChannel } from './outbox-sql.js'
+import { dispatchInTraces, type OutboxRow } from './outbox-trace.js'
 
 /**
  * Where the relay sends events: @cachesaga/queue's `Dispatcher` fits as is, and so does any catalog-typed
@@ -111,16 +112,16 @@ export class OutboxRelay<Event = unknown> extends EventEmitter<OutboxRelayEvents
   private async relayBatch(): Promise<Batch> {
     let failure: PostgresError | undefined
     const batch = await this.database.transaction(async (client): Promise<Batch> => {
-      const { rows } = await this.database.run<{ id: string; event: Event }>(
+      const { rows } = await this.database.run<OutboxRow<Event>>(
         client,
-        `SELECT id::text, event FROM ${this.outbox}
+        `SELECT id::text, event, trace FROM ${this.outbox}
          WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [this.options.batchSize],
       )
       if (rows.length === 0) return { ids: [], full: false }
       const ids = rows.map((row) => row.id)
       try {
-        await this.dispatcher.dispatchAll(rows.map((row) => row.event))
+        await dispatchInTraces(this.dispatcher, rows)
       } catch (error) {
         failure = new PostgresError(
           'PG_ERR_DISPATCH_FAILED',
