@@ -53,8 +53,14 @@ export async function eventually<T>(
   const { timeoutMs, intervalMs, giveUp } = parseInput(optionsSchema, options, 'eventually.options')
   const deadline = Date.now() + timeoutMs
   let timer: NodeJS.Timeout | undefined
+  // The timer and Date.now() are different clocks: the timer may fire a moment before Date.now() reaches the
+  // deadline. A probe started then would lose the race at once and read as still running.
+  let passed = false
   const deadlinePassed = new Promise<typeof STILL_RUNNING>((resolve) => {
-    timer = setTimeout(() => resolve(STILL_RUNNING), timeoutMs)
+    timer = setTimeout(() => {
+      passed = true
+      resolve(STILL_RUNNING)
+    }, timeoutMs)
   })
   let probes = 0
   let last: { threw: unknown } | { answered: unknown } | undefined
@@ -63,7 +69,8 @@ export async function eventually<T>(
       const hopeless = giveUp?.()
       if (hopeless) throw hopeless
       // No probe starts at the deadline: it would have no time to answer.
-      if (probes > 0 && Date.now() >= deadline) throw timedOut(what, timeoutMs, probes, undefined, last)
+      if (probes > 0 && (passed || Date.now() >= deadline))
+        throw timedOut(what, timeoutMs, probes, undefined, last)
       probes++
       const outcome = await Promise.race([
         Promise.resolve()
