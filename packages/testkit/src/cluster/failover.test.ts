@@ -71,6 +71,23 @@ describe('startRedisCluster({ replicas: 1 })', () => {
     }
   })
 
+  /**
+   * Waits until the replicas of the key's master hold `value`. Replication is asynchronous: a master killed
+   * right after acknowledging a write may take it down with it, so a test that kills one first waits here.
+   */
+  async function replicated(key: string, value: string): Promise<void> {
+    const master = await cluster.masterOf(key)
+    const { replicas } = (await cluster.topology()).masters.find(({ node }) => node === master)!
+    const deadline = Date.now() + 5_000
+    for (const replica of replicas) {
+      while ((await readOn(replica, key)) !== value) {
+        if (Date.now() > deadline)
+          throw new Error(`${key} did not reach the replica on port ${replica.port} in 5 s`)
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+    }
+  }
+
   it('promotes a replica with a graceful failover, losing no acknowledged write', async () => {
     await client.set('booking:graceful', 'v1')
     const master = await cluster.masterOf('booking:graceful')
@@ -90,6 +107,7 @@ describe('startRedisCluster({ replicas: 1 })', () => {
 
   it('forces a failover of a killed master, and takes the master back as a replica when it restarts', async () => {
     await client.set('booking:killed', 'before')
+    await replicated('booking:killed', 'before')
     const master = await cluster.masterOf('booking:killed')
     await master.kill()
 
@@ -120,15 +138,19 @@ describe('startRedisCluster({ replicas: 1 })', () => {
 
   it('waits, after a master is killed, for its replica to replace it without being asked', async () => {
     await client.set('booking:unattended', 'kept')
+    await replicated('booking:unattended', 'kept')
     const master = await cluster.masterOf('booking:unattended')
     await master.kill()
+    try {
+      const { masters } = await cluster.waitUntilConsistent()
 
-    const { masters } = await cluster.waitUntilConsistent()
-
-    expect(masters.map(({ node }) => node)).not.toContain(master)
-    expect(await client.get('booking:unattended')).toBe('kept')
-    await master.restart()
-    await cluster.waitUntilConsistent()
+      expect(masters.map(({ node }) => node)).not.toContain(master)
+      expect(await client.get('booking:unattended')).toBe('kept')
+    } finally {
+      // The tests after this one expect every node up.
+      await master.restart()
+      await cluster.waitUntilConsistent()
+    }
   })
 
   it('fails the same pair over and back and over again, waiting out what Redis remembers of an election', async () => {
