@@ -27,11 +27,14 @@ describe('the stale-set race: a fill whose loader started before an invalidation
 
   it('a call that starts after the delete does not join the old in-flight load', async () => {
     const [cache] = await caches(1)
+    const loaderStarted = gate()
     const loaderMayReturn = gate()
     const old = cache!.getOrSet('k', async () => {
+      loaderStarted.open()
       await loaderMayReturn.promise
       return 'old'
     })
+    await loaderStarted.promise
     await cache!.delete('k')
     const fresh = cache!.getOrSet('k', async () => 'new')
     loaderMayReturn.open()
@@ -103,7 +106,11 @@ describe('the stale-set race: a fill whose loader started before an invalidation
     const [writer, reader] = await caches(2)
     await writer!.getOrSet('k', () => 'old')
     const read = reader!.get('k')
-    const invalidated = reader!.invalidate({ keys: ['k'] })
+    // Queued behind the read's batch (see ReadBatcher): its MGET is on the wire before the invalidation, and
+    // answered after the invalidation has moved the key's local epoch.
+    const invalidated = new Promise<unknown>((resolve) =>
+      process.nextTick(() => resolve(reader!.invalidate({ keys: ['k'] }))),
+    )
     expect(await read).toBe('old')
     await invalidated
     expect(await reader!.get('k')).toBeUndefined()

@@ -33,6 +33,12 @@ beforeEach(() => {
   protocol = new RedisProtocol(connection, namespace, undefined)
 })
 
+/** Calls of `command` since the last `CONFIG RESETSTAT`. */
+async function calls(command: string): Promise<number> {
+  const stats = await admin.info('commandstats')
+  return Number(new RegExp(`^cmdstat_${command}:calls=(\\d+)`, 'm').exec(stats)?.[1] ?? 0)
+}
+
 const write = (data = '"v"') => ({
   data,
   expiresAt: Date.now() + 60_000,
@@ -117,5 +123,72 @@ describe('reads', () => {
     expect(reads[0]!.fence?.dependencies).toEqual([{ dependency: 't:x', version: expect.any(String) }])
     // No key of c's bucket was ever captured: its key generation does not exist yet.
     expect(reads[2]!.fence).toBeUndefined()
+  })
+
+  it('reads asked for in the same turn go out as one MGET, each judged as its own read would be', async () => {
+    await protocol.fill('a', write('"a"'), await protocol.captureFence('a', ['t:x']))
+    await protocol.fill('b', write('"b"'), await protocol.captureFence('b', ['t:y']))
+    await protocol.fill('d', write('"d"'), await protocol.captureFence('d', []))
+    await admin.incr(`${P}:g:t:y`)
+    await admin.config('RESETSTAT')
+    const now = Date.now()
+    const reads = await Promise.all([
+      protocol.read('a', ['t:x'], now),
+      protocol.read('b', ['t:y'], now),
+      protocol.read('c', ['t:x'], now),
+      protocol.read('d', undefined, now),
+      protocol.read('a', ['t:x'], now + 120_000),
+    ])
+    expect(reads.map((read) => read.status)).toEqual(['fresh', 'invalidated', 'miss', 'fresh', 'miss'])
+    expect(reads[0]!.entry?.data).toBe('"a"')
+    expect(reads[0]!.fence?.dependencies).toEqual([{ dependency: 't:x', version: expect.any(String) }])
+    expect(reads[4]!.fence).toEqual(reads[0]!.fence)
+    expect(reads[3]!.entry?.data).toBe('"d"')
+    expect(reads[3]!.fence).toBeUndefined()
+    expect(await calls('mget')).toBe(1)
+  })
+
+  it('splits a batch of more than 128 reads into MGETs of at most 128', async () => {
+    await protocol.fill('k', write(), await protocol.captureFence('k', ['t:x']))
+    await admin.config('RESETSTAT')
+    const reads = await Promise.all(
+      Array.from({ length: 300 }, (_, i) =>
+        protocol.read(i % 2 === 0 ? 'k' : `other:${i}`, ['t:x'], Date.now()),
+      ),
+    )
+    expect(reads.filter((read) => read.status === 'fresh')).toHaveLength(150)
+    expect(reads.filter((read) => read.status === 'miss')).toHaveLength(150)
+    expect(await calls('mget')).toBe(3)
+  })
+
+  it('a read in a later turn is not held for an earlier batch, and goes out in its own MGET', async () => {
+    await protocol.fill('k', write(), await protocol.captureFence('k', []))
+    await admin.config('RESETSTAT')
+    expect((await protocol.read('k', [], Date.now())).status).toBe('fresh')
+    expect((await protocol.read('k', [], Date.now())).status).toBe('fresh')
+    expect(await calls('mget')).toBe(2)
+  })
+
+  it('when the MGET of a batch fails, every read of the batch fails with its error', async () => {
+    const hooks = { onCircuitChange: () => {}, onClientError: () => {}, onReady: async () => {} }
+    const nowhere = new L2Connection(
+      'redis://127.0.0.1:1',
+      { timeoutMs: 200, breaker: { failures: 100, openFor: 1_000 } },
+      hooks,
+    )
+    try {
+      const unreachable = new RedisProtocol(nowhere, 'nowhere', undefined)
+      const outcomes = await Promise.allSettled([
+        unreachable.read('a', ['t:x'], Date.now()),
+        unreachable.read('b', undefined, Date.now()),
+        unreachable.read('c', [], Date.now()),
+      ])
+      expect(outcomes.map((outcome) => outcome.status)).toEqual(['rejected', 'rejected', 'rejected'])
+      const reasons = outcomes.map((outcome) => (outcome as PromiseRejectedResult).reason)
+      expect(reasons[1]).toBe(reasons[0])
+      expect(reasons[2]).toBe(reasons[0])
+    } finally {
+      await nowhere.close()
+    }
   })
 })

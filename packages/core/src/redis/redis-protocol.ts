@@ -3,6 +3,7 @@ import type { DependencyVersion, EntryTimes, Fence, Recorded } from '../stack/fe
 import type { L2Connection } from './connection.js'
 import { decodeEntry, encodeEntry, type StoredEntry } from './entry-format.js'
 import { KeyLayout } from './key-layout.js'
+import { batchedMget, type PendingRead, ReadBatcher, viewOf } from './read-batch.js'
 
 export type { StoredEntry } from './entry-format.js'
 
@@ -63,6 +64,7 @@ function nonce(): string {
  */
 export class RedisProtocol {
   private readonly layout: KeyLayout
+  private readonly batcher: ReadBatcher<L2Read>
 
   constructor(
     private readonly connection: L2Connection,
@@ -70,6 +72,7 @@ export class RedisProtocol {
     tenant: string | undefined,
   ) {
     this.layout = new KeyLayout(namespace, tenant)
+    this.batcher = new ReadBatcher(this.readBatch)
   }
 
   get target(): string {
@@ -77,69 +80,56 @@ export class RedisProtocol {
   }
 
   /**
-   * `deps` undefined: a plain read that needs no fence (`get`, the checker). Not async (nor is `fill`): a miss
-   * runs through both, and each `await` would be one more promise.
+   * `deps` undefined: a plain read that needs no fence (`get`, the checker). The reads asked for in the same
+   * turn of the event loop go out as one MGET (see ReadBatcher).
    */
   read(key: string, deps: readonly string[] | undefined, now: number): Promise<L2Read> {
-    const { layout, connection } = this
-    const client = connection.client
-    if (deps === undefined) {
-      return connection
-        .run(() => client.mget(layout.entry(key), layout.namespaceGeneration))
-        .then((reply) => this.judge(reply[0] ?? null, reply[1] ?? null, undefined, now, undefined))
-    }
-    const keys = [
-      layout.entry(key),
-      layout.namespaceGeneration,
-      layout.keyGeneration(key),
-      layout.patternEpoch,
-    ]
-    for (const dep of deps) keys.push(layout.counter(dep))
-    return connection
-      .run(() => client.mget(keys))
-      .then((reply) => this.judge(reply[0] ?? null, reply[1] ?? null, reply, now, deps))
+    return this.batcher.add(key, deps, now)
   }
 
   /** Reads several keys in one MGET (plus one for dependencies nobody named), each as `read` would. */
-  async readMany(
+  readMany(
     keys: readonly string[],
     depsOf: ReadonlyArray<readonly string[]>,
     now: number,
   ): Promise<L2Read[]> {
-    const { layout, connection } = this
-    const names: string[] = [layout.namespaceGeneration, layout.patternEpoch]
-    const index = new Map<string, number>()
-    const slot = (name: string) => {
-      let at = index.get(name)
-      if (at === undefined) {
-        at = names.length
-        names.push(name)
-        index.set(name, at)
-      }
-      return at
-    }
-    const layouts = keys.map((key, i) => ({
-      keyGeneration: slot(layout.keyGeneration(key)),
-      deps: depsOf[i]!.map((dep) => slot(layout.counter(dep))),
-    }))
-    const reply = await connection.run(() =>
-      connection.client.mget([...keys.map((key) => layout.entry(key)), ...names]),
-    )
-    const counters = reply.slice(keys.length)
-    return Promise.all(
-      keys.map((_, i) => {
-        const { keyGeneration, deps } = layouts[i]!
-        // The per-key view `judge` expects: [entry, n, key generation, p, ...deps].
-        const view = [
-          reply[i] ?? null,
-          counters[0] ?? null,
-          counters[keyGeneration] ?? null,
-          counters[1] ?? null,
-        ]
-        for (const at of deps) view.push(counters[at] ?? null)
-        return this.judge(view[0]!, view[1]!, view, now, depsOf[i])
-      }),
-    )
+    const reads = keys.map((key, i) => ({ key, deps: depsOf[i], now }))
+    const { keys: names, positions } = batchedMget(this.layout, reads)
+    return this.connection
+      .run(() => this.connection.client.mget(names))
+      .then((reply) => Promise.all(reads.map((read, i) => this.judgeView(reply, positions[i]!, read))))
+  }
+
+  /** Answers a batch of reads from one MGET; a failure of that MGET is every read's failure. */
+  private readonly readBatch = (reads: Array<PendingRead<L2Read>>): void => {
+    const { keys, positions } = batchedMget(this.layout, reads)
+    this.connection
+      .run(() => this.connection.client.mget(keys))
+      .then(
+        (reply) => {
+          for (let i = 0; i < reads.length; i++) {
+            const read = reads[i]!
+            try {
+              read.resolve(this.judgeView(reply, positions[i]!, read))
+            } catch (error) {
+              read.reject(error)
+            }
+          }
+        },
+        (error: unknown) => {
+          for (const read of reads) read.reject(error)
+        },
+      )
+  }
+
+  private judgeView(
+    reply: ReadonlyArray<string | null>,
+    positions: readonly number[],
+    read: Pick<PendingRead<L2Read>, 'deps' | 'now'>,
+  ): L2Read | Promise<L2Read> {
+    const view = viewOf(reply, positions)
+    const fenced = read.deps === undefined ? undefined : view
+    return this.judge(view[0] ?? null, view[1] ?? null, fenced, read.now, read.deps)
   }
 
   /** The fence for a fill of `key` with `deps`, creating any counter that does not exist yet. */
