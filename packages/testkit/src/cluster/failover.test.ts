@@ -1,6 +1,6 @@
 import { Cluster, Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type RedisCluster, type RedisServer, startRedisCluster } from '../index.js'
+import { eventually, type RedisCluster, type RedisServer, startRedisCluster } from '../index.js'
 
 const PASSWORD = 'cluster secret'
 
@@ -78,13 +78,12 @@ describe('startRedisCluster({ replicas: 1 })', () => {
   async function replicated(key: string, value: string): Promise<void> {
     const master = await cluster.masterOf(key)
     const { replicas } = (await cluster.topology()).masters.find(({ node }) => node === master)!
-    const deadline = Date.now() + 5_000
     for (const replica of replicas) {
-      while ((await readOn(replica, key)) !== value) {
-        if (Date.now() > deadline)
-          throw new Error(`${key} did not reach the replica on port ${replica.port} in 5 s`)
-        await new Promise((resolve) => setTimeout(resolve, 20))
-      }
+      await eventually(
+        `${key} on the replica on port ${replica.port}`,
+        async () => (await readOn(replica, key)) === value,
+        { timeoutMs: 5_000 },
+      )
     }
   }
 
